@@ -1,0 +1,1 @@
+"""Evaluation: jobs, workers, executors, metrics and the prediction-file scorer."""
