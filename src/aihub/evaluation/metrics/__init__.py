@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from aihub.evaluation.metrics import classification, probabilistic, regression
+from aihub.evaluation.metrics import classification, probabilistic, ranking, regression
 from aihub.evaluation.metrics.base import (
     Direction,
     Metric,
@@ -39,6 +39,7 @@ _METRICS: tuple[Metric, ...] = (
     *classification.METRICS,
     *probabilistic.METRICS,
     *regression.METRICS,
+    *ranking.METRICS,
 )
 _REGISTRY = MappingProxyType({metric.name: metric for metric in _METRICS})
 

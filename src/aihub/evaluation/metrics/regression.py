@@ -150,19 +150,19 @@ def r2(y_true: AnyArray, y_pred: AnyArray, params: MetricParams) -> float:
 
 
 def _rmsle_column(true: FloatArray, pred: FloatArray, buffer: FloatArray) -> float:
-    if (pred < 0).any():
-        raise MetricError("rmsle needs predictions that are 0 or greater")
-    if (true < 0).any():
-        raise MetricError(
-            "rmsle cannot score this solution: it is configured for targets of 0 or more"
-        )
+    if (pred <= -1).any():
+        raise MetricError("rmsle needs predictions greater than -1 (normally 0 or more)")
+    if (true <= -1).any():
+        raise MetricError("rmsle cannot score this solution: its targets must be greater than -1")
     return float(np.sqrt(_sum_sq_diff(np.log1p(true), np.log1p(pred), buffer) / true.shape[0]))
 
 
 def rmsle(y_true: AnyArray, y_pred: AnyArray, params: MetricParams) -> float:
     """Root mean squared logarithmic error, as scikit-learn's ``root_mean_squared_log_error``.
 
-    Negative predictions raise a ``MetricError`` (scikit-learn raises a ``ValueError``).
+    ``log1p`` is defined above -1, and so is the metric: like scikit-learn 1.9 (which raises
+    a ``ValueError`` only for values <= -1), predictions in (-1, 0) are scored, and
+    predictions of -1 or less raise a ``MetricError``.
     """
     true, pred = _pair(y_true, y_pred)
     _check_predictions(pred)
