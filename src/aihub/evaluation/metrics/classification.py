@@ -111,7 +111,7 @@ def _binary_counts(
         like = classes if classes is not None else np.zeros(0, dtype=np.int64)
         positive = coerce_label(1 if params.positive_label is None else params.positive_label, like)
     code = _positive_code(classes, n_codes, positive)
-    if code < 0:
+    if code < 0 or support[code] + predicted[code] == 0:
         if params.positive_label is None and text:
             raise MetricError("set metric_params.positive_label: the labels are text")
         if n_present == 2:

@@ -125,7 +125,10 @@ def smape(y_true: AnyArray, y_pred: AnyArray, params: MetricParams) -> float:
     is on the same scale as ``mape``. A row where both values are 0 contributes 0.
     scikit-learn has no SMAPE; the tests compare with a direct implementation.
     """
-    return _per_column(y_true, y_pred, _smape_column)
+    # Checked first: the zero-denominator guard would otherwise hide a NaN prediction.
+    true, pred = _pair(y_true, y_pred)
+    _check_predictions(pred)
+    return _per_column(true, pred, _smape_column)
 
 
 def _r2_column(true: FloatArray, pred: FloatArray, buffer: FloatArray) -> float:
