@@ -1,0 +1,5 @@
+"""``python -m aihub`` runs the CLI."""
+
+from aihub.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Accounts: users, organizations, teams, API tokens and roles."""

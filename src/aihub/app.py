@@ -1,0 +1,98 @@
+"""The application factory: reads like a table of contents of the hub's API."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from aihub import __version__
+from aihub.accounts import routes as accounts
+from aihub.challenges import routes as challenges
+from aihub.errors import AihubError
+from aihub.hub import Hub
+from aihub.leaderboards import routes as leaderboards
+from aihub.settings import Settings
+from aihub.submissions import routes as submissions
+
+log = logging.getLogger(__name__)
+
+
+class HealthOut(BaseModel):
+    status: str
+    version: str
+    database: str
+
+
+def _describe_validation(exc: RequestValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:5]:
+        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "request"
+        parts.append(f"{where}: {error.get('msg', 'invalid')}")
+    return "Invalid request: " + "; ".join(parts)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AihubError)
+    async def _aihub_error(_: Request, exc: AihubError) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _describe_validation(exc)}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Never a traceback to the client: it could carry paths or data. The log has it.
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            {"detail": "Internal error; it has been logged. Please try again or tell the hub."},
+            status_code=500,
+        )
+
+
+def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> FastAPI:
+    hub = hub or Hub(settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        hub.start()
+        try:
+            yield
+        finally:
+            hub.close()
+
+    app = FastAPI(
+        title="aihub",
+        version=__version__,
+        description="A city's AI hub: challenges scored on hidden data.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.hub = hub
+    _install_error_handlers(app)
+
+    @app.get("/api/v1/health", response_model=HealthOut, tags=["hub"])
+    def health() -> HealthOut:
+        with hub.db.reading() as session:
+            session.execute(text("SELECT 1"))
+        return HealthOut(status="ok", version=__version__, database=hub.db.engine.dialect.name)
+
+    app.include_router(accounts.router)
+    app.include_router(challenges.router)
+    app.include_router(submissions.router)
+    app.include_router(leaderboards.router)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app built from the environment; used by ``aihub serve --workers N``."""
+    return create_app(Settings())

@@ -1,0 +1,1 @@
+"""Challenges: texts, rules, visibility, phases, participant files and the hidden solution."""

@@ -1,0 +1,126 @@
+"""A challenge, its phases, its files and the hidden solution."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from aihub.db import Base, UTCDateTime, utcnow
+
+
+class Visibility(StrEnum):
+    PUBLIC = "public"
+    UNLISTED = "unlisted"
+    INVITE_ONLY = "invite-only"
+
+
+class Challenge(Base):
+    __tablename__ = "challenges"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    title_ko: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str] = mapped_column(String(300), default="")
+    summary_ko: Mapped[str] = mapped_column(String(500), default="")
+    summary_en: Mapped[str] = mapped_column(String(500), default="")
+    description_ko: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    rules_ko: Mapped[str] = mapped_column(Text, default="")
+    rules_en: Mapped[str] = mapped_column(Text, default="")
+    visibility: Mapped[str] = mapped_column(String(16), default=Visibility.PUBLIC.value)
+    max_team_size: Mapped[int] = mapped_column(Integer, default=1)
+    metric: Mapped[str] = mapped_column(String(64))
+    metric_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    id_column: Mapped[str] = mapped_column(String(200))
+    target_columns: Mapped[list[str]] = mapped_column(JSON)
+    split_column: Mapped[str] = mapped_column(String(200))
+    solution_sha256: Mapped[str] = mapped_column(String(64))
+    solution_rows_public: Mapped[int] = mapped_column(Integer, default=0)
+    solution_rows_private: Mapped[int] = mapped_column(Integer, default=0)
+    sample_submission: Mapped[str] = mapped_column(String(255), default="")
+    # Set when a curator opens the private leaderboard before the phase ends.
+    private_revealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    phases: Mapped[list[Phase]] = relationship(
+        back_populates="challenge", order_by="Phase.position", cascade="all, delete-orphan"
+    )
+    files: Mapped[list[ChallengeFile]] = relationship(
+        back_populates="challenge", order_by="ChallengeFile.position", cascade="all, delete-orphan"
+    )
+
+
+class Phase(Base):
+    __tablename__ = "phases"
+    __table_args__ = (UniqueConstraint("challenge_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(
+        ForeignKey("challenges.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(64))
+    title_ko: Mapped[str] = mapped_column(String(200), default="")
+    title_en: Mapped[str] = mapped_column(String(200), default="")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    daily_limit: Mapped[int] = mapped_column(Integer, default=5)
+    total_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    final_selections: Mapped[int] = mapped_column(Integer, default=2)
+
+    challenge: Mapped[Challenge] = relationship(back_populates="phases")
+
+    def is_open(self, at: datetime) -> bool:
+        return self.starts_at <= at < self.ends_at
+
+
+class ChallengeFile(Base):
+    """A file participants may download once they accepted the rules."""
+
+    __tablename__ = "challenge_files"
+    __table_args__ = (UniqueConstraint("challenge_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(
+        ForeignKey("challenges.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    description_ko: Mapped[str] = mapped_column(String(500), default="")
+    description_en: Mapped[str] = mapped_column(String(500), default="")
+
+    challenge: Mapped[Challenge] = relationship(back_populates="files")
+
+
+class RulesAcceptance(Base):
+    __tablename__ = "rules_acceptances"
+    __table_args__ = (UniqueConstraint("challenge_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(
+        ForeignKey("challenges.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ChallengeInvite(Base):
+    """Who may see and join an invite-only challenge."""
+
+    __tablename__ = "challenge_invites"
+    __table_args__ = (UniqueConstraint("challenge_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(
+        ForeignKey("challenges.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,304 @@
+"""Named verbs for challenges: create from a bundle, accept rules, invite, reveal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from aihub.accounts.actor import Actor
+from aihub.accounts.models import Organization, User
+from aihub.challenges import policy
+from aihub.challenges.bundle import Bundle
+from aihub.challenges.models import (
+    Challenge,
+    ChallengeFile,
+    ChallengeInvite,
+    Phase,
+    RulesAcceptance,
+    Visibility,
+)
+from aihub.db import utcnow
+from aihub.errors import Conflict, Forbidden, InvalidInput, NotFound
+from aihub.evaluation.metrics import UnknownMetricError, get_metric
+from aihub.evaluation.metrics.base import MetricParams
+from aihub.evaluation.scoring import ScoringSpec, SolutionError, TruthCache
+from aihub.storage import LocalStorage
+
+
+def metric_params(raw: dict[str, Any]) -> MetricParams:
+    labels = raw.get("labels") or ()
+    known = {"k", "positive_label", "labels"}
+    extra = {key: float(value) for key, value in raw.items() if key not in known}
+    return MetricParams(
+        k=int(raw["k"]) if raw.get("k") is not None else None,
+        positive_label=raw.get("positive_label"),
+        labels=tuple(labels),
+        extra=extra,
+    )
+
+
+def scoring_spec(challenge: Challenge) -> ScoringSpec:
+    return ScoringSpec(
+        metric=challenge.metric,
+        metric_params=metric_params(challenge.metric_params),
+        id_column=challenge.id_column,
+        target_columns=tuple(challenge.target_columns),
+        split_column=challenge.split_column or None,
+    )
+
+
+def get_challenge(session: Session, slug: str) -> Challenge:
+    challenge = session.scalar(select(Challenge).where(Challenge.slug == slug))
+    if challenge is None:
+        raise NotFound(f"No challenge is called {slug!r}; 'aihub challenges list' shows them.")
+    return challenge
+
+
+def is_invited(session: Session, challenge: Challenge, actor: Actor) -> bool:
+    if actor.user is None or challenge.visibility != Visibility.INVITE_ONLY:
+        return False
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    ChallengeInvite.challenge_id == challenge.id,
+                    ChallengeInvite.user_id == actor.user.id,
+                )
+            )
+        )
+    )
+
+
+def get_visible_challenge(session: Session, slug: str, actor: Actor) -> Challenge:
+    """The challenge if the actor may see it; otherwise 'not found', so that invite-only
+    challenges do not reveal that they exist."""
+    challenge = get_challenge(session, slug)
+    if not policy.can_view(actor, challenge, invited=is_invited(session, challenge, actor)):
+        raise NotFound(f"No challenge is called {slug!r}; 'aihub challenges list' shows them.")
+    return challenge
+
+
+def list_challenges(session: Session, actor: Actor) -> list[Challenge]:
+    challenges = session.scalars(select(Challenge).order_by(Challenge.created_at.desc()))
+    invited: set[int] = set()
+    if actor.user is not None:
+        invited = set(
+            session.scalars(
+                select(ChallengeInvite.challenge_id).where(
+                    ChallengeInvite.user_id == actor.user.id
+                )
+            )
+        )
+    return [c for c in challenges if policy.is_listed(actor, c, invited=c.id in invited)]
+
+
+def has_accepted_rules(session: Session, challenge: Challenge, user: User | None) -> bool:
+    if user is None:
+        return False
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    RulesAcceptance.challenge_id == challenge.id,
+                    RulesAcceptance.user_id == user.id,
+                )
+            )
+        )
+    )
+
+
+def accept_rules(session: Session, challenge: Challenge, actor: Actor) -> RulesAcceptance:
+    user = actor.require_user()
+    existing = session.scalar(
+        select(RulesAcceptance).where(
+            RulesAcceptance.challenge_id == challenge.id, RulesAcceptance.user_id == user.id
+        )
+    )
+    if existing is not None:
+        return existing
+    acceptance = RulesAcceptance(challenge_id=challenge.id, user_id=user.id)
+    session.add(acceptance)
+    session.flush()
+    return acceptance
+
+
+def current_phase(challenge: Challenge, now: datetime) -> Phase:
+    """The phase open now; else the next to open; else the last one."""
+    phases = challenge.phases
+    for phase in phases:
+        if phase.is_open(now):
+            return phase
+    upcoming = [phase for phase in phases if phase.starts_at > now]
+    return upcoming[0] if upcoming else phases[-1]
+
+
+def get_phase(challenge: Challenge, name: str | None, now: datetime) -> Phase:
+    if name is None:
+        return current_phase(challenge, now)
+    for phase in challenge.phases:
+        if phase.name == name:
+            return phase
+    names = ", ".join(phase.name for phase in challenge.phases)
+    raise NotFound(f"Challenge {challenge.slug!r} has no phase {name!r}; its phases: {names}.")
+
+
+def invite(session: Session, challenge: Challenge, actor: Actor, user: User) -> ChallengeInvite:
+    if not policy.can_manage(actor, challenge):
+        raise Forbidden("Only the challenge's hosts can invite people.")
+    existing = session.scalar(
+        select(ChallengeInvite).where(
+            ChallengeInvite.challenge_id == challenge.id, ChallengeInvite.user_id == user.id
+        )
+    )
+    if existing is not None:
+        return existing
+    invitation = ChallengeInvite(challenge_id=challenge.id, user_id=user.id)
+    session.add(invitation)
+    session.flush()
+    return invitation
+
+
+def reveal_private(session: Session, challenge: Challenge, actor: Actor) -> Challenge:
+    if not policy.can_reveal(actor):
+        raise Forbidden("Only curators can reveal a private leaderboard before the phase ends.")
+    if challenge.private_revealed_at is None:
+        challenge.private_revealed_at = utcnow()
+    return challenge
+
+
+def _check_metric(bundle: Bundle) -> None:
+    try:
+        metric = get_metric(bundle.spec.evaluation.metric)
+    except UnknownMetricError as exc:
+        raise InvalidInput(f"evaluation.metric: {exc}") from exc
+    params = metric_params(bundle.spec.evaluation.metric_params)
+    missing = [name for name in metric.required_params if getattr(params, name) in (None, ())]
+    if missing:
+        raise InvalidInput(
+            f"evaluation.metric_params: {metric.name} needs {', '.join(missing)} "
+            f"(for example {{ {missing[0]}: 10 }})."
+        )
+
+
+def create_from_bundle(
+    session: Session,
+    storage: LocalStorage,
+    truths: TruthCache,
+    actor: Actor,
+    bundle: Bundle,
+    *,
+    max_file_bytes: int,
+) -> Challenge:
+    """Create a challenge from a checked bundle. Baselines are added by the caller
+    (``submissions.services.add_baseline``) once the challenge exists."""
+    user = actor.require_user()
+    spec = bundle.spec
+    org = session.scalar(select(Organization).where(Organization.slug == spec.organization))
+    if org is None:
+        raise InvalidInput(f"organization: no organization is called {spec.organization!r}.")
+    if not policy.can_create_in(actor, org.id):
+        raise Forbidden(
+            f"You cannot create challenges for {org.slug!r}: you must be a member of it and a "
+            "curator must have allowed it to host."
+        )
+    if session.scalar(select(Challenge.id).where(Challenge.slug == spec.slug)) is not None:
+        raise Conflict(f"A challenge called {spec.slug!r} exists already; choose another slug.")
+    _check_metric(bundle)
+    for item in spec.files:
+        bundle.file(item.path)
+    for baseline in spec.baselines:
+        bundle.file(baseline.file)
+    solution_path = bundle.file(spec.evaluation.solution)
+    solution_blob = storage.put_path(solution_path, max_bytes=max_file_bytes)
+    challenge = _new_challenge(bundle, org, user, solution_blob.sha256)
+    try:
+        truth = truths.get(storage.path(solution_blob.sha256), solution_blob.sha256,
+                           scoring_spec(challenge))
+    except SolutionError as exc:
+        raise InvalidInput(f"evaluation.solution ({spec.evaluation.solution}): {exc}") from exc
+    challenge.solution_rows_public = truth.split_counts.get("public", 0)
+    challenge.solution_rows_private = truth.split_counts.get("private", 0)
+    _add_files(challenge, bundle, storage, max_file_bytes)
+    _add_phases(challenge, bundle)
+    session.add(challenge)
+    session.flush()
+    return challenge
+
+
+def _new_challenge(bundle: Bundle, org: Organization, user: User, solution_sha: str) -> Challenge:
+    spec = bundle.spec
+    title_ko, title_en = bundle.localized(spec.title)
+    summary_ko, summary_en = bundle.localized(spec.summary)
+    description_ko, description_en = bundle.localized(spec.description)
+    rules_ko, rules_en = bundle.localized(spec.rules)
+    return Challenge(
+        slug=spec.slug,
+        organization_id=org.id,
+        created_by_id=user.id,
+        title_ko=title_ko[:300],
+        title_en=title_en[:300],
+        summary_ko=summary_ko[:500],
+        summary_en=summary_en[:500],
+        description_ko=description_ko,
+        description_en=description_en,
+        rules_ko=rules_ko,
+        rules_en=rules_en,
+        visibility=spec.visibility,
+        max_team_size=spec.max_team_size,
+        metric=spec.evaluation.metric,
+        metric_params=spec.evaluation.metric_params,
+        id_column=spec.evaluation.id_column,
+        target_columns=spec.evaluation.target_columns,
+        split_column=spec.evaluation.split_column or "",
+        solution_sha256=solution_sha,
+        sample_submission=spec.sample_submission or "",
+    )
+
+
+def _add_files(
+    challenge: Challenge, bundle: Bundle, storage: LocalStorage, max_file_bytes: int
+) -> None:
+    for position, item in enumerate(bundle.spec.files):
+        blob = storage.put_path(bundle.file(item.path), max_bytes=max_file_bytes)
+        description_ko, description_en = bundle.localized(item.description)
+        challenge.files.append(
+            ChallengeFile(
+                position=position,
+                name=item.path,
+                sha256=blob.sha256,
+                size=blob.size,
+                description_ko=description_ko[:500],
+                description_en=description_en[:500],
+            )
+        )
+
+
+def _add_phases(challenge: Challenge, bundle: Bundle) -> None:
+    for position, phase in enumerate(bundle.spec.phases):
+        title_ko, title_en = bundle.localized(phase.title)
+        challenge.phases.append(
+            Phase(
+                position=position,
+                name=phase.name,
+                title_ko=title_ko or phase.name,
+                title_en=title_en or phase.name,
+                starts_at=phase.start,
+                ends_at=phase.end,
+                daily_limit=phase.daily_limit,
+                total_limit=phase.total_limit,
+                final_selections=phase.final_selections,
+            )
+        )
+
+
+def get_file(challenge: Challenge, name: str) -> ChallengeFile:
+    for item in challenge.files:
+        if item.name == name:
+            return item
+    names: Sequence[str] = [item.name for item in challenge.files]
+    raise NotFound(f"Challenge {challenge.slug!r} has no file {name!r}; its files: "
+                   f"{', '.join(names)}.")

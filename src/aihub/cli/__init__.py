@@ -1,0 +1,37 @@
+"""The ``aihub`` command: server verbs (demo, serve, worker, db, user, token, org) and
+client verbs that talk to a hub over its API (challenges, submit, submissions, leaderboard).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from aihub.cli import client_verbs, reference, server_verbs
+
+app = typer.Typer(
+    name="aihub",
+    help="aihub: a city's AI hub. Run a hub, or take part in its challenges.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+server_verbs.register(app)
+client_verbs.register(app)
+
+
+@app.command("docs")
+def docs(
+    folder: Annotated[Path, typer.Option(help="Where to write cli.md and settings.md.")] = Path(
+        "docs"
+    ),
+) -> None:
+    """Write the CLI and settings reference (docs/cli.md, docs/settings.md) from the code."""
+    for path in reference.write_docs(app, folder):
+        typer.echo(f"wrote {path}")
+
+
+def main() -> None:
+    app()

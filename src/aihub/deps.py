@@ -1,0 +1,63 @@
+"""Request dependencies shared by every domain's routes: the hub, the session, the actor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from aihub.accounts.actor import VISITOR, Actor
+from aihub.accounts.services import actor_for, user_for_token
+from aihub.errors import NotAuthenticated
+from aihub.hub import Hub
+
+
+def get_hub(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+HubDep = Annotated[Hub, Depends(get_hub)]
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise NotAuthenticated(
+            "The Authorization header must be 'Bearer <token>'; "
+            "create a token with 'aihub token create'."
+        )
+    return value.strip()
+
+
+def get_actor(request: Request, hub: HubDep) -> Actor:
+    token = _bearer(request)
+    if token is None:
+        return VISITOR
+    with hub.db.reading() as session:
+        user = user_for_token(session, token)
+        if user is None:
+            raise NotAuthenticated("This API token is unknown or revoked; create a new one.")
+        return actor_for(session, user)
+
+
+ActorDep = Annotated[Actor, Depends(get_actor)]
+
+
+def read_session(hub: HubDep) -> Iterator[Session]:
+    with hub.db.reading() as session:
+        yield session
+
+
+def write_session(hub: HubDep) -> Iterator[Session]:
+    with hub.db.transaction() as session:
+        yield session
+
+
+ReadSession = Annotated[Session, Depends(read_session)]
+WriteSession = Annotated[Session, Depends(write_session)]

@@ -1,0 +1,83 @@
+"""Executors decide where jobs run once committed. A Protocol with a local default.
+
+- ``InProcessExecutor``: worker threads inside the web process (the embedded default); a job
+  id is handed to them right after the commit so scoring starts without polling delay.
+- ``ExternalExecutor``: nothing runs here; ``aihub worker`` processes find the jobs in the
+  table.
+"""
+
+from __future__ import annotations
+
+import queue as stdqueue
+import threading
+from collections.abc import Sequence
+from typing import Protocol
+
+from aihub.db import Database
+from aihub.evaluation.runner import Evaluator
+from aihub.evaluation.worker import Worker, worker_name
+
+
+class Executor(Protocol):
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def dispatch(self, job_ids: Sequence[int]) -> None:
+        """Called after the commit that created the jobs."""
+
+
+class ExternalExecutor:
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    def dispatch(self, job_ids: Sequence[int]) -> None:
+        pass
+
+
+class InProcessExecutor:
+    def __init__(
+        self,
+        db: Database,
+        evaluator: Evaluator,
+        *,
+        threads: int,
+        lease_seconds: float,
+        poll_seconds: float,
+    ) -> None:
+        self._wakeups: stdqueue.Queue[int] = stdqueue.Queue()
+        self._stop = threading.Event()
+        self.workers = [
+            Worker(
+                db,
+                evaluator,
+                lease_seconds=lease_seconds,
+                poll_seconds=poll_seconds,
+                name=worker_name(f"serve-{n}"),
+                wakeups=self._wakeups,
+            )
+            for n in range(threads)
+        ]
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        self._stop.clear()
+        for worker in self.workers:
+            thread = threading.Thread(
+                target=worker.run_forever, args=(self._stop,), name=worker.name, daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._threads.clear()
+
+    def dispatch(self, job_ids: Sequence[int]) -> None:
+        for job_id in job_ids:
+            self._wakeups.put(job_id)

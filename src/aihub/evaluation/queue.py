@@ -1,0 +1,178 @@
+"""The job table as a queue: enqueue, claim with a lease, heartbeat, finish, reap.
+
+Every executor goes through these functions, so the rules (who holds a job, when it goes
+back to the queue, when it is given up) are the same on one machine and on many. A job is
+claimed by a conditional UPDATE, so two workers can never both hold it; each write of a
+result checks that the writer still holds the lease (a fencing check), so a worker that lost
+its lease cannot write over the work of the one that took over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from aihub.db import utcnow
+from aihub.evaluation.jobs import JobPayload, dump_payload
+from aihub.evaluation.models import Job
+from aihub.evaluation.status import Status, check_transition
+
+
+def enqueue(
+    session: Session,
+    payload: JobPayload,
+    *,
+    queue: str = "default",
+    max_attempts: int = 3,
+    submission_id: int | None = None,
+) -> Job:
+    job = Job(
+        kind=payload.kind,
+        queue=queue,
+        payload=dump_payload(payload),
+        status=Status.QUEUED.value,
+        max_attempts=max_attempts,
+        submission_id=submission_id,
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+@dataclass(frozen=True)
+class Lease:
+    job_id: int
+    owner: str
+    attempt: int
+
+
+def claim(
+    session: Session,
+    *,
+    owner: str,
+    lease_seconds: float,
+    job_id: int | None = None,
+    queues: tuple[str, ...] = ("default",),
+    now: datetime | None = None,
+) -> Lease | None:
+    """Take a queued job: the one named, or the oldest in the given queues."""
+    now = now or utcnow()
+    if job_id is None:
+        query = (
+            select(Job.id)
+            .where(Job.status == Status.QUEUED.value, Job.queue.in_(queues))
+            .order_by(Job.id)
+            .limit(1)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        job_id = session.scalar(query)
+        if job_id is None:
+            return None
+    result = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == Status.QUEUED.value)
+        .values(
+            status=Status.RUNNING.value,
+            lease_owner=owner,
+            lease_expires_at=now + timedelta(seconds=lease_seconds),
+            heartbeat_at=now,
+            started_at=now,
+            attempts=Job.attempts + 1,
+        )
+        .returning(Job.attempts)
+    )
+    attempt = result.scalar()
+    if attempt is None:
+        return None
+    return Lease(job_id=job_id, owner=owner, attempt=attempt)
+
+
+def holds(session: Session, lease: Lease) -> Job | None:
+    """The job if this lease still holds it, locked for the rest of the transaction."""
+    query = select(Job).where(
+        Job.id == lease.job_id,
+        Job.status == Status.RUNNING.value,
+        Job.lease_owner == lease.owner,
+        Job.attempts == lease.attempt,
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return session.scalar(query)
+
+
+def heartbeat(session: Session, lease: Lease, *, lease_seconds: float) -> bool:
+    now = utcnow()
+    result = session.execute(
+        update(Job)
+        .where(
+            Job.id == lease.job_id,
+            Job.status == Status.RUNNING.value,
+            Job.lease_owner == lease.owner,
+            Job.attempts == lease.attempt,
+        )
+        .values(heartbeat_at=now, lease_expires_at=now + timedelta(seconds=lease_seconds))
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def finish(job: Job, status: Status, *, error: str = "") -> None:
+    check_transition(Status(job.status), status)
+    job.status = status.value
+    job.finished_at = utcnow()
+    job.lease_owner = None
+    job.lease_expires_at = None
+    job.error = error
+
+
+def requeue(job: Job) -> None:
+    """Put a job back in the queue: a rescore, or the reaper after a worker died."""
+    check_transition(Status(job.status), Status.QUEUED)
+    job.status = Status.QUEUED.value
+    job.lease_owner = None
+    job.lease_expires_at = None
+    job.finished_at = None
+
+
+@dataclass(frozen=True)
+class Reaped:
+    requeued: list[int]
+    given_up: list[Job]
+
+
+def reap(session: Session, *, now: datetime | None = None) -> Reaped:
+    """Hand back the jobs whose lease ran out; give up those that used all their tries."""
+    now = now or utcnow()
+    query = select(Job).where(Job.status == Status.RUNNING.value, Job.lease_expires_at < now)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    requeued: list[int] = []
+    given_up: list[Job] = []
+    for job in session.scalars(query):
+        if job.attempts >= job.max_attempts:
+            finish(
+                job,
+                Status.FAILED,
+                error=f"gave up after {job.attempts} tries: the worker running it stopped "
+                "(killed, out of memory, or lost) each time",
+            )
+            given_up.append(job)
+        else:
+            requeue(job)
+            requeued.append(job.id)
+    return Reaped(requeued=requeued, given_up=given_up)
+
+
+def position_in_queue(session: Session, job: Job) -> int | None:
+    """How many queued jobs of the same queue are ahead of this one (0 = next)."""
+    if job.status != Status.QUEUED.value:
+        return None
+    ahead = session.scalar(
+        select(func.count(Job.id)).where(
+            Job.status == Status.QUEUED.value, Job.queue == job.queue, Job.id < job.id
+        )
+    )
+    return int(ahead or 0)

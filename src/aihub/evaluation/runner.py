@@ -1,0 +1,137 @@
+"""Runs one evaluation job: score a prediction file and write the outcome once.
+
+The outcome is written in one transaction that first checks the job is still this worker's
+(``queue.holds``): a worker that was presumed dead and replaced writes nothing, so a
+submission is never scored twice, and a worker killed before its commit loses nothing but
+the time, because the reaper hands the job to another.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aihub.challenges.models import Challenge
+from aihub.challenges.services import scoring_spec
+from aihub.db import Database, utcnow
+from aihub.evaluation import queue
+from aihub.evaluation.jobs import ScoreSubmission, parse_payload
+from aihub.evaluation.models import Job
+from aihub.evaluation.queue import Lease
+from aihub.evaluation.scoring import SubmissionError, TruthCache, check_submission, score
+from aihub.evaluation.status import Status
+from aihub.storage import LocalStorage
+from aihub.submissions.models import Submission
+
+log = logging.getLogger(__name__)
+
+INTERNAL_FAILURE = (
+    "Scoring failed on the hub's side, not because of your file; the hosts have been told. "
+    "This submission does not count against your limits."
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    public: float | None = None
+    private: float | None = None
+    error: str = ""
+    host_error: str = ""
+
+
+class Evaluator:
+    def __init__(
+        self,
+        db: Database,
+        storage: LocalStorage,
+        truths: TruthCache,
+        *,
+        max_bytes: int,
+        on_done: Callable[[int], None] | None = None,
+    ) -> None:
+        # on_done(submission_id) is called after the outcome is committed.
+        self.on_done = on_done
+        self.db = db
+        self.storage = storage
+        self.truths = truths
+        self.max_bytes = max_bytes
+
+    def run(self, lease: Lease) -> Status | None:
+        """Run the leased job; returns the status written, or None if the lease was lost."""
+        with self.db.reading() as session:
+            job = session.get(Job, lease.job_id)
+            assert job is not None
+            raw_payload = job.payload
+        try:
+            payload = parse_payload(raw_payload)
+        except ValueError as exc:
+            return self._write_job_failure(lease, f"unknown job payload: {exc}")
+        return self._score(lease, payload)
+
+    def _score(self, lease: Lease, payload: ScoreSubmission) -> Status | None:
+        with self.db.reading() as session:
+            submission = session.get(Submission, payload.submission_id)
+            challenge = session.get(Challenge, submission.challenge_id) if submission else None
+        if submission is None or challenge is None:
+            return self._write_job_failure(lease, f"submission {payload.submission_id} is gone")
+        outcome = self.evaluate(challenge, submission)
+        return self._record(lease, submission.id, outcome)
+
+    def evaluate(self, challenge: Challenge, submission: Submission) -> Outcome:
+        spec = scoring_spec(challenge)
+        try:
+            truth = self.truths.get(
+                self.storage.path(challenge.solution_sha256), challenge.solution_sha256, spec
+            )
+            aligned = check_submission(
+                self.storage.path(submission.sha256),
+                truth,
+                spec,
+                original_name=submission.filename,
+                max_bytes=self.max_bytes,
+            )
+            scores = score(truth, aligned, spec)
+        except SubmissionError as exc:
+            return Outcome(Status.FAILED, error=str(exc), host_error=str(exc))
+        except Exception:  # any other failure is ours, not the participant's
+            log.exception("scoring submission %s failed", submission.id)
+            return Outcome(
+                Status.FAILED, error=INTERNAL_FAILURE, host_error=traceback.format_exc()
+            )
+        return Outcome(Status.FINISHED, public=scores["public"], private=scores["private"])
+
+    def _record(self, lease: Lease, submission_id: int, outcome: Outcome) -> Status | None:
+        with self.db.transaction() as session:
+            job = queue.holds(session, lease)
+            if job is None:
+                log.warning("job %s: lease lost before the result was written", lease.job_id)
+                return None
+            submission = session.get(Submission, submission_id)
+            assert submission is not None
+            submission.status = outcome.status.value
+            submission.public_score = outcome.public
+            submission.private_score = outcome.private
+            submission.error = outcome.error
+            submission.host_error = outcome.host_error
+            submission.scored_at = utcnow()
+            queue.finish(job, outcome.status, error=outcome.host_error[:4000])
+        if self.on_done is not None:
+            self.on_done(submission_id)
+        return outcome.status
+
+    def _write_job_failure(self, lease: Lease, reason: str) -> Status | None:
+        with self.db.transaction() as session:
+            job = queue.holds(session, lease)
+            if job is None:
+                return None
+            queue.finish(job, Status.FAILED, error=reason)
+            if job.submission_id is not None:
+                submission = session.get(Submission, job.submission_id)
+                if submission is not None:
+                    submission.status = Status.FAILED.value
+                    submission.error = INTERNAL_FAILURE
+                    submission.host_error = reason
+        return Status.FAILED

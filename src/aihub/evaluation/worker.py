@@ -1,0 +1,181 @@
+"""The worker loop: claim a job, keep its lease alive, run it, and reap dead workers' jobs.
+
+The same loop runs as threads inside ``aihub serve`` (the in-process executor) and as the
+main loop of ``aihub worker`` processes; they share nothing but the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue as stdqueue
+import socket
+import threading
+import time
+import uuid
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from aihub.db import Database, utcnow
+from aihub.evaluation import queue
+from aihub.evaluation.models import Job
+from aihub.evaluation.queue import Lease
+from aihub.evaluation.runner import INTERNAL_FAILURE, Evaluator
+from aihub.evaluation.status import Status
+from aihub.submissions.models import Submission
+
+log = logging.getLogger(__name__)
+
+
+def worker_name(label: str = "worker") -> str:
+    return f"{label}@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def claim_job(
+    db: Database, *, owner: str, lease_seconds: float, queues: tuple[str, ...], job_id: int | None
+) -> Lease | None:
+    with db.transaction() as session:
+        lease = queue.claim(
+            session, owner=owner, lease_seconds=lease_seconds, job_id=job_id, queues=queues
+        )
+        if lease is not None:
+            # Mirror the job's state on its submission, so participants see it running.
+            session.execute(
+                update(Submission)
+                .where(Submission.id == _submission_of(session, lease.job_id))
+                .values(status=Status.RUNNING.value)
+            )
+        return lease
+
+
+def _submission_of(session: Session, job_id: int) -> int | None:
+    job = session.get(Job, job_id)
+    return job.submission_id if job is not None else None
+
+
+def reap(db: Database) -> int:
+    """Return the jobs of dead workers to the queue; fail those out of tries. Returns how
+    many jobs were handled."""
+    with db.transaction() as session:
+        reaped = queue.reap(session)
+        for job_id in reaped.requeued:
+            session.execute(
+                update(Submission)
+                .where(Submission.id == _submission_of(session, job_id))
+                .values(status=Status.QUEUED.value)
+            )
+        for job in reaped.given_up:
+            if job.submission_id is not None:
+                session.execute(
+                    update(Submission)
+                    .where(Submission.id == job.submission_id)
+                    .values(
+                        status=Status.FAILED.value,
+                        error=INTERNAL_FAILURE,
+                        host_error=job.error,
+                        scored_at=utcnow(),
+                    )
+                )
+    if reaped.requeued or reaped.given_up:
+        log.warning(
+            "reaper: re-queued jobs %s, gave up on %s",
+            reaped.requeued,
+            [job.id for job in reaped.given_up],
+        )
+    return len(reaped.requeued) + len(reaped.given_up)
+
+
+class Worker:
+    """One worker: runs one job at a time, with a heartbeat thread for the current lease."""
+
+    def __init__(
+        self,
+        db: Database,
+        evaluator: Evaluator,
+        *,
+        lease_seconds: float,
+        poll_seconds: float,
+        queues: tuple[str, ...] = ("default",),
+        name: str | None = None,
+        wakeups: stdqueue.Queue[int] | None = None,
+    ) -> None:
+        self.db = db
+        self.evaluator = evaluator
+        self.lease_seconds = lease_seconds
+        self.poll_seconds = poll_seconds
+        self.queues = queues
+        self.name = name or worker_name()
+        self.wakeups = wakeups
+        self._current: Lease | None = None
+        self._lock = threading.Lock()
+        self._last_reap = 0.0
+
+    def run_once(self, job_id: int | None = None) -> bool:
+        """Claim and run one job (the one named, else the oldest); False if none was queued."""
+        lease = claim_job(
+            self.db,
+            owner=self.name,
+            lease_seconds=self.lease_seconds,
+            queues=self.queues,
+            job_id=job_id,
+        )
+        if lease is None and job_id is not None:
+            # Taken by another worker already; look for any other work instead.
+            lease = claim_job(
+                self.db, owner=self.name, lease_seconds=self.lease_seconds,
+                queues=self.queues, job_id=None,
+            )
+        if lease is None:
+            return False
+        with self._lock:
+            self._current = lease
+        try:
+            self.evaluator.run(lease)
+        finally:
+            with self._lock:
+                self._current = None
+        return True
+
+    def _heartbeats(self, stop: threading.Event) -> None:
+        while not stop.wait(self.lease_seconds / 3):
+            with self._lock:
+                lease = self._current
+            if lease is None:
+                continue
+            try:
+                with self.db.transaction() as session:
+                    queue.heartbeat(session, lease, lease_seconds=self.lease_seconds)
+            except Exception:  # a missed beat is retried; the lease has slack for two more
+                log.exception("heartbeat for job %s failed", lease.job_id)
+
+    def _maybe_reap(self) -> None:
+        now = time.monotonic()
+        if now - self._last_reap >= self.lease_seconds / 2:
+            self._last_reap = now
+            reap(self.db)
+
+    def _next_hint(self) -> int | None:
+        if self.wakeups is None:
+            return None
+        try:
+            return self.wakeups.get(timeout=self.poll_seconds)
+        except stdqueue.Empty:
+            return None
+
+    def run_forever(self, stop: threading.Event) -> None:
+        beats = threading.Thread(target=self._heartbeats, args=(stop,), daemon=True)
+        beats.start()
+        while not stop.is_set():
+            try:
+                self._maybe_reap()
+                hint = self._next_hint()
+                if stop.is_set():
+                    break
+                ran = self.run_once(hint)
+                if not ran and self.wakeups is None:
+                    stop.wait(self.poll_seconds)
+            except Exception:  # the loop must outlive any one job or database hiccup
+                log.exception("worker %s: error in the loop", self.name)
+                stop.wait(self.poll_seconds)
+        beats.join(timeout=1)

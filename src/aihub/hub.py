@@ -1,0 +1,82 @@
+"""The running hub's parts, built once from the settings and shared by app, CLI and workers."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import defaultdict
+
+from aihub.db import Database
+from aihub.evaluation.executors import Executor, ExternalExecutor, InProcessExecutor
+from aihub.evaluation.runner import Evaluator
+from aihub.evaluation.scoring import TruthCache
+from aihub.settings import Settings
+from aihub.storage import LocalStorage
+
+
+class Completions:
+    """Wakes requests waiting for a submission's score when a worker in this process ends it.
+
+    Workers in other processes do not call ``notify``; waiters therefore also re-read the
+    database on a short timeout, and a notification only makes the common case fast.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiters: dict[int, list[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = (
+            defaultdict(list)
+        )
+
+    def register(self, submission_id: int) -> asyncio.Event:
+        event = asyncio.Event()
+        with self._lock:
+            self._waiters[submission_id].append((asyncio.get_running_loop(), event))
+        return event
+
+    def unregister(self, submission_id: int, event: asyncio.Event) -> None:
+        with self._lock:
+            waiters = self._waiters.get(submission_id, [])
+            self._waiters[submission_id] = [item for item in waiters if item[1] is not event]
+            if not self._waiters[submission_id]:
+                del self._waiters[submission_id]
+
+    def notify(self, submission_id: int) -> None:
+        with self._lock:
+            waiters = list(self._waiters.get(submission_id, []))
+        for loop, event in waiters:
+            loop.call_soon_threadsafe(event.set)
+
+
+class Hub:
+    def __init__(self, settings: Settings, *, start_workers: bool = True) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.db = Database(settings.resolved_database_url)
+        self.storage = LocalStorage(settings.resolved_blob_dir)
+        self.truths = TruthCache(settings.cache_dir / "truth", max_items=settings.truth_cache_size)
+        self.completions = Completions()
+        self.evaluator = Evaluator(
+            self.db,
+            self.storage,
+            self.truths,
+            max_bytes=settings.max_upload_bytes,
+            on_done=self.completions.notify,
+        )
+        self.executor: Executor
+        if start_workers and settings.workers_in_process > 0:
+            self.executor = InProcessExecutor(
+                self.db,
+                self.evaluator,
+                threads=settings.workers_in_process,
+                lease_seconds=settings.job_lease_seconds,
+                poll_seconds=settings.worker_poll_seconds,
+            )
+        else:
+            self.executor = ExternalExecutor()
+
+    def start(self) -> None:
+        self.executor.start()
+
+    def close(self) -> None:
+        self.executor.stop()
+        self.db.dispose()

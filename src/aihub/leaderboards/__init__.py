@@ -1,0 +1,1 @@
+"""Leaderboards: ranking teams on the public and private splits of a phase."""

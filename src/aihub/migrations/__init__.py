@@ -1,0 +1,1 @@
+"""Alembic migrations; ``aihub db upgrade`` applies them (see ``aihub.migrate``)."""

@@ -1,0 +1,95 @@
+"""One typed settings object, read once from the environment (prefix ``AIHUB_``)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything aihub can be told, each with a default and a line of help.
+
+    ``docs/settings.md`` is generated from these fields (``aihub settings --markdown``) and a
+    test fails when the two drift.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="AIHUB_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(
+        Path("aihub-data"),
+        description="Folder for the SQLite database, the blob store and caches.",
+    )
+    database_url: str = Field(
+        "",
+        description="SQLAlchemy URL; empty means SQLite at DATA_DIR/aihub.sqlite3. "
+        "Production: postgresql+psycopg://user@host/db.",
+    )
+    blob_dir: Path | None = Field(
+        None, description="Where uploaded files are stored; empty means DATA_DIR/blobs."
+    )
+    timezone: str = Field(
+        "Asia/Seoul",
+        description="The hub's time zone: daily submission limits reset at its midnight.",
+    )
+    max_upload_bytes: int = Field(
+        512 * 1024 * 1024,
+        description="Largest submission or challenge file accepted, in bytes.",
+    )
+    max_bundle_bytes: int = Field(
+        2 * 1024 * 1024 * 1024,
+        description="Largest challenge bundle (zip) accepted, in bytes, unpacked.",
+    )
+    workers_in_process: int = Field(
+        2, ge=0, description="Evaluation worker threads inside each `aihub serve` process."
+    )
+    job_lease_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="How long a claimed job stays a worker's without a heartbeat; "
+        "after that the reaper hands it to another worker.",
+    )
+    job_max_attempts: int = Field(
+        3, ge=1, description="Tries before a job that keeps losing its worker is failed."
+    )
+    worker_poll_seconds: float = Field(
+        0.5,
+        gt=0,
+        description="How often an idle worker looks in the job table for work it was not told of.",
+    )
+    truth_cache_size: int = Field(
+        8, ge=1, description="Prepared solutions kept in memory per process."
+    )
+    public_base_url: str = Field(
+        "", description="The hub's address as users see it, for links in the CLI and mails."
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except Exception as exc:  # ZoneInfo raises several types for bad names
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name") from exc
+        return value
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'aihub.sqlite3').resolve()}"
+
+    @property
+    def resolved_blob_dir(self) -> Path:
+        return self.blob_dir or self.data_dir / "blobs"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"

@@ -1,0 +1,1 @@
+"""Submissions: uploads, limits and final selection."""

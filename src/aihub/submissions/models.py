@@ -1,0 +1,47 @@
+"""A submitted prediction file and its scores."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from aihub.db import Base, UTCDateTime, utcnow
+from aihub.evaluation.status import Status
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+    __table_args__ = (
+        Index("ix_submissions_phase_team_created", "phase_id", "team_id", "created_at"),
+        Index("ix_submissions_phase_status_public", "phase_id", "status", "public_score"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(
+        ForeignKey("challenges.id", ondelete="CASCADE"), index=True
+    )
+    phase_id: Mapped[int] = mapped_column(ForeignKey("phases.id", ondelete="CASCADE"))
+    # Baselines belong to no team.
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), nullable=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    message: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[str] = mapped_column(String(16), default=Status.QUEUED.value)
+    public_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    private_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # Shown to the participant: never derived from hidden labels.
+    error: Mapped[str] = mapped_column(Text, default="")
+    # Shown to hosts only: may hold tracebacks.
+    host_error: Mapped[str] = mapped_column(Text, default="")
+    selected: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_baseline: Mapped[bool] = mapped_column(Boolean, default=False)
+    baseline_name_ko: Mapped[str] = mapped_column(String(200), default="")
+    baseline_name_en: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

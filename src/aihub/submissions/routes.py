@@ -1,0 +1,209 @@
+"""Submission API: submit a prediction file, follow its score, list, select finals."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, UploadFile, status
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
+
+from aihub.accounts.actor import Actor
+from aihub.challenges.services import get_visible_challenge, scoring_spec
+from aihub.db import utcnow
+from aihub.deps import ActorDep, HubDep, ReadSession
+from aihub.errors import InvalidInput, PayloadTooLarge
+from aihub.evaluation.scoring import SubmissionError, check_submission
+from aihub.evaluation.status import Status
+from aihub.hub import Hub
+from aihub.storage import TooLargeError
+from aihub.submissions import services
+from aihub.submissions.schemas import SubmissionOut, UsageOut, submission_out, usage_out
+
+router = APIRouter(prefix="/api/v1", tags=["submissions"])
+
+WaitSeconds = Annotated[
+    float, Query(ge=0, le=120, description="Wait up to this many seconds for the score.")
+]
+# Waiters re-read the database this often, for workers in other processes that cannot
+# notify this one.
+_RECHECK_SECONDS = 0.25
+
+
+def _accept(
+    hub: Hub, slug: str, actor: Actor, upload: UploadFile, message: str
+) -> tuple[int, int]:
+    """Store the upload, check it at once, and write the submission and its job."""
+    now = utcnow()
+    with hub.db.reading() as session:
+        challenge = get_visible_challenge(session, slug, actor)
+        services.check_may_submit(session, challenge, actor)
+    filename = Path(upload.filename or "submission.csv").name
+    try:
+        blob = hub.storage.put_file(upload.file, max_bytes=hub.settings.max_upload_bytes)
+    except TooLargeError as exc:
+        raise PayloadTooLarge(f"The file is {exc}; submit a smaller or compressed file.") from exc
+    spec = scoring_spec(challenge)
+    try:
+        truth = hub.truths.get(
+            hub.storage.path(challenge.solution_sha256), challenge.solution_sha256, spec
+        )
+        check_submission(
+            hub.storage.path(blob.sha256), truth, spec,
+            original_name=filename, max_bytes=hub.settings.max_upload_bytes,
+        )
+    except SubmissionError as exc:
+        with hub.db.transaction() as session:
+            challenge = get_visible_challenge(session, slug, actor)
+            rejected = services.record_rejected(
+                session, challenge, actor, blob,
+                filename=filename, message=message, error=str(exc), now=now,
+            )
+        raise InvalidInput(
+            f"{exc} (submission {rejected.id} was recorded as failed and does not count "
+            "against your limits)"
+        ) from exc
+    with hub.db.transaction() as session:
+        challenge = get_visible_challenge(session, slug, actor)
+        submission, job = services.submit_prediction(
+            session, challenge, actor, blob,
+            filename=filename, message=message, now=now, zone=hub.settings.zone,
+            max_attempts=hub.settings.job_max_attempts,
+        )
+    # After the commit: the worker must find the rows it is told about.
+    hub.executor.dispatch([job.id])
+    return submission.id, job.id
+
+
+def _view(hub: Hub, submission_id: int, actor: Actor) -> SubmissionOut:
+    with hub.db.reading() as session:
+        submission, challenge = services.get_visible_submission(session, submission_id, actor)
+        return submission_out(session, submission, challenge, actor, utcnow())
+
+
+async def _wait_for_score(hub: Hub, submission_id: int, actor: Actor, wait: float) -> SubmissionOut:
+    deadline = time.monotonic() + wait
+    event = hub.completions.register(submission_id)
+    try:
+        while True:
+            view = await run_in_threadpool(_view, hub, submission_id, actor)
+            remaining = deadline - time.monotonic()
+            if Status(view.status).is_final or remaining <= 0:
+                return view
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), timeout=min(remaining, _RECHECK_SECONDS))
+    finally:
+        hub.completions.unregister(submission_id, event)
+
+
+@router.post(
+    "/challenges/{slug}/submissions",
+    response_model=SubmissionOut,
+    status_code=status.HTTP_201_CREATED,
+)
+async def submit_route(
+    slug: str,
+    file: UploadFile,
+    actor: ActorDep,
+    hub: HubDep,
+    message: Annotated[str, Form(max_length=500)] = "",
+    wait: WaitSeconds = 0,
+) -> SubmissionOut:
+    """Submit a prediction file (CSV, CSV.gz, single-file zip or Parquet).
+
+    A malformed file is answered at once with 422 and a message saying what to fix. With
+    ``wait``, the answer comes when the score is known (or the wait runs out).
+    """
+    submission_id, _ = await run_in_threadpool(_accept, hub, slug, actor, file, message)
+    return await _wait_for_score(hub, submission_id, actor, wait)
+
+
+@router.get("/submissions/{submission_id}", response_model=SubmissionOut)
+async def get_route(
+    submission_id: int, actor: ActorDep, hub: HubDep, wait: WaitSeconds = 0
+) -> SubmissionOut:
+    return await _wait_for_score(hub, submission_id, actor, wait)
+
+
+@router.get("/challenges/{slug}/submissions", response_model=list[SubmissionOut])
+def list_route(
+    slug: str, session: ReadSession, actor: ActorDep, everyone: bool = False
+) -> list[SubmissionOut]:
+    """Your team's submissions, newest first; hosts may ask for everyone's."""
+    challenge = get_visible_challenge(session, slug, actor)
+    now = utcnow()
+    return [
+        submission_out(session, s, challenge, actor, now)
+        for s in services.list_team_submissions(session, challenge, actor, everyone=everyone)
+    ]
+
+
+@router.get("/challenges/{slug}/limits", response_model=UsageOut)
+def limits_route(slug: str, session: ReadSession, actor: ActorDep, hub: HubDep) -> UsageOut:
+    challenge = get_visible_challenge(session, slug, actor)
+    usage = services.team_usage(session, challenge, actor, utcnow(), hub.settings.zone)
+    assert usage is not None
+    return usage_out(usage)
+
+
+class SelectIn(BaseModel):
+    selected: bool = True
+
+
+@router.post("/submissions/{submission_id}/select", response_model=SubmissionOut)
+def select_route(
+    submission_id: int, body: SelectIn, actor: ActorDep, hub: HubDep
+) -> SubmissionOut:
+    """Pick (or unpick) a submission for the private leaderboard."""
+    now = utcnow()
+    with hub.db.transaction() as session:
+        submission = services.select_final(
+            session, submission_id, actor, selected=body.selected, now=now
+        )
+        _, challenge = services.get_visible_submission(session, submission.id, actor)
+        return submission_out(session, submission, challenge, actor, now)
+
+
+@router.post("/submissions/{submission_id}/rescore", response_model=SubmissionOut)
+def rescore_route(submission_id: int, actor: ActorDep, hub: HubDep) -> SubmissionOut:
+    """Score a submission again (hosts only), for example after fixing the solution."""
+    with hub.db.transaction() as session:
+        _, challenge = services.get_visible_submission(session, submission_id, actor)
+        job = services.rescore(session, challenge, actor, submission_id)
+        job_id = job.id
+    hub.executor.dispatch([job_id])
+    return _view(hub, submission_id, actor)
+
+
+@router.post(
+    "/challenges/{slug}/baselines",
+    response_model=SubmissionOut,
+    status_code=status.HTTP_201_CREATED,
+)
+def baseline_route(
+    slug: str,
+    file: UploadFile,
+    actor: ActorDep,
+    hub: HubDep,
+    name_ko: Annotated[str, Form(min_length=1, max_length=200)],
+    name_en: Annotated[str, Form(max_length=200)] = "",
+) -> SubmissionOut:
+    """Add a baseline row to the leaderboard (hosts only); it is scored like a submission."""
+    now = utcnow()
+    try:
+        blob = hub.storage.put_file(file.file, max_bytes=hub.settings.max_upload_bytes)
+    except TooLargeError as exc:
+        raise PayloadTooLarge(f"The file is {exc}.") from exc
+    with hub.db.transaction() as session:
+        challenge = get_visible_challenge(session, slug, actor)
+        submission, job = services.add_baseline(
+            session, challenge, actor, blob, name_ko=name_ko, name_en=name_en,
+            filename=Path(file.filename or "baseline.csv").name, now=now,
+        )
+        job_id, submission_id = job.id, submission.id
+    hub.executor.dispatch([job_id])
+    return _view(hub, submission_id, actor)

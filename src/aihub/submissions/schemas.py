@@ -1,0 +1,104 @@
+"""API shapes of submissions, and the data function that decides what each viewer sees."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aihub.accounts.actor import Actor
+from aihub.accounts.models import Team
+from aihub.challenges import policy
+from aihub.challenges.models import Challenge, Phase
+from aihub.evaluation import queue
+from aihub.evaluation.models import Job
+from aihub.evaluation.status import Status
+from aihub.submissions.limits import Usage
+from aihub.submissions.models import Submission
+
+
+class SubmissionOut(BaseModel):
+    id: int
+    challenge: str
+    phase: str
+    team: str | None
+    status: str
+    public_score: float | None
+    # None until the private leaderboard opens, except for hosts.
+    private_score: float | None
+    error: str
+    filename: str
+    size: int
+    sha256: str
+    message: str
+    selected: bool
+    is_baseline: bool
+    created_at: datetime
+    scored_at: datetime | None
+    queue_position: int | None
+    # Hosts only: the full reason of a failure.
+    host_error: str | None = None
+
+
+class UsageOut(BaseModel):
+    today: int
+    total: int
+    daily_limit: int
+    total_limit: int | None
+    remaining_today: int
+    resets_at: datetime
+
+
+def usage_out(usage: Usage) -> UsageOut:
+    return UsageOut(
+        today=usage.today,
+        total=usage.total,
+        daily_limit=usage.daily_limit,
+        total_limit=usage.total_limit,
+        remaining_today=usage.remaining_today,
+        resets_at=usage.resets_at,
+    )
+
+
+def submission_out(
+    session: Session, submission: Submission, challenge: Challenge, actor: Actor, now: datetime
+) -> SubmissionOut:
+    phase = session.get(Phase, submission.phase_id)
+    assert phase is not None
+    team = session.get(Team, submission.team_id) if submission.team_id else None
+    host = policy.can_manage(actor, challenge)
+    position = None
+    if submission.status == Status.QUEUED.value:
+        job = session.scalar(
+            select(Job)
+            .where(Job.submission_id == submission.id)
+            .order_by(Job.id.desc())
+            .limit(1)
+        )
+        position = queue.position_in_queue(session, job) if job else None
+    return SubmissionOut(
+        id=submission.id,
+        challenge=challenge.slug,
+        phase=phase.name,
+        team=team.name if team else None,
+        status=submission.status,
+        public_score=submission.public_score,
+        private_score=(
+            submission.private_score
+            if policy.can_see_private(actor, challenge, phase, now)
+            else None
+        ),
+        error=submission.error,
+        filename=submission.filename,
+        size=submission.size,
+        sha256=submission.sha256,
+        message=submission.message,
+        selected=submission.selected,
+        is_baseline=submission.is_baseline,
+        created_at=submission.created_at,
+        scored_at=submission.scored_at,
+        queue_position=position,
+        host_error=submission.host_error if host else None,
+    )

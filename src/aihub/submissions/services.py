@@ -1,0 +1,276 @@
+"""Named verbs for submissions: submit, record a failed check, add a baseline, select finals.
+
+``submit_prediction`` writes the submission and its evaluation job in the caller's
+transaction; the caller hands the job to an executor only after the commit, so a worker
+never looks for a row that is not there yet.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from aihub.accounts import teams
+from aihub.accounts.actor import Actor
+from aihub.accounts.models import Team, TeamMember
+from aihub.challenges import policy
+from aihub.challenges.models import Challenge, Phase
+from aihub.challenges.services import current_phase, has_accepted_rules
+from aihub.errors import Conflict, Forbidden, InvalidInput, LimitReached, NotFound
+from aihub.evaluation import queue
+from aihub.evaluation.jobs import ScoreSubmission
+from aihub.evaluation.models import Job
+from aihub.evaluation.status import Status
+from aihub.storage import Blob
+from aihub.submissions.limits import Usage, usage
+from aihub.submissions.models import Submission
+
+MAX_MESSAGE = 500
+
+
+def _open_phase(challenge: Challenge, now: datetime) -> Phase:
+    phase = current_phase(challenge, now)
+    if not phase.is_open(now):
+        when = "opens" if phase.starts_at > now else "closed"
+        at = phase.starts_at if phase.starts_at > now else phase.ends_at
+        raise Conflict(
+            f"No phase of {challenge.slug!r} is open for submissions: phase {phase.name!r} "
+            f"{when} at {at.isoformat(timespec='minutes')}."
+        )
+    return phase
+
+
+def check_may_submit(session: Session, challenge: Challenge, actor: Actor) -> None:
+    user = actor.require_user()
+    if not policy.can_submit(
+        actor, challenge, accepted_rules=has_accepted_rules(session, challenge, user)
+    ):
+        raise Forbidden(
+            f"Accept the rules of {challenge.slug!r} first: 'aihub challenges join "
+            f"{challenge.slug}'."
+        )
+
+
+def _lock_team(session: Session, team: Team) -> None:
+    # Two uploads of one team racing past the limit check: on PostgreSQL the team row lock
+    # orders them; on SQLite every write transaction already holds the database write lock.
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Team.id).where(Team.id == team.id).with_for_update())
+
+
+def team_usage(
+    session: Session, challenge: Challenge, actor: Actor, now: datetime, zone: ZoneInfo
+) -> Usage | None:
+    user = actor.require_user()
+    team = teams.team_of(session, challenge, user)
+    phase = current_phase(challenge, now)
+    if team is None:
+        return usage(session, phase, -1, now, zone)
+    return usage(session, phase, team.id, now, zone)
+
+
+def submit_prediction(
+    session: Session,
+    challenge: Challenge,
+    actor: Actor,
+    blob: Blob,
+    *,
+    filename: str,
+    message: str,
+    now: datetime,
+    zone: ZoneInfo,
+    max_attempts: int = 3,
+) -> tuple[Submission, Job]:
+    check_may_submit(session, challenge, actor)
+    user = actor.require_user()
+    phase = _open_phase(challenge, now)
+    team = teams.solo_team(session, challenge, user)
+    _lock_team(session, team)
+    refusal = usage(session, phase, team.id, now, zone).refusal()
+    if refusal:
+        raise LimitReached(refusal)
+    submission = Submission(
+        challenge_id=challenge.id,
+        phase_id=phase.id,
+        team_id=team.id,
+        user_id=user.id,
+        filename=filename[:255],
+        sha256=blob.sha256,
+        size=blob.size,
+        message=message[:MAX_MESSAGE],
+        status=Status.QUEUED.value,
+        created_at=now,
+    )
+    session.add(submission)
+    session.flush()
+    job = queue.enqueue(
+        session,
+        ScoreSubmission(submission_id=submission.id),
+        max_attempts=max_attempts,
+        submission_id=submission.id,
+    )
+    return submission, job
+
+
+def record_rejected(
+    session: Session,
+    challenge: Challenge,
+    actor: Actor,
+    blob: Blob,
+    *,
+    filename: str,
+    message: str,
+    error: str,
+    now: datetime,
+) -> Submission:
+    """Keep a submission that failed the quick check, so it shows in the team's history.
+    Failed submissions never count against limits."""
+    user = actor.require_user()
+    phase = current_phase(challenge, now)
+    team = teams.solo_team(session, challenge, user)
+    submission = Submission(
+        challenge_id=challenge.id,
+        phase_id=phase.id,
+        team_id=team.id,
+        user_id=user.id,
+        filename=filename[:255],
+        sha256=blob.sha256,
+        size=blob.size,
+        message=message[:MAX_MESSAGE],
+        status=Status.FAILED.value,
+        error=error,
+        created_at=now,
+        scored_at=now,
+    )
+    session.add(submission)
+    session.flush()
+    return submission
+
+
+def add_baseline(
+    session: Session,
+    challenge: Challenge,
+    actor: Actor,
+    blob: Blob,
+    *,
+    name_ko: str,
+    name_en: str,
+    filename: str,
+    now: datetime,
+    phase: Phase | None = None,
+) -> tuple[Submission, Job]:
+    if not policy.can_manage(actor, challenge):
+        raise Forbidden("Only the challenge's hosts can add baselines.")
+    user = actor.require_user()
+    if not name_ko.strip():
+        raise InvalidInput("A baseline needs a name.")
+    phase = phase or current_phase(challenge, now)
+    submission = Submission(
+        challenge_id=challenge.id,
+        phase_id=phase.id,
+        team_id=None,
+        user_id=user.id,
+        filename=filename[:255],
+        sha256=blob.sha256,
+        size=blob.size,
+        status=Status.QUEUED.value,
+        is_baseline=True,
+        baseline_name_ko=name_ko[:200],
+        baseline_name_en=(name_en or name_ko)[:200],
+        created_at=now,
+    )
+    session.add(submission)
+    session.flush()
+    job = queue.enqueue(
+        session, ScoreSubmission(submission_id=submission.id), submission_id=submission.id
+    )
+    return submission, job
+
+
+def is_team_member(session: Session, submission: Submission, actor: Actor) -> bool:
+    if actor.user is None or submission.team_id is None:
+        return False
+    return bool(
+        session.scalar(
+            select(TeamMember.id).where(
+                TeamMember.team_id == submission.team_id, TeamMember.user_id == actor.user.id
+            )
+        )
+    )
+
+
+def get_visible_submission(
+    session: Session, submission_id: int, actor: Actor
+) -> tuple[Submission, Challenge]:
+    submission = session.get(Submission, submission_id)
+    challenge = session.get(Challenge, submission.challenge_id) if submission else None
+    if submission is None or challenge is None:
+        raise NotFound(f"No submission {submission_id} is yours to see.")
+    if not (is_team_member(session, submission, actor) or policy.can_manage(actor, challenge)):
+        # The same answer as a missing one: ids of other teams' submissions reveal nothing.
+        raise NotFound(f"No submission {submission_id} is yours to see.")
+    return submission, challenge
+
+
+def list_team_submissions(
+    session: Session, challenge: Challenge, actor: Actor, *, everyone: bool = False
+) -> list[Submission]:
+    user = actor.require_user()
+    query = select(Submission).where(Submission.challenge_id == challenge.id)
+    if everyone:
+        if not policy.can_manage(actor, challenge):
+            raise Forbidden("Only the challenge's hosts can list every team's submissions.")
+    else:
+        team = teams.team_of(session, challenge, user)
+        if team is None:
+            return []
+        query = query.where(Submission.team_id == team.id)
+    return list(session.scalars(query.order_by(Submission.id.desc())))
+
+
+def select_final(
+    session: Session, submission_id: int, actor: Actor, *, selected: bool, now: datetime
+) -> Submission:
+    submission, _ = get_visible_submission(session, submission_id, actor)
+    if not is_team_member(session, submission, actor):
+        raise Forbidden("Only the team's members choose its final submissions.")
+    phase = session.get(Phase, submission.phase_id)
+    assert phase is not None
+    if now >= phase.ends_at:
+        raise Conflict("The phase has ended; final selections are frozen.")
+    if selected and submission.status != Status.FINISHED.value:
+        raise Conflict("Only scored submissions can be selected.")
+    if selected and not submission.selected:
+        count = session.scalar(
+            select(func.count(Submission.id)).where(
+                Submission.phase_id == phase.id,
+                Submission.team_id == submission.team_id,
+                Submission.selected.is_(True),
+            )
+        ) or 0
+        if count >= phase.final_selections:
+            raise Conflict(
+                f"Your team has selected {count} of {phase.final_selections} final "
+                "submissions; unselect one first."
+            )
+    submission.selected = selected
+    return submission
+
+
+def rescore(session: Session, challenge: Challenge, actor: Actor, submission_id: int) -> Job:
+    if not policy.can_manage(actor, challenge):
+        raise Forbidden("Only the challenge's hosts can rescore.")
+    submission = session.get(Submission, submission_id)
+    if submission is None or submission.challenge_id != challenge.id:
+        raise NotFound(f"Challenge {challenge.slug!r} has no submission {submission_id}.")
+    if submission.status in (Status.QUEUED.value, Status.RUNNING.value):
+        raise Conflict("This submission is being scored already.")
+    submission.status = Status.QUEUED.value
+    submission.public_score = submission.private_score = None
+    submission.error = submission.host_error = ""
+    return queue.enqueue(
+        session, ScoreSubmission(submission_id=submission.id), submission_id=submission.id
+    )

@@ -1,0 +1,113 @@
+"""The CLI against a real server on loopback: the newcomer's path, and clear failures."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from typer.testing import CliRunner
+
+from aihub.app import create_app
+from aihub.cli import app
+from aihub.hub import Hub
+
+from factories import Factories
+
+runner = CliRunner()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(live_hub: Hub) -> Iterator[str]:
+    port = _free_port()
+    config = uvicorn.Config(create_app(hub=live_hub), host="127.0.0.1", port=port,
+                            log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+def _run(*args: str, token: str | None = None, url: str, input: str | None = None) -> object:
+    env = {"AIHUB_URL": url}
+    if token:
+        env["AIHUB_TOKEN"] = token
+    return runner.invoke(app, list(args), env=env, input=input)
+
+
+def test_newcomer_path(server: str, live_factories: Factories, tmp_path: Path,
+                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    host, member = live_factories.host(), live_factories.person("newbie")
+    folder = live_factories.bundle("cli-power")
+    created = _run("challenges", "create", str(folder), "--json", token=host.token, url=server)
+    assert created.exit_code == 0, created.output  # type: ignore[attr-defined]
+    listed = _run("challenges", "list", "--json", url=server)
+    assert [c["slug"] for c in json.loads(listed.output)] == ["cli-power"]  # type: ignore[attr-defined]
+    refused = _run("challenges", "join", "cli-power", token=member.token, url=server, input="n\n")
+    assert refused.exit_code == 1  # type: ignore[attr-defined]
+    assert "1. 규칙을 지킵니다." in refused.output  # type: ignore[attr-defined]
+    joined = _run("challenges", "join", "cli-power", "--yes", token=member.token, url=server)
+    assert joined.exit_code == 0, joined.output  # type: ignore[attr-defined]
+    downloaded = _run("challenges", "download", "cli-power", "-q", token=member.token,
+                      url=server)
+    assert downloaded.exit_code == 0, downloaded.output  # type: ignore[attr-defined]
+    sample = tmp_path / "cli-power" / "sample_submission.csv"
+    assert sample.read_text() == (folder / "sample_submission.csv").read_text()
+    submitted = _run("submit", "cli-power", str(sample), "-m", "first", "--wait", "-q",
+                     "--json", token=member.token, url=server)
+    assert submitted.exit_code == 0, submitted.output  # type: ignore[attr-defined]
+    result = json.loads(submitted.output)  # type: ignore[attr-defined]
+    assert result["status"] == "finished" and result["public_score"] == pytest.approx(0.5)
+    subs = _run("submissions", "cli-power", token=member.token, url=server)
+    assert "finished" in subs.output  # type: ignore[attr-defined]
+    board = _run("leaderboard", "cli-power", "--json", url=server)
+    rows = json.loads(board.output)["rows"]  # type: ignore[attr-defined]
+    assert any(r["team"] == "newbie" for r in rows)
+    table = _run("leaderboard", "cli-power", url=server)
+    assert "newbie" in table.output  # type: ignore[attr-defined]
+
+
+def test_bad_file_exits_with_the_reason(server: str, live_factories: Factories,
+                                        tmp_path: Path) -> None:
+    host, member = live_factories.host(), live_factories.person()
+    _run("challenges", "create", str(live_factories.bundle("cli-bad")), token=host.token,
+         url=server)
+    _run("challenges", "join", "cli-bad", "--yes", token=member.token, url=server)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,prediction\n1,0.3\n")
+    result = _run("submit", "cli-bad", str(bad), "-q", token=member.token, url=server)
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+    assert "target" in result.output  # type: ignore[attr-defined]
+    assert "Traceback" not in result.output  # type: ignore[attr-defined]
+
+
+def test_unreachable_hub_is_explained() -> None:
+    result = _run("challenges", "list", url="http://127.0.0.1:9")
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+    assert "Cannot reach the hub" in result.output  # type: ignore[attr-defined]
+
+
+def test_private_board_refusal_is_readable(server: str, live_factories: Factories) -> None:
+    host = live_factories.host()
+    _run("challenges", "create", str(live_factories.bundle("cli-priv")), token=host.token,
+         url=server)
+    result = _run("leaderboard", "cli-priv", "--private", url=server)
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+    assert "private leaderboard opens" in result.output  # type: ignore[attr-defined]

@@ -1,0 +1,131 @@
+"""Shared fixtures: a real database (SQLite always, PostgreSQL when one answers), a hub,
+an in-process HTTP client, and factories for people and challenges."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from aihub import migrate
+from aihub.app import create_app
+from aihub.db import Base, Database
+from aihub.hub import Hub
+from aihub.settings import Settings
+import aihub.models  # noqa: F401  - registers every table on Base.metadata
+
+from factories import Factories
+
+PG_ADMIN_URL = os.environ.get(
+    "AIHUB_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _postgres_answers() -> bool:
+    if "AIHUB_TEST_DATABASE_URL" in os.environ:
+        return True
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+POSTGRES = _postgres_answers()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    if not POSTGRES:
+        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432 and AIHUB_TEST_DATABASE_URL "
+                    "is not set")
+    name = f"aihub_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    engine = create_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate_postgres(db: Database) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'aihub.sqlite3'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+def make_settings(data_dir: Path, database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "database_url": database_url,
+        "workers_in_process": 0,
+        "job_lease_seconds": 30.0,
+        "worker_poll_seconds": 0.05,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path / "data", database_url)
+
+
+@pytest.fixture
+def hub(settings: Settings) -> Iterator[Hub]:
+    hub = Hub(settings, start_workers=False)
+    if hub.db.is_sqlite:
+        Base.metadata.create_all(hub.db.engine)
+    else:
+        _truncate_postgres(hub.db)
+    yield hub
+    hub.close()
+
+
+@pytest.fixture
+def factories(hub: Hub, tmp_path: Path) -> Factories:
+    return Factories(hub, tmp_path / "bundles")
+
+
+@pytest.fixture
+def live_hub(tmp_path: Path, database_url: str) -> Iterator[Hub]:
+    """A hub whose in-process workers run, as under ``aihub serve``."""
+    settings = make_settings(tmp_path / "data", database_url, workers_in_process=1)
+    hub = Hub(settings)
+    if hub.db.is_sqlite:
+        Base.metadata.create_all(hub.db.engine)
+    else:
+        _truncate_postgres(hub.db)
+    yield hub
+    hub.close()
+
+
+@pytest.fixture
+def api(live_hub: Hub) -> Iterator[TestClient]:
+    with TestClient(create_app(hub=live_hub), raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture
+def live_factories(live_hub: Hub, tmp_path: Path) -> Factories:
+    return Factories(live_hub, tmp_path / "bundles")
