@@ -89,7 +89,7 @@ def as_labels(values: AnyArray) -> AnyArray:
         raise MetricError("labels must be one column")
     kind = _label_kind(array)
     if kind == "s":
-        return array.astype(np.str_)
+        return array.astype(np.str_, copy=False)
     if array.dtype.kind == "O":
         array = array.astype(np.float64)
     if array.dtype.kind == "f" and not np.isfinite(array).all():
@@ -160,7 +160,26 @@ def coerce_label(label: str | int, like: AnyArray) -> str | int | float:
         ) from None
 
 
-def binary_positive_mask(y_true: AnyArray, params: MetricParams) -> npt.NDArray[np.bool_]:
+def _two_classes(labels: AnyArray) -> list[tuple[Any, BoolArray]]:
+    """The distinct labels (at most two, sorted) with a mask of the rows holding each.
+
+    Two comparisons with the first label and the first other label replace ``np.unique``,
+    which would sort the whole column.
+    """
+    first = labels == labels[0]
+    other = int(np.argmin(first))
+    if first[other]:
+        return [(labels[0], first)]
+    second = labels == labels[other]
+    if not (first | second).all():
+        raise MetricError(
+            "this metric needs binary labels; the solution holds more than two classes"
+        )
+    pairs = [(labels[0], first), (labels[other], second)]
+    return sorted(pairs, key=lambda pair: pair[0])
+
+
+def binary_positive_mask(y_true: AnyArray, params: MetricParams) -> BoolArray:
     """True where ``y_true`` is the positive class of a binary problem.
 
     The positive class is ``params.positive_label`` when set, otherwise the larger of the two
@@ -168,22 +187,21 @@ def binary_positive_mask(y_true: AnyArray, params: MetricParams) -> npt.NDArray[
     single class keeps the numeric default of ``1``; with text labels it needs the setting.
     """
     labels = as_labels(y_true)
-    classes = np.unique(labels)
-    if classes.shape[0] > 2:
-        raise MetricError(
-            "this metric needs binary labels; the solution holds more than two classes"
-        )
+    classes = _two_classes(labels)
     if params.positive_label is not None:
         positive = coerce_label(params.positive_label, labels)
-        if classes.shape[0] == 2 and positive not in classes.tolist():
-            raise MetricError("metric_params.positive_label is not one of the solution's labels")
-    elif classes.shape[0] == 2:
-        positive = classes[1]
+    elif len(classes) == 2:
+        return classes[1][1]
     elif labels.dtype.kind == "U":
         raise MetricError("set metric_params.positive_label: the labels are text")
     else:
         positive = 1
-    return np.asarray(labels == positive)
+    for label, mask in classes:
+        if label == positive:
+            return mask
+    if len(classes) == 2:
+        raise MetricError("metric_params.positive_label is not one of the solution's labels")
+    return np.zeros(labels.shape[0], dtype=bool)
 
 
 def require_k(params: MetricParams) -> int:

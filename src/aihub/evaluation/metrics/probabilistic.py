@@ -41,6 +41,17 @@ def _check_sorted_finite(sorted_scores: FloatArray) -> None:
         raise MetricError("the predictions contain NaN or infinite values")
 
 
+def _sorted_groups(positive: BoolArray, scores: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """The positive rows' scores and the negative rows' scores, each sorted on its own."""
+    pos = scores[positive]
+    neg = scores[~positive]
+    pos.sort()
+    neg.sort()
+    _check_sorted_finite(pos)
+    _check_sorted_finite(neg)
+    return pos, neg
+
+
 def auc_from_mask(positive: BoolArray, scores: FloatArray) -> float:
     """Mann-Whitney AUC: the share of (positive, negative) pairs ordered right, ties half.
 
@@ -48,10 +59,7 @@ def auc_from_mask(positive: BoolArray, scores: FloatArray) -> float:
     negatives below (and equal to) every positive are counted with two binary searches;
     this avoids ranking the whole vector and is exact (integer counts).
     """
-    pos = np.sort(scores[positive])
-    neg = np.sort(scores[~positive])
-    _check_sorted_finite(pos)
-    _check_sorted_finite(neg)
+    pos, neg = _sorted_groups(positive, scores)
     if pos.shape[0] == 0 or neg.shape[0] == 0:
         raise MetricError("ROC AUC is undefined: the solution holds only one class")
     below = np.searchsorted(neg, pos, side="left").sum(dtype=np.int64)
@@ -131,22 +139,22 @@ def average_precision(y_true: AnyArray, y_pred: AnyArray, params: MetricParams) 
     """Area under the step-wise precision-recall curve, as ``average_precision_score``.
 
     ``sum_n (R_n - R_{n-1}) P_n`` over the distinct score thresholds, so tied scores enter
-    together. Without any positive row the score is 0.0, scikit-learn's value.
+    together. Recall only moves at thresholds equal to a positive row's score, so the sum
+    runs over the distinct positive scores ``u``: ``(#pos == u / #pos) * #pos >= u /
+    (#pos >= u + #neg >= u)``, counted on the two groups sorted separately as for
+    ``roc_auc``. Without any positive row the score is 0.0, scikit-learn's value.
     """
     check_lengths(y_true, y_pred)
-    scores = score_column(y_pred)
-    positive = binary_positive_mask(y_true, params)
-    order = np.argsort(scores, kind="stable")[::-1]
-    ranked = scores[order]
-    _check_sorted_finite(ranked[::-1])
-    # The last row of each group of tied scores closes one threshold.
-    closes = np.flatnonzero(np.diff(ranked))
-    ends = np.append(closes, ranked.shape[0] - 1)
-    true_positives = np.cumsum(positive[order], dtype=np.int64)[ends]
-    if true_positives[-1] == 0:
+    pos, neg = _sorted_groups(binary_positive_mask(y_true, params), score_column(y_pred))
+    n_pos = int(pos.shape[0])
+    if n_pos == 0:
         return 0.0
-    gained = np.diff(true_positives, prepend=0) / float(true_positives[-1])
-    return float(np.dot(gained, true_positives / (ends + 1.0)))
+    firsts = np.flatnonzero(np.diff(pos, prepend=-np.inf))
+    tied_positives = np.diff(firsts, append=n_pos)
+    positives_above = n_pos - firsts
+    negatives_above = neg.shape[0] - np.searchsorted(neg, pos[firsts], side="left")
+    precision = positives_above / (positives_above + negatives_above)
+    return float(np.dot(tied_positives, precision)) / n_pos
 
 
 def _binary_log_loss(y_true: AnyArray, scores: FloatArray, params: MetricParams) -> float:
