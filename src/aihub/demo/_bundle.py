@@ -22,6 +22,7 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 StrArray = npt.NDArray[np.str_]
+DateArray = npt.NDArray[np.datetime64]
 
 KST = timezone(timedelta(hours=9))
 # The demo phase is already running when the hub starts, so the board has a history to show.

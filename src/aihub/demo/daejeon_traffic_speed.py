@@ -216,8 +216,8 @@ def _frame(
     )
 
 
-def _day_type(frame: pl.DataFrame) -> pl.Expr:
-    del frame
+def _day_type() -> pl.Expr:
+    """Holidays count as weekends: offices are closed and the rush hours vanish."""
     return (
         pl.when((pl.col("dow") >= 5) | (pl.col("is_holiday") == 1))
         .then(pl.lit("weekend"))
@@ -234,13 +234,11 @@ def last_hour_plus_profile(train: pl.DataFrame, test: pl.DataFrame) -> FloatArra
     """
     keys = ["hour", "day_type", "direction"]
     profile = (
-        train.with_columns(
-            _day_type(train), (pl.col(TARGET) - pl.col("speed_lag1")).alias("change")
-        )
+        train.with_columns(_day_type(), (pl.col(TARGET) - pl.col("speed_lag1")).alias("change"))
         .group_by(keys)
         .agg(pl.col("change").mean())
     )
-    joined = test.with_columns(_day_type(test)).join(
+    joined = test.with_columns(_day_type()).join(
         profile, on=keys, how="left", maintain_order="left"
     )
     change = joined.get_column("change").fill_null(0.0).to_numpy()

@@ -11,6 +11,7 @@ what keeps low use from being a giveaway.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import polars as pl
 from aihub.demo._bundle import (
     BoolArray,
     ChallengeSpec,
+    DateArray,
     FloatArray,
     IntArray,
     Tables,
@@ -103,7 +105,7 @@ class _Households:
         self.frailty = rng.gamma(2.0, 0.5, n) * np.array([0.8, 1.0, 1.5])[age]
 
 
-def _temperatures(rng: np.random.Generator, days: np.ndarray) -> FloatArray:
+def _temperatures(rng: np.random.Generator, days: DateArray) -> FloatArray:
     """Daejeon's daily mean temperature: climatology coldest around 20 January, plus weather."""
     since_coldest = (days - np.datetime64("2023-01-20")).astype(np.float64)
     climate = 13.0 - 14.0 * np.cos(2 * np.pi * since_coldest / 365.25)
@@ -113,16 +115,23 @@ def _temperatures(rng: np.random.Generator, days: np.ndarray) -> FloatArray:
     return np.round(climate + weather, 1)
 
 
-def _normal_load(
-    rng: np.random.Generator, hh: _Households, temp: FloatArray, days: np.ndarray
-) -> tuple[FloatArray, FloatArray, FloatArray, BoolArray, FloatArray]:
-    """Routine days: returns load, base load, mat load, away days and the awake curve."""
-    n, n_days = N_HOUSEHOLDS, len(days)
-    dow = ((days - np.datetime64("2023-10-16")).astype(np.int64) % 7)[None, :]
-    holiday = np.isin(days, HOLIDAYS)[None, :]
-    seollal = np.isin(days, SEOLLAL)[None, :]
-    cold = np.clip((15.0 - temp) / 10.0, 0, None)[None, :]
+@dataclass(frozen=True)
+class _Routine:
+    """Routine days, kept in parts so that trouble can replace some of them."""
 
+    load: FloatArray  # (households, days, 24) kWh
+    base: FloatArray  # the fridge and standby part of ``load``
+    mat: FloatArray  # the electric mat's part of ``load`` (on while asleep, in the cold)
+    awake: FloatArray  # 0..1, whether the person is up
+    away: BoolArray  # (households, days): days spent away from home
+
+
+def _routine(
+    rng: np.random.Generator, hh: _Households, temp: FloatArray, days: DateArray
+) -> _Routine:
+    """What each household-day looks like when nothing is wrong."""
+    n, n_days = N_HOUSEHOLDS, len(days)
+    cold = np.clip((15.0 - temp) / 10.0, 0, None)[None, :]
     wake = hh.wake[:, None] + 0.25 * cold + rng.normal(0, 0.4, (n, n_days))
     bed = hh.bed[:, None] + rng.normal(0, 0.5, (n, n_days))
     awake = _sigmoid(3 * (CLOCK - wake[..., None])) * _sigmoid(3 * (bed[..., None] - CLOCK))
@@ -133,7 +142,8 @@ def _normal_load(
     activity = (
         hh.morning_amp[:, None, None] * _bump(wake + 1.0, 0.9)
         + hh.lunch_amp[:, None, None] * _bump(np.full((n, n_days), 12.3), 0.8)
-        + hh.evening_amp[:, None, None] * _bump(hh.evening_hour[:, None] + 0 * wake, 1.3)
+        + hh.evening_amp[:, None, None]
+        * _bump(np.broadcast_to(hh.evening_hour[:, None], (n, n_days)), 1.3)
         + hh.tv_amp[:, None, None] * awake
         + 0.06 * awake * _sigmoid(2 * (CLOCK - sunset[None, :, None]))
     ) * day_scale
@@ -146,23 +156,34 @@ def _normal_load(
         rng.integers(0, 5, (n, n_days)), rng.integers(1, 3, (n, n_days))
     )
     activity += night_up * rng.uniform(0.04, 0.2, (n, n_days))[..., None]
-
-    at_home = np.ones((n, n_days, 24))
-    midday = (CLOCK > 10) & (CLOCK < 15)
-    at_centre = hh.centre_days[:, dow[0]] & (rng.random((n, n_days)) < 0.85) & ~holiday
-    at_home[at_centre[..., None] & midday] = 0.05
-    at_church = hh.church[:, None] & (dow == 6) & (rng.random((n, n_days)) < 0.8)
-    at_home[at_church[..., None] & (CLOCK > 10) & (CLOCK < 13)] = 0.05
-    family = rng.random((n, n_days)) < np.where(seollal, 0.4, np.where(dow >= 5, 0.12, 0.02))
-    activity *= np.where(family[..., None] & (CLOCK > 11) & (CLOCK < 20), 1.7, 1.0)
-    away = _away_days(rng, seollal)
+    at_home, company = _whereabouts(rng, hh, days)
+    away = _away_days(rng, np.isin(days, SEOLLAL)[None, :])
 
     base = hh.base[:, None, None] + np.abs(rng.normal(0, 0.008, (n, n_days, 24)))
     mat = hh.mat[:, None, None] * cold[..., None] * (1 - awake)
     heater = hh.heater[:, None, None] * cold[..., None] * awake * at_home
     noise = rng.lognormal(0, 0.3, (n, n_days, 24))
-    load = base + (activity * at_home * noise + mat + heater) * ~away[..., None]
-    return load, base, mat, away, awake
+    used = activity * company * at_home * noise + mat + heater
+    load = base + used * ~away[..., None]
+    return _Routine(load=load, base=base, mat=mat, awake=awake, away=away)
+
+
+def _whereabouts(
+    rng: np.random.Generator, hh: _Households, days: DateArray
+) -> tuple[FloatArray, FloatArray]:
+    """Hours out (welfare centre on weekdays, church on Sundays) and family visits."""
+    n, n_days = N_HOUSEHOLDS, len(days)
+    dow = ((days - FIRST_DAY).astype(np.int64) % 7)[None, :]
+    holiday = np.isin(days, HOLIDAYS)[None, :]
+    seollal = np.isin(days, SEOLLAL)[None, :]
+    at_home = np.ones((n, n_days, 24))
+    at_centre = hh.centre_days[:, dow[0]] & (rng.random((n, n_days)) < 0.85) & ~holiday
+    at_home[at_centre[..., None] & (CLOCK > 10) & (CLOCK < 15)] = 0.05
+    at_church = hh.church[:, None] & (dow == 6) & (rng.random((n, n_days)) < 0.8)
+    at_home[at_church[..., None] & (CLOCK > 10) & (CLOCK < 13)] = 0.05
+    visited = rng.random((n, n_days)) < np.where(seollal, 0.4, np.where(dow >= 5, 0.12, 0.02))
+    company = np.where(visited[..., None] & (CLOCK > 11) & (CLOCK < 20), 1.7, 1.0)
+    return at_home, company
 
 
 def _away_days(rng: np.random.Generator, seollal: BoolArray) -> BoolArray:
@@ -178,19 +199,16 @@ def _away_days(rng: np.random.Generator, seollal: BoolArray) -> BoolArray:
 
 
 def _inject_anomalies(
-    rng: np.random.Generator,
-    hh: _Households,
-    parts: tuple[FloatArray, FloatArray, FloatArray, BoolArray, FloatArray],
-    temp: FloatArray,
+    rng: np.random.Generator, hh: _Households, routine: _Routine, temp: FloatArray
 ) -> tuple[FloatArray, BoolArray]:
     """Overwrite ~4% of the days at home with one of three kinds of trouble."""
-    load, base, mat, away, awake = parts
+    base, mat, awake = routine.base, routine.mat, routine.awake
     n, n_days = N_HOUSEHOLDS, N_DAYS
     cold = np.clip((10.0 - temp) / 10.0, 0, None)[None, :]
     rate = 0.036 * hh.frailty[:, None] * (1 + 0.4 * cold)
-    anomaly = (rng.random((n, n_days)) < rate) & ~away
+    anomaly = (rng.random((n, n_days)) < rate) & ~routine.away
     kind = rng.choice(3, (n, n_days), p=[0.45, 0.30, 0.25])
-    load = load.copy()
+    load = routine.load.copy()
 
     # Inactivity from an onset hour on: only the base load, a light or TV left on, and a mat
     # that stays at whatever setting it had.
@@ -215,7 +233,7 @@ def _inject_anomalies(
 
 def _frame(
     hh: _Households,
-    days: np.ndarray,
+    days: DateArray,
     temp: FloatArray,
     load: FloatArray,
     day_range: range,
@@ -314,7 +332,7 @@ def build_tables() -> Tables:
     hh = _Households(rng)
     days = FIRST_DAY + np.arange(N_DAYS)
     temp = _temperatures(rng, days)
-    load, anomaly = _inject_anomalies(rng, hh, _normal_load(rng, hh, temp, days), temp)
+    load, anomaly = _inject_anomalies(rng, hh, _routine(rng, hh, temp, days), temp)
 
     train_days, test_days = range(N_TRAIN_DAYS), range(N_TRAIN_DAYS, N_DAYS)
     train = _frame(hh, days, temp, load, train_days)

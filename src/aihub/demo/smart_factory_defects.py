@@ -10,6 +10,7 @@ fixture wears out over the three weeks, so misalignment is more common in the te
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -35,6 +36,7 @@ SPEC = ChallengeSpec(
 SEED = 20241104
 START = np.datetime64("2024-11-04T06:00:00")
 LINES = ("L1", "L2", "L3", "L4")
+WEARING_FIXTURE_LINE = "L3"  # its clamp pressure sags over the run
 PER_LINE = 10_000
 N_TRAIN = 30_000
 CLASSES = ("normal", "scratch", "dent", "crack", "misalign")
@@ -80,9 +82,22 @@ def _climate(rng: np.random.Generator) -> tuple[FloatArray, FloatArray]:
     return ambient, humidity
 
 
+@dataclass(frozen=True)
+class _LineState:
+    """What one line is doing, product by product (arrays in production order)."""
+
+    seconds: FloatArray  # since START, when machining finished
+    hour: FloatArray  # hour of day, 0..24
+    wear: FloatArray  # share of the tool's life used, 0..1
+    nominal_cycle: FloatArray  # seconds, before the product's own variation
+    clamp: FloatArray  # true clamp pressure (bar)
+    ambient: FloatArray  # shop-floor temperature (°C)
+    humidity: FloatArray  # relative humidity (%)
+
+
 def _line_state(
     rng: np.random.Generator, line: int, climate: tuple[FloatArray, FloatArray]
-) -> dict[str, FloatArray]:
+) -> _LineState:
     """What one line is doing product by product: times, tool wear, fixture and climate."""
     n = PER_LINE
     wear = np.zeros(n)
@@ -100,30 +115,28 @@ def _line_state(
     elapsed_hours = seconds / 3600.0
     grid = np.arange(CLIMATE_HOURS, dtype=np.float64)
     progress = seconds / seconds[-1]
-    clamp = LINE_SETUP[line, 1] - (5.5 * progress**1.5 if line == 2 else 0.0)
-    return {
-        "seconds": seconds,
-        "hour": (elapsed_hours + 6.0) % 24,
-        "wear": wear,
-        "nominal_cycle": nominal_cycle,
-        "clamp": clamp + rng.normal(0, 0.4, n).cumsum() * 0.02,
-        "ambient": np.interp(elapsed_hours, grid, climate[0]),
-        "humidity": np.interp(elapsed_hours, grid, climate[1]) + rng.normal(0, 0.8, n),
-    }
+    worn = 5.5 * progress**1.5 if LINES[line] == WEARING_FIXTURE_LINE else 0.0
+    return _LineState(
+        seconds=seconds,
+        hour=(elapsed_hours + 6.0) % 24,
+        wear=wear,
+        nominal_cycle=nominal_cycle,
+        clamp=LINE_SETUP[line, 1] - worn + rng.normal(0, 0.4, n).cumsum() * 0.02,
+        ambient=np.interp(elapsed_hours, grid, climate[0]),
+        humidity=np.interp(elapsed_hours, grid, climate[1]) + rng.normal(0, 0.8, n),
+    )
 
 
-def _defects(
-    rng: np.random.Generator, state: dict[str, FloatArray], coolant: FloatArray
-) -> IntArray:
+def _defects(rng: np.random.Generator, state: _LineState, coolant: FloatArray) -> IntArray:
     """Draw each product's defect type (an index into CLASSES) from the line's state."""
     n = len(coolant)
-    night = (state["hour"] >= 22) | (state["hour"] < 6)
+    night = (state.hour >= 22) | (state.hour < 6)
     rates = np.column_stack(
         [
-            0.012 + 0.16 * state["wear"] ** 4,
+            0.012 + 0.16 * state.wear**4,
             np.where(night, 0.035, 0.018),
             0.012 * np.exp(0.45 * np.clip(20.5 - coolant, -3, 6)),
-            0.006 + 0.25 * _sigmoid((55.5 - state["clamp"]) / 0.8),
+            0.006 + 0.25 * _sigmoid((55.5 - state.clamp) / 0.8),
         ]
     )
     normal = np.clip(1.0 - rates.sum(axis=1), 0.0, None)
@@ -140,10 +153,10 @@ def _line_products(
     """One line's products in production order, with their readings and defect type."""
     n = PER_LINE
     state = _line_state(rng, line, climate)
-    coolant = 20.5 + 0.35 * (state["ambient"] - 19.0) + rng.normal(0, 0.7, n)
+    coolant = 20.5 + 0.35 * (state.ambient - 19.0) + rng.normal(0, 0.7, n)
     defect = _defects(rng, state, coolant)
     scratch, dent, crack, misalign = (defect == k for k in range(1, 5))
-    wear = state["wear"]
+    wear = state.wear
     setpoint, _, _, gain = LINE_SETUP[line]
 
     load = 55.0 + 14.0 * wear + rng.normal(0, 3.5, n) + crack * rng.uniform(5, 14, n)
@@ -157,16 +170,14 @@ def _line_products(
         + crack * 0.25
         + misalign * 0.35
     )
-    clamp = state["clamp"] + rng.normal(0, 1.2, n) + dent * rng.uniform(2, 8, n)
+    clamp = state.clamp + rng.normal(0, 1.2, n) + dent * rng.uniform(2, 8, n)
     clamp -= misalign * rng.uniform(0.5, 4, n)
-    cycle = state["nominal_cycle"] + rng.normal(0, 2.5, n) + misalign * rng.uniform(3, 14, n)
+    cycle = state.nominal_cycle + rng.normal(0, 2.5, n) + misalign * rng.uniform(3, 14, n)
     cycle -= dent * rng.uniform(0, 3, n)
-    shift = np.select(
-        [state["hour"] < 6, state["hour"] < 14, state["hour"] < 22], ["C", "A", "B"], "C"
-    )
+    shift = np.select([state.hour < 6, state.hour < 14, state.hour < 22], ["C", "A", "B"], "C")
     return pl.DataFrame(
         {
-            "seconds": state["seconds"],
+            "seconds": state.seconds,
             "line": np.full(n, LINES[line]),
             "shift": shift,
             "tool_life_used_pct": np.round(100 * wear, 1),
@@ -176,8 +187,8 @@ def _line_products(
             "coolant_temp_c": np.round(coolant, 1),
             "clamp_pressure_bar": np.round(clamp, 1),
             "cycle_time_s": np.round(cycle, 1),
-            "ambient_temp_c": np.round(state["ambient"] + rng.normal(0, 0.2, n), 1),
-            "humidity_pct": np.round(state["humidity"], 1),
+            "ambient_temp_c": np.round(state.ambient + rng.normal(0, 0.2, n), 1),
+            "humidity_pct": np.round(state.humidity, 1),
             TARGET: np.asarray(CLASSES)[defect],
         }
     )

@@ -45,7 +45,7 @@ DESCRIPTION_KO = """\
 | `defect_type` | 목표: 불량 유형 (train에만 있음) |
 
 `defect_type`은 `normal`(정상), `scratch`(긁힘), `dent`(찍힘), `crack`(균열), `misalign`(가공
-위치 틀어짐) 다섯 가지입니다. 정상품이 약 90%이고 불량 유형은 각각 1~3% 정도로 드뭅니다.
+위치 틀어짐) 다섯 가지입니다. 정상품이 약 90%이고 불량 유형은 각각 제품의 1~4% 정도로 드뭅니다.
 
 ## 평가
 
@@ -110,7 +110,7 @@ line's fixture, for example, is wearing out).
 | `ambient_temp_c`, `humidity_pct` | shop-floor temperature (°C) and relative humidity (%) |
 | `defect_type` | target: `normal`, `scratch`, `dent`, `crack` or `misalign` (train only) |
 
-About 90% of products are normal; each defect type is rare, 1–3% of products.
+About 90% of products are normal; each defect type is rare, 1–4% of products.
 
 ## Evaluation
 
