@@ -159,6 +159,22 @@ def test_kappa_weights_use_positions_of_present_labels() -> None:
     assert get_metric("quadratic_weighted_kappa")(true, pred) == pytest.approx(expected)
 
 
+def test_kappa_with_many_classes_matches_sklearn() -> None:
+    rng = np.random.default_rng(7)
+    true = rng.integers(0, 400, 3000)
+    pred = np.clip(true + rng.integers(-5, 6, 3000), 0, 420)
+    expected = skm.cohen_kappa_score(true, pred, weights="quadratic")
+    assert get_metric("quadratic_weighted_kappa")(true, pred) == pytest.approx(expected, rel=1e-9)
+
+
+def test_variable_width_text_labels() -> None:
+    text = np.dtypes.StringDType()
+    true, pred = np.array(["a", "b", "b"], dtype=text), np.array(["a", "a", "b"], dtype=text)
+    assert get_metric("f1_macro")(true, pred) == pytest.approx(
+        skm.f1_score(true.astype(object), pred.astype(object), average="macro")
+    )
+
+
 def test_bool_labels() -> None:
     true, pred = np.array([True, False, True]), np.array([True, True, True])
     assert get_metric("f1_macro")(true, pred) == pytest.approx(

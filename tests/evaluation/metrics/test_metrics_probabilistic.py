@@ -207,3 +207,13 @@ def test_log_loss_exact_zero_and_one_are_clipped_like_sklearn() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert np.isfinite(get_metric("log_loss")(true, probabilities))
+
+
+def test_binary_log_loss_from_one_or_two_columns_agree() -> None:
+    true = np.array(["no", "yes", "yes", "no"])
+    positive = np.array([0.2, 0.7, 0.9, 0.4])
+    two_columns = np.column_stack([1 - positive, positive])
+    metric = get_metric("log_loss")
+    one = metric(true, positive)
+    assert metric(true, positive[:, None]) == one
+    assert metric(true, two_columns, MetricParams(labels=("no", "yes"))) == pytest.approx(one)

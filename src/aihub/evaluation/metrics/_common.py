@@ -87,17 +87,22 @@ def as_labels(values: AnyArray) -> AnyArray:
     array = np.asarray(values)
     if array.ndim != 1:
         raise MetricError("labels must be one column")
+    if array.dtype.kind == "T":
+        # NumPy's variable-width StringDType cannot be cast to a fixed width directly.
+        array = array.astype(object)
     kind = _label_kind(array)
     if kind == "s":
         return array.astype(np.str_, copy=False)
     if array.dtype.kind == "O":
-        array = array.astype(np.float64)
+        whole = all(isinstance(v, (int, np.integer)) for v in array.tolist())
+        array = array.astype(np.int64 if whole else np.float64)
     if array.dtype.kind == "f" and not np.isfinite(array).all():
-        raise MetricError("the predicted labels contain NaN or infinite values")
+        raise MetricError("the labels contain NaN or infinite values")
     return array
 
 
-def _as_common_labels(y_true: AnyArray, y_pred: AnyArray) -> tuple[AnyArray, AnyArray]:
+def as_label_pair(y_true: AnyArray, y_pred: AnyArray) -> tuple[AnyArray, AnyArray]:
+    """Both label arrays, required to be both text or both numbers."""
     true = as_labels(y_true)
     pred = as_labels(y_pred)
     if (true.dtype.kind == "U") != (pred.dtype.kind == "U"):
@@ -120,7 +125,7 @@ def encode_pair(
     neither array is simply an empty class); the last element is then ``None``. Otherwise the
     sorted union of labels is returned as the last element.
     """
-    true, pred = _as_common_labels(y_true, y_pred)
+    true, pred = as_label_pair(y_true, y_pred)
     if _small_ints(true) and _small_ints(pred):
         low = min(int(true.min()), int(pred.min()))
         high = max(int(true.max()), int(pred.max()))
@@ -135,17 +140,6 @@ def encode_pair(
     codes = codes.astype(np.intp, copy=False)
     n = true.shape[0]
     return codes[:n], codes[n:], int(classes.shape[0]), classes
-
-
-def confusion_counts(
-    true_codes: IntArray, pred_codes: IntArray, n_codes: int
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Per class: true positives, rows truly in the class, rows predicted as the class."""
-    correct = true_codes[true_codes == pred_codes]
-    tp = np.bincount(correct, minlength=n_codes).astype(np.int64)
-    support = np.bincount(true_codes, minlength=n_codes).astype(np.int64)
-    predicted = np.bincount(pred_codes, minlength=n_codes).astype(np.int64)
-    return tp, support, predicted
 
 
 def coerce_label(label: str | int, like: AnyArray) -> str | int | float:
@@ -215,12 +209,11 @@ def define(
     direction: Direction,
     kind: PredictionKind,
     *,
-    name: str | None = None,
     required_params: tuple[str, ...] = (),
 ) -> Metric:
     """A ``Metric`` named after its function, described by the docstring's first line."""
     return Metric(
-        name=name or function.__name__,
+        name=function.__name__,
         direction=direction,
         kind=kind,
         function=function,

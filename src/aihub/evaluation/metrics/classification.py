@@ -13,7 +13,7 @@ import numpy.typing as npt
 
 from aihub.evaluation.metrics._common import (
     AnyArray,
-    as_labels,
+    as_label_pair,
     check_lengths,
     coerce_label,
     define,
@@ -43,9 +43,7 @@ def _per_class_f1(hits: Counts, support: Counts, predicted: Counts) -> npt.NDArr
 def accuracy(y_true: AnyArray, y_pred: AnyArray, params: MetricParams) -> float:
     """Share of rows whose predicted label equals the true label."""
     n = check_lengths(y_true, y_pred)
-    true, pred = as_labels(y_true), as_labels(y_pred)
-    if (true.dtype.kind == "U") != (pred.dtype.kind == "U"):
-        encode_pair(true, pred)  # raises the type-mismatch MetricError
+    true, pred = as_label_pair(y_true, y_pred)
     return float(np.count_nonzero(true == pred)) / n
 
 
@@ -181,12 +179,16 @@ def quadratic_weighted_kappa(y_true: AnyArray, y_pred: AnyArray, params: MetricP
     true, pred, n_codes, _ = encode_pair(y_true, y_pred)
     support = np.bincount(true, minlength=n_codes)
     predicted = np.bincount(pred, minlength=n_codes)
-    position = (np.cumsum((support + predicted) > 0) - 1).astype(np.int64)
-    gap = position[true] - position[pred]
-    observed = int(np.dot(gap, gap))
-    # sum_ij (i - j)^2 a_i b_j expanded into moments, in exact integer arithmetic.
-    moments_true = [int(np.dot(support, position**power)) for power in range(3)]
-    moments_pred = [int(np.dot(predicted, position**power)) for power in range(3)]
+    present = (support + predicted) > 0
+    position = np.cumsum(present) - 1
+    gap = (position[true] - position[pred]).astype(np.float64)
+    observed = float(np.dot(gap, gap))
+    # sum_ij (i - j)^2 a_i b_j expanded into moments, in exact integer arithmetic: the
+    # expansion cancels when both sides sit mostly on one class.
+    rows_true = support[present].tolist()
+    rows_pred = predicted[present].tolist()
+    moments_true = [sum(c * i**power for i, c in enumerate(rows_true)) for power in range(3)]
+    moments_pred = [sum(c * i**power for i, c in enumerate(rows_pred)) for power in range(3)]
     chance = (
         moments_pred[2] * moments_true[0]
         + moments_pred[0] * moments_true[2]
@@ -194,7 +196,7 @@ def quadratic_weighted_kappa(y_true: AnyArray, y_pred: AnyArray, params: MetricP
     )
     if chance == 0:
         return 0.0
-    return 1.0 - observed * moments_true[0] / chance
+    return 1.0 - observed * float(moments_true[0]) / float(chance)
 
 
 _LABEL, _MAX = PredictionKind.LABEL, Direction.MAXIMIZE

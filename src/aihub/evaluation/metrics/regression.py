@@ -47,11 +47,13 @@ def _check_predictions(pred: FloatArray) -> None:
         raise MetricError("the predictions contain NaN or infinite values")
 
 
-def _sum_sq_diff(true: FloatArray, pred: FloatArray, buffer: FloatArray) -> float:
+def _sum_sq_diff(true: FloatArray, pred: FloatArray | float, buffer: FloatArray) -> float:
+    """``sum((pred - true) ** 2)`` in cache-sized blocks; ``pred`` may be one number."""
     total = 0.0
     for start in range(0, true.shape[0], _BLOCK):
         block = buffer[: min(_BLOCK, true.shape[0] - start)]
-        np.subtract(pred[start : start + _BLOCK], true[start : start + _BLOCK], out=block)
+        other = pred if isinstance(pred, float) else pred[start : start + _BLOCK]
+        np.subtract(other, true[start : start + _BLOCK], out=block)
         np.multiply(block, block, out=block)
         total += float(block.sum())
     return total
@@ -136,7 +138,7 @@ def smape(y_true: AnyArray, y_pred: AnyArray, params: MetricParams) -> float:
 
 def _r2_column(true: FloatArray, pred: FloatArray, buffer: FloatArray) -> float:
     residual = _sum_sq_diff(true, pred, buffer)
-    total = _sum_sq_diff(true, np.full_like(true, true.mean()), buffer)
+    total = _sum_sq_diff(true, float(true.mean()), buffer)
     if total == 0.0:
         # scikit-learn's force_finite=True: a perfect fit scores 1, anything else 0.
         return 1.0 if residual == 0.0 else 0.0
