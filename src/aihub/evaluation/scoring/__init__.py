@@ -2,7 +2,7 @@
 
 A pure library (no database, no web): the worker calls
 
->>> truth = cache.get(solution_path, spec, sha256=solution_sha256)   # doctest: +SKIP
+>>> truth = cache.get(solution_path, solution_sha256, spec)  # doctest: +SKIP
 >>> scores = score_file(upload_path, truth, spec, original_name="my.csv")  # doctest: +SKIP
 
 and stores ``scores["public"]`` and ``scores["private"]``, or shows the participant the

@@ -160,22 +160,25 @@ class CacheStats:
 class TruthCache:
     """Prepared solutions by (solution sha256, spec fingerprint); safe to share by threads.
 
-    ``max_entries`` bounds the in-memory LRU; ``directory`` (optional) holds the on-disk
+    ``max_items`` bounds the in-memory LRU; ``directory`` (optional) holds the on-disk
     copies, shared by every worker process on the machine.
     """
 
-    def __init__(self, directory: Path | None = None, *, max_entries: int = 8) -> None:
-        if max_entries < 1:
-            raise ValueError("max_entries must be at least 1")
+    def __init__(self, directory: Path | None = None, *, max_items: int = 8) -> None:
+        if max_items < 1:
+            raise ValueError("max_items must be at least 1")
         self.directory = directory
-        self.max_entries = max_entries
+        self.max_items = max_items
         self.stats = CacheStats()
         self._entries: OrderedDict[tuple[str, str], Truth] = OrderedDict()
         self._lock = threading.Lock()
         self._loading: dict[tuple[str, str], threading.Lock] = {}
 
-    def get(self, path: Path, spec: ScoringSpec, *, sha256: str | None = None) -> Truth:
-        """The prepared solution at ``path``; pass its known ``sha256`` to skip hashing it."""
+    def get(self, path: Path, sha256: str | None, spec: ScoringSpec) -> Truth:
+        """The prepared solution at ``path`` whose sha256 is ``sha256`` (None: hash it now).
+
+        The file is not read at all when the truth is in memory or on disk.
+        """
         key = (sha256 or file_sha256(path), spec.fingerprint())
         with self._lock:
             truth = self._entries.get(key)
@@ -192,7 +195,7 @@ class TruthCache:
                 truth = self._load(path, spec, key)
                 with self._lock:
                     self._entries[key] = truth
-                    while len(self._entries) > self.max_entries:
+                    while len(self._entries) > self.max_items:
                         self._entries.popitem(last=False)
             else:
                 with self._lock:

@@ -27,7 +27,7 @@ import polars as pl
 
 from aihub.evaluation.metrics.base import PredictionKind
 from aihub.evaluation.scoring import values as vals
-from aihub.evaluation.scoring.errors import SolutionError, SubmissionError
+from aihub.evaluation.scoring.errors import SolutionError, SubmissionError, plural
 from aihub.evaluation.scoring.ids import lookup
 from aihub.evaluation.scoring.reading import (
     RawTable,
@@ -138,12 +138,14 @@ def _id_problems(ids: pl.Series, text: pl.Series | None, where: Callable[[int], 
             i = int(bad.arg_true()[0])
             problems.append(
                 f"The id column {ids.name!r} must hold whole numbers like the test ids: "
-                f"{where(i)} has {text[i]!r} ({vals.plural(int(bad.sum()), 'row')})."
+                f"{where(i)} has {text[i]!r} ({plural(int(bad.sum()), 'row')})."
             )
             null = null & ~bad
     if null.any():
         i = int(null.arg_true()[0])
-        problems.append(f"{vals.plural(int(null.sum()), 'row')} have no id, e.g. {where(i)}.")
+        problems.append(
+            f"Every row needs an id: {where(i)} has none ({plural(int(null.sum()), 'row')})."
+        )
     return problems
 
 
@@ -157,7 +159,7 @@ def _alignment_problems(truth: Truth, ids: pl.Series, rows: npt.NDArray[np.int64
     if unknown.any():
         examples = ids.filter(pl.Series(unknown)).head(_EXAMPLES).to_list()
         problems.append(
-            f"{vals.plural(int(unknown.sum()), 'row')} have ids that are not in the test set, "
+            f"Some ids are not in the test set ({plural(int(unknown.sum()), 'row')}), "
             f"e.g. {_shows(examples)}."
         )
     known = rows[~unknown]
@@ -172,7 +174,7 @@ def _alignment_problems(truth: Truth, ids: pl.Series, rows: npt.NDArray[np.int64
             f"{_show(v)} ({by_id[v]} times)" for v in firsts.head(_EXAMPLES).to_list()
         )
         problems.append(
-            f"{vals.plural(firsts.len(), 'id')} appear more than once, e.g. {shown}; "
+            f"Some ids appear more than once ({plural(firsts.len(), 'id')}), e.g. {shown}; "
             "each id must appear once."
         )
     missing = counts == 0
@@ -180,7 +182,7 @@ def _alignment_problems(truth: Truth, ids: pl.Series, rows: npt.NDArray[np.int64
         # The smallest missing ids: solution order might tell public rows from private.
         absent = truth.ids.filter(pl.Series(missing)).sort().head(_EXAMPLES).to_list()
         problems.append(
-            f"{vals.plural(int(missing.sum()), 'test id')} are missing, e.g. {_shows(absent)}."
+            f"Test ids are missing ({plural(int(missing.sum()), 'id')}), e.g. {_shows(absent)}."
         )
     return problems
 
@@ -233,11 +235,12 @@ def check_submission(
     raw = open_table(path, original_name=original_name or path.name, max_bytes=max_bytes)
     ignored = _column_problems(raw, truth)
     typed, text = _parse(raw, truth)
-    lines = np.arange(typed.height)
+    # File row of each kept row, for messages; None while no blank row was dropped.
+    lines: npt.NDArray[np.intp] | None = None
     blank = blank_rows(text if text is not None else typed)
     if blank is not None:
         keep = ~blank
-        lines = lines[keep.to_numpy()]
+        lines = np.flatnonzero(keep.to_numpy())
         typed = typed.filter(keep)
         text = None if text is None else text.filter(keep)
     if typed.height == 0:
@@ -250,7 +253,7 @@ def check_submission(
     def where(i: int) -> str:
         value = ids[i] if text is None or ids[i] is not None else text[spec.id_column][i]
         shown = "no id" if value is None else f"id {_show(value)}"
-        return f"{raw.position(int(lines[i]))} ({shown})"
+        return f"{raw.position(i if lines is None else int(lines[i]))} ({shown})"
 
     id_problems = _id_problems(ids, None if text is None else text[spec.id_column], where)
     # A short line reads as empty cells; say so rather than report the empty cells.

@@ -26,3 +26,8 @@ class SubmissionError(ValueError):
 
 class SolutionError(ValueError):
     """The host's solution file (or its evaluation settings) cannot be used for scoring."""
+
+
+def plural(count: int, word: str) -> str:
+    """``1 row``, ``2 rows``, ``1,234 rows``: counts in messages read naturally."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"

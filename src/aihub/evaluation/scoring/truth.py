@@ -16,7 +16,7 @@ import polars as pl
 
 from aihub.evaluation.metrics import UnknownMetricError, get_metric
 from aihub.evaluation.metrics.base import Metric, MetricParams, PredictionKind
-from aihub.evaluation.scoring.errors import SolutionError, SubmissionError
+from aihub.evaluation.scoring.errors import SolutionError, SubmissionError, plural
 from aihub.evaluation.scoring.ids import IdIndex, IdMode, build_index
 from aihub.evaluation.scoring.reading import open_table, read_raw
 from aihub.evaluation.scoring.spec import DEFAULT_SPLIT_COLUMNS, SPLITS, ScoringSpec
@@ -75,7 +75,7 @@ class Truth:
         return slice(self.bounds[code], self.bounds[code + 1])
 
     @property
-    def counts(self) -> dict[str, int]:
+    def split_counts(self) -> dict[str, int]:
         """Rows per split (for the host and the logs; never shown to participants)."""
         return {name: self.bounds[i + 1] - self.bounds[i] for i, name in enumerate(SPLITS)}
 
@@ -107,8 +107,8 @@ def _split_codes(column: pl.Series) -> npt.NDArray[np.int8]:
     if bad.any():
         values = column.filter(bad).unique(maintain_order=True)
         raise SolutionError(
-            f"The split column {column.name!r} must hold 'public' or 'private' (any case); "
-            f"{int(bad.sum())} rows do not, e.g. {_examples(values)}."
+            f"The split column {column.name!r} must hold 'public' or 'private' (any case), "
+            f"not {_examples(values)} ({plural(int(bad.sum()), 'row')})."
         )
     result: npt.NDArray[np.int8] = codes.to_numpy()
     for name, code in _SPLIT_CODES.items():
@@ -168,8 +168,8 @@ def _floats(column: pl.Series, ids: pl.Series) -> npt.NDArray[np.float64]:
     if bad.any():
         first = int(bad.arg_true()[0])
         raise SolutionError(
-            f"Target column {column.name!r} must hold finite numbers; {int(bad.sum())} rows "
-            f"do not, e.g. id {ids[first]!r} has {column[first]!r}."
+            f"Target column {column.name!r} must hold finite numbers: id {ids[first]!r} has "
+            f"{column[first]!r} ({plural(int(bad.sum()), 'row')} like this)."
         )
     return np.ascontiguousarray(values.to_numpy(), dtype=np.float64)
 
@@ -279,7 +279,7 @@ def _targets(
         missing = frame[name].is_null()
         if missing.any() and metric.kind is not PredictionKind.RANKED_LIST:
             raise SolutionError(
-                f"Target column {name!r} is empty in {int(missing.sum())} rows, e.g. ids "
+                f"Target column {name!r} is empty in {plural(int(missing.sum()), 'row')}, e.g. ids "
                 f"{_examples(ids.filter(missing))}; every row needs a target."
             )
     if metric.kind in _CLASSIFICATION:
@@ -323,6 +323,7 @@ def load_truth(
     frame = frame[order]
     codes = codes[order]
     ids, id_mode = _ids(frame[spec.id_column])
+    frame = frame.with_columns(ids)
     targets = _targets(metric, spec, frame, codes)
     return assemble(spec, ids, id_mode, codes, targets, metric, build_index(ids, id_mode))
 

@@ -16,6 +16,7 @@ import numpy.typing as npt
 import polars as pl
 
 from aihub.evaluation.metrics.base import PredictionKind
+from aihub.evaluation.scoring.errors import plural
 from aihub.evaluation.scoring.truth import Truth
 
 # A row of class probabilities may sum this far from 1 (absolute, after parsing): six
@@ -37,10 +38,6 @@ class Values:
     problems: list[str]
 
 
-def plural(count: int, word: str) -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
-
-
 def float_dtype(kind: PredictionKind) -> bool:
     return kind not in (PredictionKind.LABEL, PredictionKind.RANKED_LIST)
 
@@ -54,6 +51,7 @@ def _number_problems(
 ) -> list[str]:
     """Empty, non-numeric, NaN and infinite values of one float column."""
     problems = []
+    missing = null
     if text is not None:
         # Text that did not parse shows up as a null where the text was not empty.
         bad = null & text.is_not_null().to_numpy()
@@ -69,9 +67,8 @@ def _number_problems(
             f"Column {name!r} has {plural(int(null.sum()), 'empty value')}, e.g. "
             f"{where(_first(null))}; every row needs a prediction."
         )
-    nan = np.isnan(values) & ~null
-    if text is not None:
-        nan &= text.is_not_null().to_numpy()
+    # Nulls (empty or unparsable) also read as NaN; only a written "nan" counts here.
+    nan = np.isnan(values) & ~missing
     if nan.any():
         problems.append(
             f"Column {name!r} has {plural(int(nan.sum()), 'NaN value')}, e.g. "
