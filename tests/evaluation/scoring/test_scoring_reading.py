@@ -179,3 +179,34 @@ def test_repeated_header_name(write: WriteFile) -> None:
 
 def test_blank_lines_are_dropped(write: WriteFile) -> None:
     assert read(write("s.csv", "id,target\n1,0.5\n\n2,0.25\n,\n")).height == 2
+
+
+# Files above the 64 KiB sniff are read by Polars straight from disk when they start as UTF-8.
+BIG_ROWS = 20_000
+
+
+def test_large_plain_file_is_read_from_disk(write: WriteFile) -> None:
+    text = "id,target\n" + "".join(f"{i},0.5\n" for i in range(BIG_ROWS))
+    path = write("s.csv", text)
+    raw = open_table(path, original_name="s.csv", max_bytes=LIMIT)
+    assert raw.data is None and raw.path == path
+    assert read(path).height == BIG_ROWS
+
+
+def test_large_file_turning_cp949_after_the_sniffed_start(write: WriteFile) -> None:
+    text = "id,name\n" + "".join(f"{i},x\n" for i in range(BIG_ROWS)) + "99999,대전\n"
+    frame = read(write("s.csv", text, encoding="cp949"))
+    assert frame["name"][-1] == "대전"
+
+
+def test_large_file_with_undecodable_tail(write: WriteFile) -> None:
+    data = b"id,name\n" + b"".join(b"%d,x\n" % i for i in range(BIG_ROWS)) + b"1,\xff\xff\n"
+    message = error_of(write("s.csv", data))
+    assert f"Line {BIG_ROWS + 2} is not valid text" in message
+
+
+def test_large_file_with_ragged_line(write: WriteFile) -> None:
+    lines = [f"{i},0.5\n" for i in range(BIG_ROWS)]
+    lines[15_000] = "15000,0.5,7\n"
+    message = error_of(write("s.csv", "id,target\n" + "".join(lines)))
+    assert message.startswith("Line 15002 has 3 fields but the header has 2;")
