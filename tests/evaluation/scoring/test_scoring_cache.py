@@ -13,7 +13,7 @@ from scoring_helpers import BINARY_SOLUTION, GOOD, WriteFile, rows, spec
 from aihub.evaluation.scoring import TruthCache, file_sha256, score_file
 from aihub.evaluation.scoring import truth as truth_module
 from aihub.evaluation.scoring.cache import read_truth, save_truth
-from aihub.evaluation.scoring.ids import DenseIndex, HashIndex
+from aihub.evaluation.scoring.ids import DenseIndex, HashIndex, PatternIndex
 
 
 def test_second_get_is_a_memory_hit(write: WriteFile, tmp_path: Path) -> None:
@@ -101,7 +101,8 @@ def test_threads_share_one_build(
     [
         (list(range(100, 160)), DenseIndex),
         ([i * 10**12 for i in range(60)], HashIndex),
-        ([f"가-{i:03d}" for i in range(60)], HashIndex),
+        ([f"가-{i:03d}" for i in range(60)], PatternIndex),
+        ([f"{i:x}-{i * 7919 % 1000:03d}" for i in range(60)], HashIndex),
     ],
 )
 @pytest.mark.parametrize(

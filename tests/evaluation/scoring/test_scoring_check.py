@@ -304,7 +304,8 @@ def test_text_ids_compare_exactly(write: WriteFile) -> None:
     text = "id,target,split\n007,0,public\n7,1,public\nA-1,1,private\na-1,0,private\n"
     truth = load_truth(write("solution.csv", text), spec())
     aligned = check(write("s.csv", "id,target\na-1,0.1\n7,0.9\nA-1,0.8\n007,0.2\n"), truth)
-    assert aligned.predictions.tolist() == [0.2, 0.9, 0.8, 0.1]
+    by_id = dict(zip(truth.ids.to_list(), aligned.predictions.tolist(), strict=True))
+    assert by_id == {"007": 0.2, "7": 0.9, "A-1": 0.8, "a-1": 0.1}
     found = problems(write("s.csv", "id,target\na-1,0.1\n7,0.9\nA-1,0.8\n7.0,0.2\n"), truth)
     assert found == [
         "Some ids are not in the test set (1 row), e.g. '7.0'.",

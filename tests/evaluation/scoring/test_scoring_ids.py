@@ -7,7 +7,14 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aihub.evaluation.scoring.ids import DenseIndex, HashIndex, build_index, lookup
+from aihub.evaluation.scoring.ids import (
+    DenseIndex,
+    HashIndex,
+    PatternIndex,
+    TextPattern,
+    build_index,
+    lookup,
+)
 
 INT64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
 
@@ -43,7 +50,7 @@ def test_dense_integers(keys: set[int], others: list[int]) -> None:
 def test_text(keys: set[str], others: list[str]) -> None:
     ordered = sorted(keys)
     index = build_index(pl.Series(ordered, dtype=pl.String), "str")
-    assert isinstance(index, HashIndex)
+    assert isinstance(index, HashIndex | PatternIndex)
     queries = ordered[::-1] + others
     got = lookup(index, pl.Series(queries, dtype=pl.String), "str")
     assert got.tolist() == reference(ordered, queries)
@@ -59,3 +66,28 @@ def test_long_probe_runs() -> None:
     keys = np.arange(0, 2000, dtype=np.int64) * (1 << 40)
     index = HashIndex.build(keys)
     assert np.array_equal(index.lookup(keys[::-1]), np.arange(2000)[::-1])
+
+
+NUMBERS = st.integers(0, 10**6)
+NEAR_MISSES = st.sampled_from(
+    ["T-7", "T-07", "T-007", "T-0007", "T-+7", "T- 7", "t-7", "T-7 ", "T-", "T-x", "7", "T-07.0"]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sets(NUMBERS, min_size=1, max_size=200), st.booleans(), st.lists(NEAR_MISSES | st.text()))
+def test_prefix_and_number_ids(numbers: set[int], padded: bool, others: list[str]) -> None:
+    keys = [f"T-{n:07d}" if padded else f"T-{n}" for n in sorted(numbers)]
+    index = build_index(pl.Series(keys), "str")
+    if padded or len(keys) == 1 or len({len(k) for k in keys}) > 1:
+        assert isinstance(index, PatternIndex)
+    queries = keys[::-1] + others
+    assert lookup(index, pl.Series(queries), "str").tolist() == reference(keys, queries)
+
+
+def test_patterns_found() -> None:
+    assert TextPattern.find(pl.Series(["TEST_001", "TEST_002"])) == TextPattern("TEST_", 3)
+    assert TextPattern.find(pl.Series(["id9", "id10"])) == TextPattern("id", 0)
+    assert TextPattern.find(pl.Series(["id09", "id100"])) is None
+    assert TextPattern.find(pl.Series(["a1", "b2"])) is None
+    assert TextPattern.find(pl.Series(["x-1", "x-1b"])) is None

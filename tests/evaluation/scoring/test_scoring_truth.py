@@ -21,15 +21,22 @@ def solution_error(write: WriteFile, text: str, scoring: ScoringSpec | None = No
 
 
 def test_rows_are_public_first_then_private_in_file_order(write: WriteFile) -> None:
-    truth = load(write, BINARY_SOLUTION)
+    truth = load(write, BINARY_SOLUTION, spec("rmse"))
     assert truth.ids.to_list() == [1, 2, 5, 3, 4, 6]
     assert truth.split_codes.tolist() == [0, 0, 0, 1, 1, 1]
     assert truth.split_counts == {"public": 3, "private": 3}
     assert truth.split_names == ("public", "private")
     assert truth.split_slice("private") == slice(3, 6)
     assert truth.targets.tolist() == [0, 1, 1, 0, 1, 0]
-    assert truth.kind is PredictionKind.PROBABILITY
     assert truth.id_mode == "int"
+
+
+def test_binary_rows_are_grouped_by_class_within_each_split(write: WriteFile) -> None:
+    truth = load(write, BINARY_SOLUTION)
+    assert truth.kind is PredictionKind.PROBABILITY
+    assert truth.ids.to_list() == [1, 2, 5, 3, 6, 4]
+    assert truth.split_codes.tolist() == [0, 0, 0, 1, 1, 1]
+    assert truth.targets.tolist() == [0, 1, 1, 0, 0, 1]
 
 
 def test_usage_column_and_case_of_split_values(write: WriteFile) -> None:
@@ -114,9 +121,20 @@ def test_positive_label_must_be_a_solution_label(write: WriteFile) -> None:
 
 def test_positive_label_picks_the_class(write: WriteFile) -> None:
     text = "id,target,split\n1,no,public\n2,yes,public\n3,no,private\n4,yes,private\n"
-    assert load(write, text).targets.tolist() == [0, 1, 0, 1]  # "yes" is the larger label
+    truth = load(write, text)  # "yes" is the larger label
+    assert dict(zip(truth.ids.to_list(), truth.targets.tolist(), strict=True)) == {
+        1: 0,
+        2: 1,
+        3: 0,
+        4: 1,
+    }
     truth = load(write, text, spec(positive_label="no"))
-    assert truth.targets.tolist() == [1, 0, 1, 0]
+    assert dict(zip(truth.ids.to_list(), truth.targets.tolist(), strict=True)) == {
+        1: 1,
+        2: 0,
+        3: 1,
+        4: 0,
+    }
     assert truth.params.positive_label is None
 
 

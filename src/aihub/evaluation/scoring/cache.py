@@ -26,7 +26,14 @@ import numpy as np
 import polars as pl
 
 from aihub.evaluation.metrics.base import MetricParams, PredictionKind
-from aihub.evaluation.scoring.ids import DenseIndex, HashIndex, IdIndex, as_int_keys, build_index
+from aihub.evaluation.scoring.ids import (
+    DenseIndex,
+    HashIndex,
+    IdIndex,
+    as_int_keys,
+    build_index,
+    pattern_index,
+)
 from aihub.evaluation.scoring.spec import ScoringSpec
 from aihub.evaluation.scoring.truth import Targets, Truth, assemble, load_truth, resolve_metric
 
@@ -84,6 +91,8 @@ def save_truth(truth: Truth, directory: Path) -> None:
             "kind": truth.index.kind,
             "n_slots": index.get("n_slots", 0),
             "salt": index.get("salt", 0),
+            "prefix": index.get("prefix", ""),
+            "width": index.get("width", 0),
             # Polars' string hash is stable only within one Polars version.
             "polars": pl.__version__,
         },
@@ -139,6 +148,8 @@ def read_truth(directory: Path, spec: ScoringSpec) -> Truth:
 
 def _read_index(directory: Path, meta: dict[str, Any], ids: pl.Series) -> IdIndex:
     info = meta["index"]
+    if info["kind"] == "pattern":
+        return pattern_index(ids, info["prefix"], info["width"])
     if info["kind"] == "dense":
         dense = DenseIndex.build(as_int_keys(ids))
         assert dense is not None
