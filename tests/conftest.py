@@ -4,6 +4,7 @@ an in-process HTTP client, and factories for people and challenges."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import Iterator
@@ -13,13 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
+import aihub.models  # noqa: F401  - registers every table on Base.metadata
 from aihub import migrate
 from aihub.app import create_app
 from aihub.db import Base, Database
 from aihub.hub import Hub
 from aihub.settings import Settings
-import aihub.models  # noqa: F401  - registers every table on Base.metadata
-
 from factories import Factories
 
 PG_ADMIN_URL = os.environ.get(
@@ -66,10 +66,23 @@ def _truncate_postgres(db: Database) -> None:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database built by the real migrations once; each test gets a copy of the file."""
+    path = tmp_path_factory.mktemp("template") / "aihub.sqlite3"
+    engine = create_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    engine.dispose()
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'aihub.sqlite3'}"
+        template: Path = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "aihub.sqlite3"
+        shutil.copyfile(template, target)
+        return f"sqlite:///{target}"
     url: str = request.getfixturevalue("postgres_url")
     return url
 
@@ -94,9 +107,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 @pytest.fixture
 def hub(settings: Settings) -> Iterator[Hub]:
     hub = Hub(settings, start_workers=False)
-    if hub.db.is_sqlite:
-        Base.metadata.create_all(hub.db.engine)
-    else:
+    if not hub.db.is_sqlite:
         _truncate_postgres(hub.db)
     yield hub
     hub.close()
@@ -112,9 +123,7 @@ def live_hub(tmp_path: Path, database_url: str) -> Iterator[Hub]:
     """A hub whose in-process workers run, as under ``aihub serve``."""
     settings = make_settings(tmp_path / "data", database_url, workers_in_process=1)
     hub = Hub(settings)
-    if hub.db.is_sqlite:
-        Base.metadata.create_all(hub.db.engine)
-    else:
+    if not hub.db.is_sqlite:
         _truncate_postgres(hub.db)
     yield hub
     hub.close()

@@ -61,7 +61,9 @@ def test_health_and_openapi(api: TestClient) -> None:
         assert path in paths, path
 
 
-def test_member_joins_downloads_submits_and_is_ranked(api: TestClient, world: dict[str, Any]) -> None:
+def test_member_joins_downloads_submits_and_is_ranked(
+    api: TestClient, world: dict[str, Any]
+) -> None:
     member, slug = world["member"], world["slug"]
     listed = api.get(f"{API}/challenges").json()
     assert [c["slug"] for c in listed] == [slug]
@@ -128,9 +130,9 @@ def test_solution_cannot_be_fetched(api: TestClient, world: dict[str, Any]) -> N
         ("id,target\n", "no rows"),
         ("id,wrong\n1,0.5\n", "target"),
         ("id,target\n1,0.5\n", "missing"),
-        ("id,target\n" + "".join(f"{i},abc\n" for i in range(1, 201)), "numeric"),
+        ("id,target\n" + "".join(f"{i},abc\n" for i in range(1, 201)), "must hold numbers"),
         ("id,target\n" + "".join(f"{i},\n" for i in range(1, 201)), "target"),
-        ("id,target\n" + "".join(f"{i},0.5\n" for i in [*range(1, 201), 5]), "duplicate"),
+        ("id,target\n" + "".join(f"{i},0.5\n" for i in [*range(1, 201), 5]), "more than once"),
         ("id,target\n" + "".join(f"{i},0.5\n" for i in range(2, 202)), "201"),
     ],
 )

@@ -14,7 +14,6 @@ from aihub.challenges.models import Challenge
 from aihub.challenges.services import create_from_bundle
 from aihub.errors import Conflict, Forbidden, InvalidInput
 from aihub.hub import Hub
-
 from factories import Factories
 
 
@@ -67,13 +66,14 @@ def test_folder_and_zip_bundles_create_a_challenge(hub: Hub, factories: Factorie
          "evaluation.metric"),
         ({"sample_submission": "missing.csv"}, "sample_submission"),
         ({"unknown_field": 1}, "unknown_field"),
-        ({"phases": [{"name": "p", "start": "2026-01-02T00:00:00", "end": "2026-03-01T00:00:00+09:00"}]},
+        ({"phases": [{"name": "p", "start": "2026-01-02T00:00:00",
+                      "end": "2026-03-01T00:00:00+09:00"}]},
          "time zone"),
         ({"phases": [{"name": "p", "start": "2026-03-02T00:00:00+09:00",
                       "end": "2026-03-01T00:00:00+09:00"}]}, "ends before it starts"),
         ({"files": [{"path": "solution.csv"}]}, "hidden labels"),
-        ({"files": [{"path": "../../etc/passwd"}]}, "relative"),
-        ({"files": [{"path": "nothere.csv"}]}, "not in the bundle"),
+        ({"files": [{"path": "../../etc/passwd"}], "sample_submission": None}, "relative"),
+        ({"files": [{"path": "nothere.csv"}], "sample_submission": None}, "not in the bundle"),
         ({"organization": "nobody"}, "no organization"),
     ],
 )
@@ -92,7 +92,7 @@ def test_bad_solution_is_explained(hub: Hub, factories: Factories) -> None:
     host = factories.host()
     folder = factories.bundle()
     (folder / "solution.csv").write_text("id,target,Usage\n1,1,Public\n1,0,Private\n")
-    with pytest.raises(InvalidInput, match="evaluation.solution"):
+    with pytest.raises(InvalidInput, match=r"evaluation\.solution"):
         _create(hub, factories, host, folder)
     assert _count(hub) == 0
 

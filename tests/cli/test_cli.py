@@ -16,7 +16,6 @@ from typer.testing import CliRunner
 from aihub.app import create_app
 from aihub.cli import app
 from aihub.hub import Hub
-
 from factories import Factories
 
 runner = CliRunner()
@@ -62,7 +61,7 @@ def test_newcomer_path(server: str, live_factories: Factories, tmp_path: Path,
     assert [c["slug"] for c in json.loads(listed.output)] == ["cli-power"]  # type: ignore[attr-defined]
     refused = _run("challenges", "join", "cli-power", token=member.token, url=server, input="n\n")
     assert refused.exit_code == 1  # type: ignore[attr-defined]
-    assert "1. 규칙을 지킵니다." in refused.output  # type: ignore[attr-defined]
+    assert "규칙을 지킵니다." in refused.output  # type: ignore[attr-defined]
     joined = _run("challenges", "join", "cli-power", "--yes", token=member.token, url=server)
     assert joined.exit_code == 0, joined.output  # type: ignore[attr-defined]
     downloaded = _run("challenges", "download", "cli-power", "-q", token=member.token,

@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from aihub import migrate
 from aihub.db import utcnow
 from aihub.evaluation import queue
 from aihub.evaluation.models import Job
@@ -24,7 +23,6 @@ from aihub.hub import Hub
 from aihub.storage import Blob
 from aihub.submissions.models import Submission
 from aihub.submissions.services import submit_prediction
-
 from factories import Factories, Person
 
 
@@ -109,7 +107,6 @@ def test_worker_killed_mid_job_loses_nothing_and_scores_once(
 ) -> None:
     if not hub.db.is_sqlite:
         pytest.skip("one subprocess run is enough; the queue itself is tested on PostgreSQL")
-    migrate.upgrade(hub.db.engine)  # the worker process checks the schema revision
     host, member = factories.host(), factories.person()
     folder = factories.bundle("big-one")
     solution, big = _big_submission(tmp_path, 3_000_000)

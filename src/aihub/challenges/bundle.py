@@ -115,21 +115,22 @@ class ChallengeSpec(BaseModel):
         paths = [item.path for item in self.files]
         if len(set(paths)) != len(paths):
             raise ValueError("a file is listed twice under 'files'")
-        if self.sample_submission and self.sample_submission not in paths:
-            raise ValueError("'sample_submission' must be one of the paths under 'files'")
         if self.evaluation.solution in paths:
             raise ValueError(
                 "the solution file must not be listed under 'files': participants would "
                 "download the hidden labels"
             )
+        if self.sample_submission and self.sample_submission not in paths:
+            raise ValueError("'sample_submission' must be one of the paths under 'files'")
         return self
 
 
 def _format_validation_error(error: ValidationError) -> str:
     lines = []
     for item in error.errors()[:10]:
-        where = ".".join(str(part) for part in item["loc"]) or "challenge.yaml"
-        lines.append(f"{where}: {item['msg']}")
+        where = ".".join(str(part) for part in item["loc"])
+        message = item["msg"].removeprefix("Value error, ")
+        lines.append(f"{where}: {message}" if where else message)
     return "challenge.yaml is not valid:\n" + "\n".join(f"- {line}" for line in lines)
 
 

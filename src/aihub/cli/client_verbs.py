@@ -49,13 +49,14 @@ def challenges_list(
     if as_json:
         print_json(items)
         return
-    table = Table("slug", "title", "host", "metric", "phase", "ends", "teams")
+    table = Table("title", "host", "metric", "phase", "ends", "teams")
+    table.add_column("slug", no_wrap=True)
     for item in items:
         phase = item["phase"]
         table.add_row(
-            item["slug"], _t(item["title"], lang), _t(item["organization"]["name"], lang),
-            item["metric"], f"{phase['name']} ({phase['status']})", phase["ends_at"][:16],
-            str(item["teams"]),
+            _t(item["title"], lang), _t(item["organization"]["name"], lang),
+            item["metric"], f"{phase['name']} ({phase['status']})", phase["ends_at"][:10],
+            str(item["teams"]), item["slug"],
         )
     console.print(table)
 

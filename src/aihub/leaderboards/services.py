@@ -95,7 +95,7 @@ def _entries(session: Session, phase: Phase, lang: str) -> list[_Entry]:
         _Entry(
             submission_id=row[0],
             team_id=row[1],
-            public=float(row[2]),
+            public=float(row[2] or 0.0),  # the query keeps only scored rows
             private=row[3],
             created_at=row[4],
             selected=row[5],

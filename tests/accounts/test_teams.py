@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import pytest
+
+from aihub.accounts import teams
+from aihub.errors import Conflict, Forbidden
+from aihub.hub import Hub
+from factories import Factories
+
+
+def test_create_invite_accept_leave(hub: Hub, factories: Factories) -> None:
+    host = factories.host()
+    alice, bob, carol = (factories.person(n) for n in ("alice", "bob", "carol"))
+    challenge = factories.challenge(host, "teamwork", max_team_size=2)
+    with hub.db.transaction() as session:
+        team = teams.create_team(session, challenge, factories.actor(alice), "한밭")
+        with pytest.raises(Conflict, match="already in a team"):
+            teams.create_team(session, challenge, factories.actor(alice), "again")
+        invite_bob = teams.invite(session, challenge, factories.actor(alice), bob.user)
+        invite_carol = teams.invite(session, challenge, factories.actor(alice), carol.user)
+        teams.answer_invite(session, factories.actor(bob), invite_bob.id, accept=True)
+        assert teams.member_count(session, team) == 2
+        with pytest.raises(Conflict, match="at most 2 members"):
+            teams.answer_invite(session, factories.actor(carol), invite_carol.id, accept=True)
+        with pytest.raises(Conflict, match="at most 2"):
+            teams.invite(session, challenge, factories.actor(alice), carol.user)
+        teams.leave_team(session, challenge, factories.actor(bob))
+        assert teams.member_count(session, team) == 1
+        assert teams.team_of(session, challenge, bob.user) is None
+
+
+def test_answering_someone_elses_invite_is_not_found(hub: Hub, factories: Factories) -> None:
+    from aihub.errors import NotFound
+
+    host, alice, bob, eve = (factories.host(), factories.person(), factories.person(),
+                             factories.person())
+    challenge = factories.challenge(host, "no-steal")
+    with hub.db.transaction() as session:
+        teams.create_team(session, challenge, factories.actor(alice), "a")
+        invitation = teams.invite(session, challenge, factories.actor(alice), bob.user)
+        with pytest.raises(NotFound):
+            teams.answer_invite(session, factories.actor(eve), invitation.id, accept=True)
+
+
+def test_team_with_submissions_is_fixed(hub: Hub, factories: Factories) -> None:
+    from pathlib import Path
+
+    from aihub.challenges.services import accept_rules
+    from aihub.db import utcnow
+    from aihub.submissions.services import submit_prediction
+
+    host, alice = factories.host(), factories.person()
+    challenge = factories.challenge(host, "fixed")
+    blob = hub.storage.put_path(Path(factories.bundles / "fixed" / "sample_submission.csv"))
+    with hub.db.transaction() as session:
+        accept_rules(session, challenge, factories.actor(alice))
+        submit_prediction(session, challenge, factories.actor(alice), blob, filename="s.csv",
+                          message="", now=utcnow(), zone=hub.settings.zone)
+    with hub.db.transaction() as session, pytest.raises(Forbidden, match="fixed"):
+        teams.leave_team(session, challenge, factories.actor(alice))
