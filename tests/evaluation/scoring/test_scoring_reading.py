@@ -172,6 +172,16 @@ def test_ragged_line_with_too_many_fields(write: WriteFile) -> None:
     assert message.startswith("Line 3 has 3 fields but the header has 2;")
 
 
+def test_ragged_line_in_a_quoted_file(write: WriteFile) -> None:
+    message = error_of(write("s.csv", 'id,target\n"1",0.5\n"2,5",0.25,9\n3,0.1\n'))
+    assert message.startswith("Line 3 has 3 fields but the header has 2;")
+
+
+def test_line_of_too_many_commas(write: WriteFile) -> None:
+    message = error_of(write("s.csv", "id,target\n1,0.5\n,,,\n"))
+    assert message.startswith("Line 3 has 4 fields but the header has 2;")
+
+
 def test_repeated_header_name(write: WriteFile) -> None:
     message = error_of(write("s.csv", "id,target,target\n1,0.5,0.5\n"))
     assert message == "The header repeats column name(s) 'target'; names must be unique."

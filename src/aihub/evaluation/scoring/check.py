@@ -221,6 +221,46 @@ def _values(
     return vals.ranked_list_column(column)
 
 
+@dataclass(frozen=True)
+class _Rows:
+    """The parsed rows, and how to point a participant at one of them."""
+
+    raw: RawTable
+    typed: pl.DataFrame
+    # The same columns as written, kept only when some value did not parse.
+    text: pl.DataFrame | None
+    # The file row of each kept row; None while no blank row was dropped.
+    lines: npt.NDArray[np.intp] | None
+    id_column: str
+
+    @classmethod
+    def read(cls, raw: RawTable, truth: Truth) -> _Rows:
+        typed, text = _parse(raw, truth)
+        blank = blank_rows(text if text is not None else typed)
+        if blank is None:
+            return cls(raw, typed, text, None, truth.spec.id_column)
+        keep = ~blank
+        return cls(
+            raw,
+            typed.filter(keep),
+            None if text is None else text.filter(keep),
+            np.flatnonzero(keep.to_numpy()),
+            truth.spec.id_column,
+        )
+
+    @property
+    def ids(self) -> pl.Series:
+        return self.typed[self.id_column]
+
+    def where(self, i: int) -> str:
+        """``line 7 (id 17)``: the row's place in the file and its id as written."""
+        value = self.typed[self.id_column][i]
+        if value is None and self.text is not None:
+            value = self.text[self.id_column][i]
+        shown = "no id" if value is None else f"id {_show(value)}"
+        return f"{self.raw.position(i if self.lines is None else int(self.lines[i]))} ({shown})"
+
+
 def check_submission(
     path: Path,
     truth: Truth,
@@ -234,40 +274,26 @@ def check_submission(
         raise SolutionError("The prepared solution was built for other evaluation settings.")
     raw = open_table(path, original_name=original_name or path.name, max_bytes=max_bytes)
     ignored = _column_problems(raw, truth)
-    typed, text = _parse(raw, truth)
-    # File row of each kept row, for messages; None while no blank row was dropped.
-    lines: npt.NDArray[np.intp] | None = None
-    blank = blank_rows(text if text is not None else typed)
-    if blank is not None:
-        keep = ~blank
-        lines = np.flatnonzero(keep.to_numpy())
-        typed = typed.filter(keep)
-        text = None if text is None else text.filter(keep)
-    if typed.height == 0:
+    table = _Rows.read(raw, truth)
+    if table.typed.height == 0:
         raise SubmissionError(
             f"The file has a header but no rows; it needs one row for each of the "
             f"{truth.n_rows:,} test ids."
         )
-    ids = typed[spec.id_column]
-
-    def where(i: int) -> str:
-        value = ids[i] if text is None or ids[i] is not None else text[spec.id_column][i]
-        shown = "no id" if value is None else f"id {_show(value)}"
-        return f"{raw.position(i if lines is None else int(lines[i]))} ({shown})"
-
-    id_problems = _id_problems(ids, None if text is None else text[spec.id_column], where)
+    text_ids = None if table.text is None else table.text[spec.id_column]
+    id_problems = _id_problems(table.ids, text_ids, table.where)
     # A short line reads as empty cells; say so rather than report the empty cells.
-    if (id_problems or _has_nulls(typed)) and (ragged := ragged_message(raw)):
+    if (id_problems or _has_nulls(table.typed)) and (ragged := ragged_message(raw)):
         raise SubmissionError(ragged)
-    parsed = _values(truth, typed, text, where)
+    parsed = _values(truth, table.typed, table.text, table.where)
     problems = id_problems + parsed.problems
     if not id_problems:
-        rows = lookup(truth.index, ids, truth.id_mode)
+        rows = lookup(truth.index, table.ids, truth.id_mode)
         if parsed.array is not None:
             out = _to_truth_order(truth, rows, parsed.array)
             if out is not None:
                 return Aligned(out, truth.prediction_columns, ignored, truth.n_rows)
-        problems += _alignment_problems(truth, ids, rows)
+        problems += _alignment_problems(truth, table.ids, rows)
     raise SubmissionError(problems)
 
 
