@@ -22,6 +22,7 @@ Compare with /work/shared/reference/scoring-performance.md (2-core machine).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -117,12 +118,21 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "aihub-bench")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
+    print_machine()
     rows = []
     for n in args.sizes:
         runs = args.runs or (21 if n <= 100_000 else 7 if n <= 1_000_000 else 3)
         for id_type in args.ids:
             rows.append(bench_one(args.workdir, n, id_type, runs))
             print_row(rows[-1], header=len(rows) == 1)
+
+
+def print_machine() -> None:
+    """How fast and how busy this machine is, to read the figures against the reference."""
+    values = np.random.default_rng(0).random(10_000_000)
+    sort_ms = median_ms(lambda: np.sort(values), 3)
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"np.sort of 10M floats: {sort_ms:.0f} ms; load average {load}; {os.cpu_count()} CPUs")
 
 
 def print_row(row: dict[str, float | str], *, header: bool) -> None:

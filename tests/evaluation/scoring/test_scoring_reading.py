@@ -220,3 +220,11 @@ def test_large_file_with_ragged_line(write: WriteFile) -> None:
     lines[15_000] = "15000,0.5,7\n"
     message = error_of(write("s.csv", "id,target\n" + "".join(lines)))
     assert message.startswith("Line 15002 has 3 fields but the header has 2;")
+
+
+def test_large_file_with_bom_read_from_disk(write: WriteFile) -> None:
+    data = b"\xef\xbb\xbfid,target\n" + b"".join(b"%d,0.5\n" % i for i in range(BIG_ROWS))
+    path = write("s.csv", data)
+    raw = open_table(path, original_name="s.csv", max_bytes=LIMIT)
+    assert (raw.path, raw.header, raw.encoding) == (path, ("id", "target"), "utf-8-sig")
+    assert read(path).columns == ["id", "target"]
