@@ -135,3 +135,15 @@ def test_save_and_read_round_trip(
     assert np.array_equal(
         lookup(loaded.index, probe, loaded.id_mode), lookup(built.index, probe, built.id_mode)
     )
+
+
+def test_a_bad_solution_is_not_cached(write: WriteFile, tmp_path: Path) -> None:
+    from aihub.evaluation.scoring import SolutionError
+
+    solution = write("solution.csv", "id,target,split\n1,0,public\n")
+    cache = TruthCache(tmp_path / "cache")
+    for _ in range(2):
+        with pytest.raises(SolutionError, match="private split is empty"):
+            cache.get(solution, None, spec())
+    assert cache.stats.builds == 0
+    assert not list((tmp_path / "cache").glob("*")) if (tmp_path / "cache").exists() else True

@@ -199,20 +199,24 @@ class TruthCache:
                 return truth
             loading = self._loading.setdefault(key, threading.Lock())
         # One thread prepares a given solution; others asking for it wait, then hit memory.
-        with loading:
+        try:
+            with loading:
+                return self._get_or_load(path, spec, key)
+        finally:
             with self._lock:
-                truth = self._entries.get(key)
-            if truth is None:
-                truth = self._load(path, spec, key)
-                with self._lock:
-                    self._entries[key] = truth
-                    while len(self._entries) > self.max_items:
-                        self._entries.popitem(last=False)
-            else:
-                with self._lock:
-                    self.stats.memory_hits += 1
+                self._loading.pop(key, None)
+
+    def _get_or_load(self, path: Path, spec: ScoringSpec, key: tuple[str, str]) -> Truth:
         with self._lock:
-            self._loading.pop(key, None)
+            truth = self._entries.get(key)
+            if truth is not None:
+                self.stats.memory_hits += 1
+                return truth
+        truth = self._load(path, spec, key)
+        with self._lock:
+            self._entries[key] = truth
+            while len(self._entries) > self.max_items:
+                self._entries.popitem(last=False)
         return truth
 
     def _entry_dir(self, key: tuple[str, str]) -> Path | None:
