@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -110,6 +111,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url, echo=echo)
         self.write: SessionFactory = sessionmaker(self.engine, expire_on_commit=False)
+        self._sqlite_writer = threading.RLock()
         self.read: SessionFactory = sessionmaker(
             self.engine.execution_options(aihub_read_only=True), expire_on_commit=False
         )
@@ -121,8 +123,15 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A write session committed on success and rolled back on any error."""
-        with self.write() as session, session.begin():
-            yield session
+        if self.is_sqlite:
+            # SQLite has one writer at a time, and its busy handler waits by sleeping in
+            # growing steps; threads of this process queue on a mutex instead, which wakes
+            # the next writer the moment the lock is free.
+            with self._sqlite_writer, self.write() as session, session.begin():
+                yield session
+        else:
+            with self.write() as session, session.begin():
+                yield session
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

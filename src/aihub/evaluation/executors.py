@@ -19,6 +19,9 @@ from aihub.evaluation.worker import Worker, worker_name
 
 
 class Executor(Protocol):
+    # True when jobs dispatched here run in this process (so in-memory hand-offs help).
+    runs_here: bool
+
     def start(self) -> None: ...
 
     def stop(self) -> None: ...
@@ -26,8 +29,19 @@ class Executor(Protocol):
     def dispatch(self, job_ids: Sequence[int]) -> None:
         """Called after the commit that created the jobs."""
 
+    def run_inline(self, job_id: int) -> bool:
+        """Run a committed job in the calling thread, if jobs run in this process.
+
+        A request that is going to wait for the score anyway does the work itself instead
+        of handing it to a worker thread and waiting to be woken: the job still goes through
+        the table (claim, lease, fenced write), so a crash is recovered the same way.
+        Returns False when the job must be left to the workers.
+        """
+
 
 class ExternalExecutor:
+    runs_here = False
+
     def start(self) -> None:
         pass
 
@@ -37,8 +51,13 @@ class ExternalExecutor:
     def dispatch(self, job_ids: Sequence[int]) -> None:
         pass
 
+    def run_inline(self, job_id: int) -> bool:
+        return False
+
 
 class InProcessExecutor:
+    runs_here = True
+
     def __init__(
         self,
         db: Database,
@@ -58,10 +77,17 @@ class InProcessExecutor:
                 poll_seconds=poll_seconds,
                 name=worker_name(f"serve-{n}"),
                 wakeups=self._wakeups,
+                adopt_after=max(2.0, 4 * poll_seconds),
             )
             for n in range(threads)
         ]
         self._threads: list[threading.Thread] = []
+        # Inline runs have no heartbeat thread: they are used for prediction files, which
+        # score in well under the lease; a longer run loses its lease and is redone safely.
+        self._inline = Worker(
+            db, evaluator, lease_seconds=lease_seconds, poll_seconds=poll_seconds,
+            name=worker_name("serve-inline"),
+        )
 
     def start(self) -> None:
         self._stop.clear()
@@ -81,3 +107,6 @@ class InProcessExecutor:
     def dispatch(self, job_ids: Sequence[int]) -> None:
         for job_id in job_ids:
             self._wakeups.put(job_id)
+
+    def run_inline(self, job_id: int) -> bool:
+        return self._inline.run_job(job_id)

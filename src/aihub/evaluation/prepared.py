@@ -17,7 +17,7 @@ T = TypeVar("T")
 
 
 class PreparedCache(Generic[T]):
-    def __init__(self, max_items: int = 64) -> None:
+    def __init__(self, max_items: int = 32) -> None:
         self._items: OrderedDict[tuple[str, str, str], T] = OrderedDict()
         self._lock = threading.Lock()
         self._max = max_items

@@ -47,6 +47,7 @@ class Lease:
     job_id: int
     owner: str
     attempt: int
+    submission_id: int | None = None
 
 
 def claim(
@@ -57,8 +58,10 @@ def claim(
     job_id: int | None = None,
     queues: tuple[str, ...] = ("default",),
     now: datetime | None = None,
+    min_age: float = 0.0,
 ) -> Lease | None:
-    """Take a queued job: the one named, or the oldest in the given queues."""
+    """Take a queued job: the one named, or the oldest in the given queues that has waited
+    at least ``min_age`` seconds."""
     now = now or utcnow()
     if job_id is None:
         query = (
@@ -67,6 +70,8 @@ def claim(
             .order_by(Job.id)
             .limit(1)
         )
+        if min_age > 0:
+            query = query.where(Job.created_at <= now - timedelta(seconds=min_age))
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         job_id = session.scalar(query)
@@ -83,12 +88,12 @@ def claim(
             started_at=now,
             attempts=Job.attempts + 1,
         )
-        .returning(Job.attempts)
+        .returning(Job.attempts, Job.submission_id)
     )
-    attempt = result.scalar()
-    if attempt is None:
+    row = result.first()
+    if row is None:
         return None
-    return Lease(job_id=job_id, owner=owner, attempt=attempt)
+    return Lease(job_id=job_id, owner=owner, attempt=row[0], submission_id=row[1])
 
 
 def holds(session: Session, lease: Lease) -> Job | None:

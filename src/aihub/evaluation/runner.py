@@ -19,8 +19,15 @@ from aihub.db import Database, utcnow
 from aihub.evaluation import queue
 from aihub.evaluation.jobs import ScoreSubmission, parse_payload
 from aihub.evaluation.models import Job
+from aihub.evaluation.prepared import PreparedCache
 from aihub.evaluation.queue import Lease
-from aihub.evaluation.scoring import SubmissionError, TruthCache, check_submission, score
+from aihub.evaluation.scoring import (
+    Aligned,
+    SubmissionError,
+    TruthCache,
+    check_submission,
+    score,
+)
 from aihub.evaluation.status import Status
 from aihub.storage import LocalStorage
 from aihub.submissions.models import Submission
@@ -51,7 +58,10 @@ class Evaluator:
         *,
         max_bytes: int,
         on_done: Callable[[int], None] | None = None,
+        prepared: PreparedCache[Aligned] | None = None,
     ) -> None:
+        # Checked uploads from this process's requests, so they are not parsed twice.
+        self.prepared: PreparedCache[Aligned] = prepared or PreparedCache()
         # on_done(submission_id) is called after the outcome is committed.
         self.on_done = on_done
         self.db = db
@@ -61,20 +71,25 @@ class Evaluator:
 
     def run(self, lease: Lease) -> Status | None:
         """Run the leased job; returns the status written, or None if the lease was lost."""
+        # One read for everything the job needs: the payload, the submission, the challenge.
         with self.db.reading() as session:
             job = session.get(Job, lease.job_id)
             assert job is not None
-            raw_payload = job.payload
-        try:
-            payload = parse_payload(raw_payload)
-        except ValueError as exc:
-            return self._write_job_failure(lease, f"unknown job payload: {exc}")
-        return self._score(lease, payload)
-
-    def _score(self, lease: Lease, payload: ScoreSubmission) -> Status | None:
-        with self.db.reading() as session:
+            try:
+                payload = parse_payload(job.payload)
+            except ValueError as exc:
+                return self._write_job_failure(lease, f"unknown job payload: {exc}")
             submission = session.get(Submission, payload.submission_id)
             challenge = session.get(Challenge, submission.challenge_id) if submission else None
+        return self._score(lease, payload, submission, challenge)
+
+    def _score(
+        self,
+        lease: Lease,
+        payload: ScoreSubmission,
+        submission: Submission | None,
+        challenge: Challenge | None,
+    ) -> Status | None:
         if submission is None or challenge is None:
             return self._write_job_failure(lease, f"submission {payload.submission_id} is gone")
         outcome = self.evaluate(challenge, submission)
@@ -86,7 +101,9 @@ class Evaluator:
             truth = self.truths.get(
                 self.storage.path(challenge.solution_sha256), challenge.solution_sha256, spec
             )
-            aligned = check_submission(
+            aligned = self.prepared.take(
+                (submission.sha256, challenge.solution_sha256, spec.fingerprint())
+            ) or check_submission(
                 self.storage.path(submission.sha256),
                 truth,
                 spec,

@@ -33,17 +33,24 @@ def worker_name(label: str = "worker") -> str:
 
 
 def claim_job(
-    db: Database, *, owner: str, lease_seconds: float, queues: tuple[str, ...], job_id: int | None
+    db: Database,
+    *,
+    owner: str,
+    lease_seconds: float,
+    queues: tuple[str, ...],
+    job_id: int | None,
+    min_age: float = 0.0,
 ) -> Lease | None:
     with db.transaction() as session:
         lease = queue.claim(
-            session, owner=owner, lease_seconds=lease_seconds, job_id=job_id, queues=queues
+            session, owner=owner, lease_seconds=lease_seconds, job_id=job_id, queues=queues,
+            min_age=min_age,
         )
-        if lease is not None:
+        if lease is not None and lease.submission_id is not None:
             # Mirror the job's state on its submission, so participants see it running.
             session.execute(
                 update(Submission)
-                .where(Submission.id == _submission_of(session, lease.job_id))
+                .where(Submission.id == lease.submission_id)
                 .values(status=Status.RUNNING.value)
             )
         return lease
@@ -99,7 +106,12 @@ class Worker:
         queues: tuple[str, ...] = ("default",),
         name: str | None = None,
         wakeups: stdqueue.Queue[int] | None = None,
+        adopt_after: float = 0.0,
     ) -> None:
+        # A worker told of its own process's jobs (``wakeups``) leaves fresh jobs to the
+        # process that made them, whose waiting request it can wake at once; it adopts a job
+        # only once it has waited ``adopt_after`` seconds (orphans, re-queued jobs).
+        self.adopt_after = adopt_after
         self.db = db
         self.evaluator = evaluator
         self.lease_seconds = lease_seconds
@@ -113,21 +125,34 @@ class Worker:
 
     def run_once(self, job_id: int | None = None) -> bool:
         """Claim and run one job (the one named, else the oldest); False if none was queued."""
-        lease = claim_job(
-            self.db,
-            owner=self.name,
-            lease_seconds=self.lease_seconds,
-            queues=self.queues,
-            job_id=job_id,
-        )
-        if lease is None and job_id is not None:
-            # Taken by another worker already; look for any other work instead.
+        lease = None
+        if job_id is not None:
             lease = claim_job(
                 self.db, owner=self.name, lease_seconds=self.lease_seconds,
-                queues=self.queues, job_id=None,
+                queues=self.queues, job_id=job_id,
+            )
+        if lease is None:
+            lease = claim_job(
+                self.db, owner=self.name, lease_seconds=self.lease_seconds,
+                queues=self.queues, job_id=None, min_age=self.adopt_after,
             )
         if lease is None:
             return False
+        self._run(lease)
+        return True
+
+    def run_job(self, job_id: int) -> bool:
+        """Run this one job if it is still queued; False if another worker has it."""
+        lease = claim_job(
+            self.db, owner=self.name, lease_seconds=self.lease_seconds,
+            queues=self.queues, job_id=job_id,
+        )
+        if lease is None:
+            return False
+        self._run(lease)
+        return True
+
+    def _run(self, lease: Lease) -> None:
         with self._lock:
             self._current = lease
         try:
@@ -135,7 +160,6 @@ class Worker:
         finally:
             with self._lock:
                 self._current = None
-        return True
 
     def _heartbeats(self, stop: threading.Event) -> None:
         while not stop.wait(self.lease_seconds / 3):

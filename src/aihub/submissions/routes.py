@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 from pathlib import Path
 from typing import Annotated
@@ -32,12 +33,15 @@ WaitSeconds = Annotated[
 # Waiters re-read the database this often, for workers in other processes that cannot
 # notify this one.
 _RECHECK_SECONDS = 0.25
+# Larger uploads are re-read by the worker rather than kept in memory between the two.
+_PREPARED_MAX_BYTES = 16 * 1024 * 1024
 
 
 def _accept(
-    hub: Hub, slug: str, actor: Actor, upload: UploadFile, message: str
-) -> tuple[int, int]:
-    """Store the upload, check it at once, and write the submission and its job."""
+    hub: Hub, slug: str, actor: Actor, upload: UploadFile, message: str, *, inline: bool
+) -> int:
+    """Store the upload, check it at once, write the submission and its job, and run the
+    job here (``inline``, when the caller waits for the score) or hand it to the workers."""
     now = utcnow()
     with hub.db.reading() as session:
         challenge = get_visible_challenge(session, slug, actor)
@@ -52,7 +56,7 @@ def _accept(
         truth = hub.truths.get(
             hub.storage.path(challenge.solution_sha256), challenge.solution_sha256, spec
         )
-        check_submission(
+        aligned = check_submission(
             hub.storage.path(blob.sha256), truth, spec,
             original_name=filename, max_bytes=hub.settings.max_upload_bytes,
         )
@@ -75,8 +79,13 @@ def _accept(
             max_attempts=hub.settings.job_max_attempts,
         )
     # After the commit: the worker must find the rows it is told about.
-    hub.executor.dispatch([job.id])
-    return submission.id, job.id
+    if hub.executor.runs_here and blob.size <= _PREPARED_MAX_BYTES:
+        hub.evaluator.prepared.put(
+            (blob.sha256, challenge.solution_sha256, spec.fingerprint()), aligned
+        )
+    if not (inline and hub.executor.run_inline(job.id)):
+        hub.executor.dispatch([job.id])
+    return submission.id
 
 
 def _view(hub: Hub, submission_id: int, actor: Actor) -> SubmissionOut:
@@ -118,7 +127,9 @@ async def submit_route(
     A malformed file is answered at once with 422 and a message saying what to fix. With
     ``wait``, the answer comes when the score is known (or the wait runs out).
     """
-    submission_id, _ = await run_in_threadpool(_accept, hub, slug, actor, file, message)
+    submission_id = await run_in_threadpool(
+        functools.partial(_accept, hub, slug, actor, file, message, inline=wait > 0)
+    )
     return await _wait_for_score(hub, submission_id, actor, wait)
 
 
