@@ -11,9 +11,13 @@ it writes a solution (30% public) and a submission of full-precision probabiliti
 the truth cache, then reports the median of ``--runs`` runs of each phase (ms):
 
 - read: open the file (size, format, encoding) and parse the id and prediction columns;
-- check+align: ``check_submission`` minus read (values, id lookup, scatter to truth order);
+- check: ``check_submission``, i.e. read plus the value checks, the id lookup and the
+  scatter into truth order;
 - score: ROC AUC on the public and the private split (the metric module);
 - total: ``score_file``, the whole job short of storing the result.
+
+The machine line gives NumPy's sort time and the load average: on a shared machine the
+figures move with the neighbours' load, so read them against that line.
 
 It also reports preparing the truth from the CSV and loading it from the disk cache.
 Compare with /work/shared/reference/scoring-performance.md (2-core machine).
@@ -102,7 +106,7 @@ def bench_one(workdir: Path, n: int, id_type: str, runs: int) -> dict[str, float
         "index": truth.index.kind,
         "MB": f"{submission.stat().st_size / 1e6:.1f}",
         "read": read,
-        "check+align": checked - read,
+        "check": checked,
         "score": scored,
         "total": total,
         "prepare truth (s)": prepare,
@@ -136,7 +140,7 @@ def print_machine() -> None:
 
 
 def print_row(row: dict[str, float | str], *, header: bool) -> None:
-    widths = [11, 7, 6, 6, 8, 12, 8, 8, 18, 19]
+    widths = [11, 7, 8, 6, 8, 8, 8, 8, 18, 19]
     if header:
         print(" ".join(f"{name:>{w}}" for name, w in zip(row, widths, strict=True)))
     cells = []
