@@ -165,3 +165,55 @@ def test_score_keys(write: WriteFile) -> None:
     truth = load_truth(write("solution.csv", BINARY_SOLUTION), spec())
     scores = score_file(write("s.csv", rows(GOOD)), truth, spec())
     assert scores == {"public": 1.0, "private": 1.0}
+
+
+def _apk(actual: set[str], predicted: list[str], k: int) -> float:
+    """Kaggle's ml_metrics apk, the reference for map_at_k."""
+    if not actual:
+        return 0.0
+    hits, total = 0, 0.0
+    for i, item in enumerate(predicted[:k]):
+        if item in actual and item not in predicted[:i]:
+            hits += 1
+            total += hits / (i + 1.0)
+    return total / min(len(actual), k)
+
+
+def test_map_at_k_with_ranked_lists(tmp_path: Path) -> None:
+    rng = np.random.default_rng(6)
+    items = [f"i{j}" for j in range(12)]
+    relevant = [" ".join(rng.choice(items, rng.integers(0, 4), replace=False)) for _ in range(N)]
+    predicted = [" ".join(rng.choice(items, 5, replace=False)) for _ in range(N)]
+    predicted[3] = ""  # an empty prediction is an empty list, scored 0
+    paths = make_files(
+        tmp_path, pl.DataFrame({"target": relevant}), pl.DataFrame({"target": predicted})
+    )
+
+    def reference(f: pl.DataFrame) -> float:
+        pairs = zip(f["target"].fill_null(""), f["target_pred"].fill_null(""), strict=True)
+        return float(np.mean([_apk(set(a.split()), p.split(), 3) for a, p in pairs]))
+
+    got = run(paths[0], paths[1], spec("map_at_k", k=3))
+    assert got == pytest.approx(expected(paths[2], reference), rel=1e-12)
+
+
+def test_ndcg_at_k_with_item_columns(tmp_path: Path) -> None:
+    rng = np.random.default_rng(8)
+    columns = ["a", "b", "c", "d"]
+    gains = pl.DataFrame({c: rng.integers(0, 4, N) for c in columns})
+    scores = pl.DataFrame({c: rng.random(N).round(2) for c in reversed(columns)})
+    paths = make_files(tmp_path, gains, scores)
+
+    def reference(f: pl.DataFrame) -> float:
+        pred = f.select(f"{c}_pred" for c in columns).to_numpy()
+        return float(skm.ndcg_score(f.select(columns).to_numpy(), pred, k=2))
+
+    got = run(paths[0], paths[1], spec("ndcg_at_k", *columns, k=2))
+    assert got == pytest.approx(expected(paths[2], reference), rel=1e-12)
+
+
+def test_metric_without_its_required_parameter(write: WriteFile) -> None:
+    from aihub.evaluation.scoring import SolutionError
+
+    with pytest.raises(SolutionError, match="needs metric_params k"):
+        load_truth(write("solution.csv", BINARY_SOLUTION), spec("map_at_k"))

@@ -82,10 +82,20 @@ class Truth:
 
 
 def resolve_metric(spec: ScoringSpec) -> Metric:
+    """The spec's metric, with the parameters it requires; raises ``SolutionError``."""
     try:
-        return get_metric(spec.metric)
+        metric = get_metric(spec.metric)
     except UnknownMetricError as error:
         raise SolutionError(str(error)) from None
+    missing = [
+        name for name in metric.required_params if getattr(spec.metric_params, name) in (None, ())
+    ]
+    if missing:
+        raise SolutionError(
+            f"Metric {metric.name!r} needs metric_params {', '.join(missing)} "
+            "(for example { k: 10 })."
+        )
+    return metric
 
 
 def _examples(values: pl.Series) -> str:
