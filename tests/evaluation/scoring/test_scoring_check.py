@@ -353,3 +353,23 @@ def test_parquet_submission_with_text_predictions(write: WriteFile, truth: Truth
     assert found == [
         "Column 'target' must hold numbers: row 3 (id 3) has 'bad' (1 row not numbers)."
     ]
+
+
+def test_korean_ids_in_a_cp949_submission(write: WriteFile) -> None:
+    text = (
+        "아이디,target,split\n"
+        "대전-가,0,public\n대전-나,1,public\n유성-다,0,private\n유성-라,1,private\n"
+    )
+    scoring = ScoringSpec("roc_auc", id_column="아이디", target_columns=("target",))
+    truth = load_truth(write("solution.csv", text), scoring)
+    submission = "아이디,target\n유성-라,0.9\n대전-가,0.2\n유성-다,0.4\n대전-나,0.6\n"
+    aligned = check(write("s.csv", submission, encoding="cp949"), truth, scoring)
+    by_id = dict(zip(truth.ids.to_list(), aligned.predictions.tolist(), strict=True))
+    assert by_id == {"대전-가": 0.2, "대전-나": 0.6, "유성-다": 0.4, "유성-라": 0.9}
+    found = problems(
+        write("s.csv", submission.replace("유성-라", "유성-마"), encoding="cp949"), truth, scoring
+    )
+    assert found == [
+        "Some ids are not in the test set (1 row), e.g. '유성-마'.",
+        "Test ids are missing (1 id), e.g. '유성-라'.",
+    ]
