@@ -151,17 +151,21 @@ class DenseIndex:
         if keys.size == 0:
             return None
         low, high = int(keys.min()), int(keys.max())
-        span = high - low + 1
-        if span > _DENSE_SLOTS_PER_ID * keys.size + 1024:
+        limit = _DENSE_SLOTS_PER_ID * keys.size + 1024
+        if high - low + 1 > limit:
             return None
-        table = np.full(span, _EMPTY, dtype=np.int32)
+        if low >= 0 and high + 1 <= limit:
+            # Ids counted from 0 or 1 (the usual case) then index the table as they are,
+            # saving a subtraction over every submitted id.
+            low = 0
+        table = np.full(high - low + 1, _EMPTY, dtype=np.int32)
         table[keys - low] = np.arange(keys.size, dtype=np.int32)
         return cls(low, table)
 
     def lookup(self, keys: IntArray, checks: IntArray | None = None) -> IntArray:
         if keys.size == 0:
             return np.empty(0, dtype=np.int64)
-        offsets = keys - self.low
+        offsets = keys - self.low if self.low else keys
         span = self.table.size
         if int(offsets.min()) >= 0 and int(offsets.max()) < span:
             # The common case: every id in range, a single gather.
