@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -103,6 +105,47 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 SessionFactory = sessionmaker[Session]
 
 
+class _WriterLock:
+    """The one-writer-at-a-time queue of a SQLite database, for this process's threads and
+    for the other processes on the same file.
+
+    SQLite's own busy handler waits by sleeping in growing steps (1, 2, 5, 10 … 100 ms), so
+    a writer in a second ``aihub serve`` process could sleep long after the lock is free.
+    Threads queue on a mutex, and processes on an ``flock`` of a file beside the database,
+    which the kernel hands to the next waiter the moment it is released. Anything else
+    writing the file (the sqlite3 shell) still meets busy_timeout. Re-entrant, like the
+    nested transactions it guards.
+    """
+
+    def __init__(self, database: str | None) -> None:
+        self._mutex = threading.RLock()
+        self._path = f"{database}-writer.lock" if database and database != ":memory:" else ""
+        self._fd = -1
+        self._pid = 0
+        self._depth = 0
+
+    def _file(self) -> int:
+        # Opened per process: a descriptor inherited over fork would share the lock.
+        if self._pid != os.getpid():
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        with self._mutex:
+            outermost = self._depth == 0 and bool(self._path)
+            if outermost:
+                fcntl.flock(self._file(), fcntl.LOCK_EX)
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if outermost:
+                    fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
 class Database:
     """The engine with two session factories: ``write`` for work that changes data and
     ``read`` for pages and API reads, which on SQLite never wait for the write lock."""
@@ -111,7 +154,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url, echo=echo)
         self.write: SessionFactory = sessionmaker(self.engine, expire_on_commit=False)
-        self._sqlite_writer = threading.RLock()
+        self._sqlite_writer = _WriterLock(self.engine.url.database)
         self.read: SessionFactory = sessionmaker(
             self.engine.execution_options(aihub_read_only=True), expire_on_commit=False
         )
@@ -124,10 +167,8 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         """A write session committed on success and rolled back on any error."""
         if self.is_sqlite:
-            # SQLite has one writer at a time, and its busy handler waits by sleeping in
-            # growing steps; threads of this process queue on a mutex instead, which wakes
-            # the next writer the moment the lock is free.
-            with self._sqlite_writer, self.write() as session, session.begin():
+            # SQLite has one writer at a time: writers queue on _WriterLock, not on sleeps.
+            with self._sqlite_writer.held(), self.write() as session, session.begin():
                 yield session
         else:
             with self.write() as session, session.begin():
