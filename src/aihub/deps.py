@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from aihub.accounts.actor import VISITOR, Actor
-from aihub.accounts.services import actor_for, user_for_token
+from aihub.accounts.services import actor_for_token
 from aihub.errors import NotAuthenticated
 from aihub.hub import Hub
 
@@ -39,11 +39,12 @@ def get_actor(request: Request, hub: HubDep) -> Actor:
     token = _bearer(request)
     if token is None:
         return VISITOR
+    # Looked up on every request, never cached: a revoked token stops at once.
     with hub.db.reading() as session:
-        user = user_for_token(session, token)
-        if user is None:
-            raise NotAuthenticated("This API token is unknown or revoked; create a new one.")
-        return actor_for(session, user)
+        actor = actor_for_token(session, token)
+    if actor is None:
+        raise NotAuthenticated("This API token is unknown or revoked; create a new one.")
+    return actor
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]
