@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, exists, select
+from sqlalchemy.orm import Session, selectinload
 
 from aihub.accounts.actor import Actor
 from aihub.accounts.models import Organization, User
@@ -76,10 +76,42 @@ def is_invited(session: Session, challenge: Challenge, actor: Actor) -> bool:
 def get_visible_challenge(session: Session, slug: str, actor: Actor) -> Challenge:
     """The challenge if the actor may see it; otherwise 'not found', so that invite-only
     challenges do not reveal that they exist."""
-    challenge = get_challenge(session, slug)
-    if not policy.can_view(actor, challenge, invited=is_invited(session, challenge, actor)):
+    return _visible(session, slug, actor, with_phases=False)[0]
+
+
+def get_challenge_to_submit(session: Session, slug: str, actor: Actor) -> tuple[Challenge, bool]:
+    """``get_visible_challenge`` with its phases loaded, and whether the actor accepted its
+    rules: what the submit path asks on every upload, in two statements."""
+    return _visible(session, slug, actor, with_phases=True)
+
+
+_VISIBLE = select(
+    Challenge,
+    exists().where(
+        ChallengeInvite.challenge_id == Challenge.id,
+        ChallengeInvite.user_id == bindparam("user_id"),
+    ),
+    exists().where(
+        RulesAcceptance.challenge_id == Challenge.id,
+        RulesAcceptance.user_id == bindparam("user_id"),
+    ),
+).where(Challenge.slug == bindparam("slug"))
+_VISIBLE_WITH_PHASES = _VISIBLE.options(selectinload(Challenge.phases))
+
+
+def _visible(
+    session: Session, slug: str, actor: Actor, *, with_phases: bool
+) -> tuple[Challenge, bool]:
+    # One statement for the challenge, whether the actor is invited and accepted its rules.
+    row = session.execute(
+        _VISIBLE_WITH_PHASES if with_phases else _VISIBLE,
+        {"slug": slug, "user_id": actor.user_id if actor.user_id is not None else -1},
+    ).first()
+    if row is None or not policy.can_view(
+        actor, row[0], invited=bool(row[1]) and row[0].visibility == Visibility.INVITE_ONLY
+    ):
         raise NotFound(f"No challenge is called {slug!r}; 'aihub challenges list' shows them.")
-    return challenge
+    return row[0], actor.user is not None and bool(row[2])
 
 
 def list_challenges(session: Session, actor: Actor) -> list[Challenge]:
@@ -96,17 +128,21 @@ def list_challenges(session: Session, actor: Actor) -> list[Challenge]:
     return [c for c in challenges if policy.is_listed(actor, c, invited=c.id in invited)]
 
 
+_ACCEPTED = select(
+    exists().where(
+        RulesAcceptance.challenge_id == bindparam("challenge_id"),
+        RulesAcceptance.user_id == bindparam("user_id"),
+    )
+)
+
+
 def has_accepted_rules(session: Session, challenge: Challenge, user: User | None) -> bool:
     if user is None:
         return False
+    # Built once and run on the connection: asked again in every submit transaction.
     return bool(
-        session.scalar(
-            select(
-                exists().where(
-                    RulesAcceptance.challenge_id == challenge.id,
-                    RulesAcceptance.user_id == user.id,
-                )
-            )
+        session.connection().scalar(
+            _ACCEPTED, {"challenge_id": challenge.id, "user_id": user.id}
         )
     )
 

@@ -13,9 +13,12 @@ import threading
 from collections.abc import Sequence
 from typing import Protocol
 
+from sqlalchemy.orm import Session
+
 from aihub.db import Database
+from aihub.evaluation.queue import Lease
 from aihub.evaluation.runner import Evaluator
-from aihub.evaluation.worker import Worker, worker_name
+from aihub.evaluation.worker import Worker, claim_in, worker_name
 
 
 class Executor(Protocol):
@@ -29,13 +32,15 @@ class Executor(Protocol):
     def dispatch(self, job_ids: Sequence[int]) -> None:
         """Called after the commit that created the jobs."""
 
-    def run_inline(self, job_id: int) -> bool:
-        """Run a committed job in the calling thread, if jobs run in this process.
+    def claim_inline(self, session: Session, job_id: int) -> Lease | None:
+        """Claim a job just enqueued in ``session``'s transaction, for the calling thread
+        to run after the commit; None when jobs must be left to the workers.
 
         A request that is going to wait for the score anyway does the work itself instead
-        of handing it to a worker thread and waiting to be woken: the job still goes through
-        the table (claim, lease, fenced write), so a crash is recovered the same way.
-        Returns False when the job must be left to the workers.
+        of handing it to a worker thread and waiting to be woken. Claiming in the submitting
+        transaction saves one write transaction; the job still goes through the table
+        (conditional claim, lease, fenced write, ``Evaluator.run_checked``), so a request
+        that dies after the commit leaves a running job whose lease the reaper takes back.
         """
 
 
@@ -51,8 +56,8 @@ class ExternalExecutor:
     def dispatch(self, job_ids: Sequence[int]) -> None:
         pass
 
-    def run_inline(self, job_id: int) -> bool:
-        return False
+    def claim_inline(self, session: Session, job_id: int) -> Lease | None:
+        return None
 
 
 class InProcessExecutor:
@@ -84,10 +89,8 @@ class InProcessExecutor:
         self._threads: list[threading.Thread] = []
         # Inline runs have no heartbeat thread: they are used for prediction files, which
         # score in well under the lease; a longer run loses its lease and is redone safely.
-        self._inline = Worker(
-            db, evaluator, lease_seconds=lease_seconds, poll_seconds=poll_seconds,
-            name=worker_name("serve-inline"),
-        )
+        self._inline_owner = worker_name("serve-inline")
+        self._lease_seconds = lease_seconds
 
     def start(self) -> None:
         self._stop.clear()
@@ -108,5 +111,8 @@ class InProcessExecutor:
         for job_id in job_ids:
             self._wakeups.put(job_id)
 
-    def run_inline(self, job_id: int) -> bool:
-        return self._inline.run_job(job_id)
+    def claim_inline(self, session: Session, job_id: int) -> Lease | None:
+        return claim_in(
+            session, owner=self._inline_owner, lease_seconds=self._lease_seconds,
+            queues=("default",), job_id=job_id,
+        )

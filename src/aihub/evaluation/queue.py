@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from aihub.db import utcnow
@@ -50,6 +50,40 @@ class Lease:
     submission_id: int | None = None
 
 
+# The statements of the submit path are built once: building one costs more than running
+# it. They run on the session's connection, skipping the ORM's bookkeeping of objects
+# (callers hold no Job objects they read back in the same session).
+_CLAIM = (
+    update(Job)
+    .where(Job.id == bindparam("job_id"), Job.status == Status.QUEUED.value)
+    .values(
+        status=Status.RUNNING.value,
+        lease_owner=bindparam("owner"),
+        lease_expires_at=bindparam("expires"),
+        heartbeat_at=bindparam("now"),
+        started_at=bindparam("now"),
+        attempts=Job.attempts + 1,
+    )
+    .returning(Job.attempts, Job.submission_id)
+)
+_FINISH_HELD = (
+    update(Job)
+    .where(
+        Job.id == bindparam("job_id"),
+        Job.status == Status.RUNNING.value,
+        Job.lease_owner == bindparam("owner"),
+        Job.attempts == bindparam("attempt"),
+    )
+    .values(
+        status=bindparam("new_status"),
+        finished_at=bindparam("now"),
+        lease_owner=None,
+        lease_expires_at=None,
+        error=bindparam("reason"),
+    )
+)
+
+
 def claim(
     session: Session,
     *,
@@ -77,20 +111,13 @@ def claim(
         job_id = session.scalar(query)
         if job_id is None:
             return None
-    result = session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.status == Status.QUEUED.value)
-        .values(
-            status=Status.RUNNING.value,
-            lease_owner=owner,
-            lease_expires_at=now + timedelta(seconds=lease_seconds),
-            heartbeat_at=now,
-            started_at=now,
-            attempts=Job.attempts + 1,
-        )
-        .returning(Job.attempts, Job.submission_id)
-    )
-    row = result.first()
+    row = session.connection().execute(
+        _CLAIM,
+        {
+            "job_id": job_id, "owner": owner, "now": now,
+            "expires": now + timedelta(seconds=lease_seconds),
+        },
+    ).first()
     if row is None:
         return None
     return Lease(job_id=job_id, owner=owner, attempt=row[0], submission_id=row[1])
@@ -122,6 +149,24 @@ def heartbeat(session: Session, lease: Lease, *, lease_seconds: float) -> bool:
         .values(heartbeat_at=now, lease_expires_at=now + timedelta(seconds=lease_seconds))
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def finish_held(session: Session, lease: Lease, status: Status, *, error: str = "") -> bool:
+    """End the leased job in one fenced UPDATE; False (nothing written) if the lease is lost.
+
+    The WHERE clause is the fencing check of ``holds``: the row changes only while it is
+    still ``running`` under this owner and attempt, so the transition checked here is the
+    one the row really makes. On PostgreSQL the UPDATE locks the row as ``holds`` would.
+    """
+    check_transition(Status.RUNNING, status)
+    result = session.connection().execute(
+        _FINISH_HELD,
+        {
+            "job_id": lease.job_id, "owner": lease.owner, "attempt": lease.attempt,
+            "new_status": status.value, "now": utcnow(), "reason": error,
+        },
+    )
+    return bool(result.rowcount)
 
 
 def finish(job: Job, status: Status, *, error: str = "") -> None:

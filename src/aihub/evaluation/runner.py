@@ -11,7 +11,10 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import bindparam, update
 
 from aihub.challenges.models import Challenge
 from aihub.challenges.services import scoring_spec
@@ -23,7 +26,9 @@ from aihub.evaluation.prepared import PreparedCache
 from aihub.evaluation.queue import Lease
 from aihub.evaluation.scoring import (
     Aligned,
+    ScoringSpec,
     SubmissionError,
+    Truth,
     TruthCache,
     check_submission,
     score,
@@ -40,6 +45,21 @@ INTERNAL_FAILURE = (
 )
 
 
+# Built once: building the statement costs more than running it.
+_RECORD = (
+    update(Submission)
+    .where(Submission.id == bindparam("submission_id"))
+    .values(
+        status=bindparam("new_status"),
+        public_score=bindparam("public"),
+        private_score=bindparam("private"),
+        error=bindparam("participant_error"),
+        host_error=bindparam("full_error"),
+        scored_at=bindparam("at"),
+    )
+)
+
+
 @dataclass(frozen=True)
 class Outcome:
     status: Status
@@ -47,6 +67,19 @@ class Outcome:
     private: float | None = None
     error: str = ""
     host_error: str = ""
+    scored_at: datetime = field(default_factory=utcnow)
+
+
+def _guarded(submission_id: int, scores: Callable[[], dict[str, float]]) -> Outcome:
+    """The outcome of ``scores()``: a participant's error, ours, or the scores."""
+    try:
+        result = scores()
+    except SubmissionError as exc:
+        return Outcome(Status.FAILED, error=str(exc), host_error=str(exc))
+    except Exception:  # any other failure is ours, not the participant's
+        log.exception("scoring submission %s failed", submission_id)
+        return Outcome(Status.FAILED, error=INTERNAL_FAILURE, host_error=traceback.format_exc())
+    return Outcome(Status.FINISHED, public=result["public"], private=result["private"])
 
 
 class Evaluator:
@@ -97,7 +130,8 @@ class Evaluator:
 
     def evaluate(self, challenge: Challenge, submission: Submission) -> Outcome:
         spec = scoring_spec(challenge)
-        try:
+
+        def scores() -> dict[str, float]:
             truth = self.truths.get(
                 self.storage.path(challenge.solution_sha256), challenge.solution_sha256, spec
             )
@@ -110,31 +144,35 @@ class Evaluator:
                 original_name=submission.filename,
                 max_bytes=self.max_bytes,
             )
-            scores = score(truth, aligned, spec)
-        except SubmissionError as exc:
-            return Outcome(Status.FAILED, error=str(exc), host_error=str(exc))
-        except Exception:  # any other failure is ours, not the participant's
-            log.exception("scoring submission %s failed", submission.id)
-            return Outcome(
-                Status.FAILED, error=INTERNAL_FAILURE, host_error=traceback.format_exc()
-            )
-        return Outcome(Status.FINISHED, public=scores["public"], private=scores["private"])
+            return score(truth, aligned, spec)
+
+        return _guarded(submission.id, scores)
+
+    def run_checked(
+        self, lease: Lease, submission_id: int, truth: Truth, aligned: Aligned, spec: ScoringSpec
+    ) -> Outcome | None:
+        """Score an upload its request has just checked and write the outcome (fenced), in
+        the calling thread; the outcome written, or None if the lease was lost."""
+        outcome = _guarded(submission_id, lambda: score(truth, aligned, spec))
+        return outcome if self._record(lease, submission_id, outcome) is not None else None
 
     def _record(self, lease: Lease, submission_id: int, outcome: Outcome) -> Status | None:
         with self.db.transaction() as session:
-            job = queue.holds(session, lease)
-            if job is None:
+            # The fenced UPDATE comes first: a worker that lost its lease writes nothing.
+            if not queue.finish_held(
+                session, lease, outcome.status, error=outcome.host_error[:4000]
+            ):
                 log.warning("job %s: lease lost before the result was written", lease.job_id)
                 return None
-            submission = session.get(Submission, submission_id)
-            assert submission is not None
-            submission.status = outcome.status.value
-            submission.public_score = outcome.public
-            submission.private_score = outcome.private
-            submission.error = outcome.error
-            submission.host_error = outcome.host_error
-            submission.scored_at = utcnow()
-            queue.finish(job, outcome.status, error=outcome.host_error[:4000])
+            session.connection().execute(
+                _RECORD,
+                {
+                    "submission_id": submission_id, "new_status": outcome.status.value,
+                    "public": outcome.public, "private": outcome.private,
+                    "participant_error": outcome.error, "full_error": outcome.host_error,
+                    "at": outcome.scored_at,
+                },
+            )
         if self.on_done is not None:
             self.on_done(submission_id)
         return outcome.status

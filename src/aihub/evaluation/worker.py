@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from aihub.db import Database, utcnow
@@ -32,6 +32,40 @@ def worker_name(label: str = "worker") -> str:
     return f"{label}@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+_MIRROR_RUNNING = (
+    update(Submission)
+    .where(Submission.id == bindparam("submission_id"))
+    .values(status=Status.RUNNING.value)
+)
+
+
+def claim_in(
+    session: Session,
+    *,
+    owner: str,
+    lease_seconds: float,
+    queues: tuple[str, ...],
+    job_id: int | None,
+    min_age: float = 0.0,
+) -> Lease | None:
+    """Claim a job in the caller's transaction (``queue.claim``) and mirror it on the
+    submission, so participants see it running."""
+    lease = queue.claim(
+        session, owner=owner, lease_seconds=lease_seconds, job_id=job_id, queues=queues,
+        min_age=min_age,
+    )
+    if lease is not None and lease.submission_id is not None:
+        session.connection().execute(_MIRROR_RUNNING, {"submission_id": lease.submission_id})
+    return lease
+
+
+def _any_queued(db: Database, queues: tuple[str, ...]) -> bool:
+    with db.reading() as session:
+        return session.scalar(
+            select(Job.id).where(Job.status == Status.QUEUED.value, Job.queue.in_(queues)).limit(1)
+        ) is not None
+
+
 def claim_job(
     db: Database,
     *,
@@ -41,19 +75,15 @@ def claim_job(
     job_id: int | None,
     min_age: float = 0.0,
 ) -> Lease | None:
+    # An idle worker looks before it takes the write lock: on SQLite every write
+    # transaction, even one that finds nothing, makes the submitting requests wait.
+    if job_id is None and not _any_queued(db, queues):
+        return None
     with db.transaction() as session:
-        lease = queue.claim(
-            session, owner=owner, lease_seconds=lease_seconds, job_id=job_id, queues=queues,
+        return claim_in(
+            session, owner=owner, lease_seconds=lease_seconds, queues=queues, job_id=job_id,
             min_age=min_age,
         )
-        if lease is not None and lease.submission_id is not None:
-            # Mirror the job's state on its submission, so participants see it running.
-            session.execute(
-                update(Submission)
-                .where(Submission.id == lease.submission_id)
-                .values(status=Status.RUNNING.value)
-            )
-        return lease
 
 
 def _submission_of(session: Session, job_id: int) -> int | None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from aihub.challenges.models import Phase
@@ -53,21 +53,27 @@ class Usage:
         return None
 
 
+# Both counts in one statement, built once: the phase's total and, filtered, today's.
+_COUNTS = select(
+    func.count(Submission.id),
+    func.count(Submission.id).filter(
+        Submission.created_at >= bindparam("start"), Submission.created_at < bindparam("end")
+    ),
+).where(
+    Submission.phase_id == bindparam("phase_id"),
+    Submission.team_id == bindparam("team_id"),
+    Submission.status.in_([status.value for status in COUNTED]),
+)
+
+
 def usage(session: Session, phase: Phase, team_id: int, now: datetime, zone: ZoneInfo) -> Usage:
     start, end = day_bounds(now, zone)
-    counted = [status.value for status in COUNTED]
-    base = select(func.count(Submission.id)).where(
-        Submission.phase_id == phase.id,
-        Submission.team_id == team_id,
-        Submission.status.in_(counted),
-    )
-    total = session.scalar(base) or 0
-    today = session.scalar(
-        base.where(Submission.created_at >= start, Submission.created_at < end)
-    ) or 0
+    total, today = session.connection().execute(
+        _COUNTS, {"start": start, "end": end, "phase_id": phase.id, "team_id": team_id}
+    ).one()
     return Usage(
-        today=today,
-        total=total,
+        today=today or 0,
+        total=total or 0,
         daily_limit=phase.daily_limit,
         total_limit=phase.total_limit,
         resets_at=end,

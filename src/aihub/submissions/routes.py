@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import functools
 import time
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -14,16 +16,30 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from aihub.accounts.actor import Actor
+from aihub.accounts.models import Team
+from aihub.challenges.models import Challenge
 from aihub.challenges.services import get_visible_challenge, scoring_spec
 from aihub.db import utcnow
 from aihub.deps import ActorDep, HubDep, ReadSession
 from aihub.errors import InvalidInput, PayloadTooLarge
-from aihub.evaluation.scoring import SubmissionError, check_submission
+from aihub.evaluation.scoring import (
+    Aligned,
+    ScoringSpec,
+    SubmissionError,
+    Truth,
+    check_submission,
+)
 from aihub.evaluation.status import Status
 from aihub.hub import Hub
-from aihub.storage import TooLargeError
+from aihub.storage import Blob, TooLargeError
 from aihub.submissions import services
-from aihub.submissions.schemas import SubmissionOut, UsageOut, submission_out, usage_out
+from aihub.submissions.schemas import (
+    SubmissionOut,
+    UsageOut,
+    build_submission_out,
+    submission_out,
+    usage_out,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["submissions"])
 
@@ -37,15 +53,21 @@ _RECHECK_SECONDS = 0.25
 _PREPARED_MAX_BYTES = 16 * 1024 * 1024
 
 
-def _accept(
-    hub: Hub, slug: str, actor: Actor, upload: UploadFile, message: str, *, inline: bool
-) -> int:
-    """Store the upload, check it at once, write the submission and its job, and run the
-    job here (``inline``, when the caller waits for the score) or hand it to the workers."""
-    now = utcnow()
-    with hub.db.reading() as session:
-        challenge = get_visible_challenge(session, slug, actor)
-        services.check_may_submit(session, challenge, actor)
+@dataclass(frozen=True)
+class _Checked:
+    """An upload stored and checked against the challenge's solution."""
+
+    blob: Blob
+    filename: str
+    spec: ScoringSpec
+    truth: Truth
+    aligned: Aligned
+
+
+def _store_and_check(
+    hub: Hub, challenge: Challenge, actor: Actor, upload: UploadFile, message: str,
+    now: datetime,
+) -> _Checked:
     filename = Path(upload.filename or "submission.csv").name
     try:
         blob = hub.storage.put_file(upload.file, max_bytes=hub.settings.max_upload_bytes)
@@ -62,7 +84,6 @@ def _accept(
         )
     except SubmissionError as exc:
         with hub.db.transaction() as session:
-            challenge = get_visible_challenge(session, slug, actor)
             rejected = services.record_rejected(
                 session, challenge, actor, blob,
                 filename=filename, message=message, error=str(exc), now=now,
@@ -71,21 +92,51 @@ def _accept(
             f"{exc} (submission {rejected.id} was recorded as failed and does not count "
             "against your limits)"
         ) from exc
+    return _Checked(blob, filename, spec, truth, aligned)
+
+
+def _accept(
+    hub: Hub, slug: str, actor: Actor, upload: UploadFile, message: str, *, inline: bool
+) -> tuple[int, SubmissionOut | None]:
+    """Store the upload, check it at once, write the submission and its job, and run the
+    job here (``inline``, when the caller waits for the score) or hand it to the workers.
+    Returns the submission's id and, when it was scored here, what the actor sees of it."""
+    now = utcnow()
+    with hub.db.reading() as session:
+        challenge = services.challenge_to_submit(session, slug, actor)
+    checked = _store_and_check(hub, challenge, actor, upload, message, now)
     with hub.db.transaction() as session:
-        challenge = get_visible_challenge(session, slug, actor)
         submission, job = services.submit_prediction(
-            session, challenge, actor, blob,
-            filename=filename, message=message, now=now, zone=hub.settings.zone,
+            session, challenge, actor, checked.blob,
+            filename=checked.filename, message=message, now=now, zone=hub.settings.zone,
             max_attempts=hub.settings.job_max_attempts,
         )
-    # After the commit: the worker must find the rows it is told about.
-    if hub.executor.runs_here and blob.size <= _PREPARED_MAX_BYTES:
-        hub.evaluator.prepared.put(
-            (blob.sha256, challenge.solution_sha256, spec.fingerprint()), aligned
-        )
-    if not (inline and hub.executor.run_inline(job.id)):
+        team = session.get(Team, submission.team_id)  # in the session already: no query
+        lease = hub.executor.claim_inline(session, job.id) if inline else None
+    # After the commit: a worker must find the rows it is told about.
+    if lease is None:
+        if hub.executor.runs_here and checked.blob.size <= _PREPARED_MAX_BYTES:
+            hub.evaluator.prepared.put(
+                (checked.blob.sha256, challenge.solution_sha256, checked.spec.fingerprint()),
+                checked.aligned,
+            )
         hub.executor.dispatch([job.id])
-    return submission.id
+        return submission.id, None
+    outcome = hub.evaluator.run_checked(
+        lease, submission.id, checked.truth, checked.aligned, checked.spec
+    )
+    if outcome is None:  # the lease was lost: whoever has the job now writes its outcome
+        return submission.id, None
+    # The request wrote the outcome itself, so it answers without reading it back.
+    submission.status = outcome.status.value
+    submission.public_score, submission.private_score = outcome.public, outcome.private
+    submission.error, submission.host_error = outcome.error, outcome.host_error
+    submission.scored_at = outcome.scored_at
+    phase = next(p for p in challenge.phases if p.id == submission.phase_id)
+    view = build_submission_out(
+        submission, challenge, phase, team.name if team else None, actor, utcnow()
+    )
+    return submission.id, view
 
 
 def _view(hub: Hub, submission_id: int, actor: Actor) -> SubmissionOut:
@@ -127,9 +178,11 @@ async def submit_route(
     A malformed file is answered at once with 422 and a message saying what to fix. With
     ``wait``, the answer comes when the score is known (or the wait runs out).
     """
-    submission_id = await run_in_threadpool(
+    submission_id, view = await run_in_threadpool(
         functools.partial(_accept, hub, slug, actor, file, message, inline=wait > 0)
     )
+    if view is not None:
+        return view
     return await _wait_for_score(hub, submission_id, actor, wait)
 
 

@@ -65,10 +65,10 @@ def usage_out(usage: Usage) -> UsageOut:
 def submission_out(
     session: Session, submission: Submission, challenge: Challenge, actor: Actor, now: datetime
 ) -> SubmissionOut:
+    # Identity-map hits, no query, after ``services.get_visible_submission``.
     phase = session.get(Phase, submission.phase_id)
     assert phase is not None
     team = session.get(Team, submission.team_id) if submission.team_id else None
-    host = policy.can_manage(actor, challenge)
     position = None
     if submission.status == Status.QUEUED.value:
         job = session.scalar(
@@ -78,11 +78,29 @@ def submission_out(
             .limit(1)
         )
         position = queue.position_in_queue(session, job) if job else None
+    return build_submission_out(
+        submission, challenge, phase, team.name if team else None, actor, now,
+        queue_position=position,
+    )
+
+
+def build_submission_out(
+    submission: Submission,
+    challenge: Challenge,
+    phase: Phase,
+    team: str | None,
+    actor: Actor,
+    now: datetime,
+    *,
+    queue_position: int | None = None,
+) -> SubmissionOut:
+    """What ``actor`` may see of a submission whose rows the caller has in hand."""
+    host = policy.can_manage(actor, challenge)
     return SubmissionOut(
         id=submission.id,
         challenge=challenge.slug,
         phase=phase.name,
-        team=team.name if team else None,
+        team=team,
         status=submission.status,
         public_score=submission.public_score,
         private_score=(
@@ -99,6 +117,6 @@ def submission_out(
         is_baseline=submission.is_baseline,
         created_at=submission.created_at,
         scored_at=submission.scored_at,
-        queue_position=position,
+        queue_position=queue_position,
         host_error=submission.host_error if host else None,
     )

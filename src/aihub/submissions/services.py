@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from aihub.accounts import teams
@@ -18,7 +18,7 @@ from aihub.accounts.actor import Actor
 from aihub.accounts.models import Team, TeamMember
 from aihub.challenges import policy
 from aihub.challenges.models import Challenge, Phase
-from aihub.challenges.services import current_phase, has_accepted_rules
+from aihub.challenges.services import current_phase, get_challenge_to_submit, has_accepted_rules
 from aihub.errors import Conflict, Forbidden, InvalidInput, LimitReached, NotFound
 from aihub.evaluation import queue
 from aihub.evaluation.jobs import ScoreSubmission
@@ -45,13 +45,24 @@ def _open_phase(challenge: Challenge, now: datetime) -> Phase:
 
 def check_may_submit(session: Session, challenge: Challenge, actor: Actor) -> None:
     user = actor.require_user()
-    if not policy.can_submit(
-        actor, challenge, accepted_rules=has_accepted_rules(session, challenge, user)
-    ):
+    _require_rules(challenge, actor, accepted=has_accepted_rules(session, challenge, user))
+
+
+def _require_rules(challenge: Challenge, actor: Actor, *, accepted: bool) -> None:
+    if not policy.can_submit(actor, challenge, accepted_rules=accepted):
         raise Forbidden(
             f"Accept the rules of {challenge.slug!r} first: 'aihub challenges join "
             f"{challenge.slug}'."
         )
+
+
+def challenge_to_submit(session: Session, slug: str, actor: Actor) -> Challenge:
+    """The challenge (phases loaded) if the actor may see it and submit to it: the check an
+    upload passes before it is stored. ``submit_prediction`` checks again when it writes."""
+    actor.require_user()
+    challenge, accepted = get_challenge_to_submit(session, slug, actor)
+    _require_rules(challenge, actor, accepted=accepted)
+    return challenge
 
 
 def _lock_team(session: Session, team: Team) -> None:
@@ -202,17 +213,42 @@ def is_team_member(session: Session, submission: Submission, actor: Actor) -> bo
     )
 
 
+# One statement, built once; the phase and team land in the session too, so that
+# ``schemas.submission_out`` finds them there.
+_VISIBLE_SUBMISSION = (
+    select(
+        Submission,
+        Challenge,
+        Phase,
+        Team,
+        exists().where(
+            TeamMember.team_id == Submission.team_id,
+            TeamMember.user_id == bindparam("user_id"),
+        ),
+    )
+    .join(Challenge, Challenge.id == Submission.challenge_id)
+    .join(Phase, Phase.id == Submission.phase_id)
+    .outerjoin(Team, Team.id == Submission.team_id)
+    .where(Submission.id == bindparam("submission_id"))
+)
+
+
 def get_visible_submission(
     session: Session, submission_id: int, actor: Actor
 ) -> tuple[Submission, Challenge]:
-    submission = session.get(Submission, submission_id)
-    challenge = session.get(Challenge, submission.challenge_id) if submission else None
-    if submission is None or challenge is None:
-        raise NotFound(f"No submission {submission_id} is yours to see.")
-    if not (is_team_member(session, submission, actor) or policy.can_manage(actor, challenge)):
+    row = session.execute(
+        _VISIBLE_SUBMISSION,
+        {
+            "submission_id": submission_id,
+            "user_id": actor.user_id if actor.user_id is not None else -1,
+        },
+    ).first()
+    if row is None or not (
+        (actor.user is not None and bool(row[4])) or policy.can_manage(actor, row[1])
+    ):
         # The same answer as a missing one: ids of other teams' submissions reveal nothing.
         raise NotFound(f"No submission {submission_id} is yours to see.")
-    return submission, challenge
+    return row[0], row[1]
 
 
 def list_team_submissions(
