@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, exists, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from aihub.accounts.actor import Actor
 from aihub.accounts.models import Organization, User
@@ -96,7 +96,7 @@ _VISIBLE = select(
         RulesAcceptance.user_id == bindparam("user_id"),
     ),
 ).where(Challenge.slug == bindparam("slug"))
-_VISIBLE_WITH_PHASES = _VISIBLE.options(selectinload(Challenge.phases))
+_VISIBLE_WITH_PHASES = _VISIBLE.options(joinedload(Challenge.phases))
 
 
 def _visible(
@@ -106,7 +106,7 @@ def _visible(
     row = session.execute(
         _VISIBLE_WITH_PHASES if with_phases else _VISIBLE,
         {"slug": slug, "user_id": actor.user_id if actor.user_id is not None else -1},
-    ).first()
+    ).unique().first()
     if row is None or not policy.can_view(
         actor, row[0], invited=bool(row[1]) and row[0].visibility == Visibility.INVITE_ONLY
     ):

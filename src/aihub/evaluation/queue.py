@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from aihub.db import utcnow
+from aihub.db import insert_row, utcnow
 from aihub.evaluation.jobs import JobPayload, dump_payload
 from aihub.evaluation.models import Job
 from aihub.evaluation.status import Status, check_transition
@@ -29,17 +29,26 @@ def enqueue(
     max_attempts: int = 3,
     submission_id: int | None = None,
 ) -> Job:
-    job = Job(
-        kind=payload.kind,
-        queue=queue,
-        payload=dump_payload(payload),
-        status=Status.QUEUED.value,
-        max_attempts=max_attempts,
-        submission_id=submission_id,
+    return insert_row(
+        session,
+        Job,
+        {
+            "kind": payload.kind,
+            "queue": queue,
+            "payload": dump_payload(payload),
+            "status": Status.QUEUED.value,
+            "submission_id": submission_id,
+            "attempts": 0,
+            "max_attempts": max_attempts,
+            "lease_owner": None,
+            "lease_expires_at": None,
+            "heartbeat_at": None,
+            "created_at": utcnow(),
+            "started_at": None,
+            "finished_at": None,
+            "error": "",
+        },
     )
-    session.add(job)
-    session.flush()
-    return job
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from aihub.accounts.models import Team, TeamMember
 from aihub.challenges import policy
 from aihub.challenges.models import Challenge, Phase
 from aihub.challenges.services import current_phase, get_challenge_to_submit, has_accepted_rules
+from aihub.db import insert_row
 from aihub.errors import Conflict, Forbidden, InvalidInput, LimitReached, NotFound
 from aihub.evaluation import queue
 from aihub.evaluation.jobs import ScoreSubmission
@@ -83,6 +84,31 @@ def team_usage(
     return usage(session, phase, team.id, now, zone)
 
 
+# ``teams.team_of``, built once: it is asked in every submit transaction.
+_TEAM_OF = (
+    select(Team)
+    .join(TeamMember, TeamMember.team_id == Team.id)
+    .where(
+        TeamMember.challenge_id == bindparam("challenge_id"),
+        TeamMember.user_id == bindparam("user_id"),
+    )
+)
+
+
+def _new_submission(
+    challenge: Challenge, phase: Phase, user_id: int, blob: Blob, filename: str, now: datetime
+) -> dict[str, object]:
+    """Every column of a queued submission (``db.insert_row``), to be completed."""
+    return {
+        "challenge_id": challenge.id, "phase_id": phase.id, "team_id": None,
+        "user_id": user_id, "filename": filename[:255], "sha256": blob.sha256,
+        "size": blob.size, "message": "", "status": Status.QUEUED.value,
+        "public_score": None, "private_score": None, "error": "", "host_error": "",
+        "selected": False, "is_baseline": False, "baseline_name_ko": "",
+        "baseline_name_en": "", "created_at": now, "scored_at": None,
+    }
+
+
 def submit_prediction(
     session: Session,
     challenge: Challenge,
@@ -98,25 +124,19 @@ def submit_prediction(
     check_may_submit(session, challenge, actor)
     user = actor.require_user()
     phase = _open_phase(challenge, now)
-    team = teams.solo_team(session, challenge, user)
+    team = session.execute(
+        _TEAM_OF, {"challenge_id": challenge.id, "user_id": user.id}
+    ).scalar() or teams.solo_team(session, challenge, user)
     _lock_team(session, team)
     refusal = usage(session, phase, team.id, now, zone).refusal()
     if refusal:
         raise LimitReached(refusal)
-    submission = Submission(
-        challenge_id=challenge.id,
-        phase_id=phase.id,
-        team_id=team.id,
-        user_id=user.id,
-        filename=filename[:255],
-        sha256=blob.sha256,
-        size=blob.size,
-        message=message[:MAX_MESSAGE],
-        status=Status.QUEUED.value,
-        created_at=now,
+    submission = insert_row(
+        session,
+        Submission,
+        _new_submission(challenge, phase, user.id, blob, filename, now)
+        | {"team_id": team.id, "message": message[:MAX_MESSAGE]},
     )
-    session.add(submission)
-    session.flush()
     job = queue.enqueue(
         session,
         ScoreSubmission(submission_id=submission.id),
