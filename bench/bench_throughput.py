@@ -13,9 +13,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import time
 from collections import defaultdict
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from _hub import BenchHub, percentile, start, submission_bytes
@@ -96,6 +98,27 @@ async def drive(hub: BenchHub, seconds: float, rows: int) -> tuple[list[float], 
     return latencies, dict(counts)
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and all its descendants, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+        times[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    family, total = {pid}, 0.0
+    for child, parent in sorted(parents.items()):
+        if parent in family or child in family:
+            family.add(child)
+    for member in family:
+        total += times.get(member, 0.0)
+    return total
+
+
 def check_database(hub: BenchHub, scored: int) -> str:
     db = Database(hub.settings.resolved_database_url)
     with db.reading() as session:
@@ -122,9 +145,12 @@ def main() -> None:
                 in_process=args.in_process)
     try:
         _, warm = asyncio.run(drive(hub, 3, args.rows))  # warm up: truth cache, connections
-        began = time.monotonic()
+        began, server_cpu, client_cpu = time.monotonic(), cpu_seconds(hub.process.pid), \
+            time.process_time()
         latencies, outcomes = asyncio.run(drive(hub, args.seconds, args.rows))
         elapsed = time.monotonic() - began
+        server_cpu = cpu_seconds(hub.process.pid) - server_cpu
+        client_cpu = time.process_time() - client_cpu
         time.sleep(1)
         print(f"{args.connections} connections, {args.rows}-row CSV, {args.seconds:.0f} s, "
               f"{args.web_workers} web processes x {args.in_process} in-process workers, SQLite")
@@ -132,6 +158,10 @@ def main() -> None:
         print(f"  outcomes  {outcomes}")
         print(f"  latency   median {percentile(latencies, 50) * 1000:.0f} ms, "
               f"p99 {percentile(latencies, 99) * 1000:.0f} ms")
+        per = 1000 / max(outcomes["scored"], 1)
+        print(f"  cpu       server {server_cpu / elapsed:.2f} cores "
+              f"({server_cpu * per:.1f} ms per scored), "
+              f"load generator {client_cpu / elapsed:.2f} cores ({client_cpu * per:.1f} ms)")
         print("  " + check_database(hub, outcomes["scored"] + warm["scored"]))
     finally:
         hub.stop()

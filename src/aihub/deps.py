@@ -14,7 +14,9 @@ from aihub.errors import NotAuthenticated
 from aihub.hub import Hub
 
 
-def get_hub(request: Request) -> Hub:
+# Dependencies that do no I/O are ``async``: FastAPI runs a plain ``def`` dependency in a
+# worker thread, a hop that costs more than the dependency itself.
+async def get_hub(request: Request) -> Hub:
     hub: Hub = request.app.state.hub
     return hub
 
@@ -22,7 +24,8 @@ def get_hub(request: Request) -> Hub:
 HubDep = Annotated[Hub, Depends(get_hub)]
 
 
-def _bearer(request: Request) -> str | None:
+async def bearer_token(request: Request) -> str | None:
+    """The request's API token, or None for a visitor."""
     header = request.headers.get("authorization")
     if not header:
         return None
@@ -35,16 +38,25 @@ def _bearer(request: Request) -> str | None:
     return value.strip()
 
 
-def get_actor(request: Request, hub: HubDep) -> Actor:
-    token = _bearer(request)
+BearerDep = Annotated[str | None, Depends(bearer_token)]
+
+
+def authenticate(session: Session, token: str | None) -> Actor:
+    """Who sends ``token``. Looked up on every request, never cached: a revoked token or a
+    changed membership counts from the next request on."""
     if token is None:
         return VISITOR
-    # Looked up on every request, never cached: a revoked token stops at once.
-    with hub.db.reading() as session:
-        actor = actor_for_token(session, token)
+    actor = actor_for_token(session, token)
     if actor is None:
         raise NotAuthenticated("This API token is unknown or revoked; create a new one.")
     return actor
+
+
+def get_actor(hub: HubDep, token: BearerDep) -> Actor:
+    if token is None:
+        return VISITOR
+    with hub.db.reading() as session:
+        return authenticate(session, token)
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]

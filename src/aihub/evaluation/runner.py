@@ -1,9 +1,10 @@
 """Runs one evaluation job: score a prediction file and write the outcome once.
 
-The outcome is written in one transaction that first checks the job is still this worker's
-(``queue.holds``): a worker that was presumed dead and replaced writes nothing, so a
-submission is never scored twice, and a worker killed before its commit loses nothing but
-the time, because the reaper hands the job to another.
+The outcome is written in one transaction whose first statement is a fenced UPDATE of the
+job (``queue.finish_held``: still running, same owner, same attempt): a worker that was
+presumed dead and replaced writes nothing, so a submission is never scored twice, and a
+worker killed before its commit loses nothing but the time, because the reaper hands the
+job to another.
 """
 
 from __future__ import annotations

@@ -44,6 +44,17 @@ def _open_phase(challenge: Challenge, now: datetime) -> Phase:
     return phase
 
 
+# ``teams.team_of``, built once: it is asked in every submit transaction.
+_TEAM_OF = (
+    select(Team)
+    .join(TeamMember, TeamMember.team_id == Team.id)
+    .where(
+        TeamMember.challenge_id == bindparam("challenge_id"),
+        TeamMember.user_id == bindparam("user_id"),
+    )
+)
+
+
 def check_may_submit(session: Session, challenge: Challenge, actor: Actor) -> None:
     user = actor.require_user()
     _require_rules(challenge, actor, accepted=has_accepted_rules(session, challenge, user))
@@ -57,13 +68,17 @@ def _require_rules(challenge: Challenge, actor: Actor, *, accepted: bool) -> Non
         )
 
 
-def challenge_to_submit(session: Session, slug: str, actor: Actor) -> Challenge:
-    """The challenge (phases loaded) if the actor may see it and submit to it: the check an
-    upload passes before it is stored. ``submit_prediction`` checks again when it writes."""
-    actor.require_user()
+def challenge_to_submit(
+    session: Session, slug: str, actor: Actor
+) -> tuple[Challenge, Team | None]:
+    """The challenge (phases loaded) if the actor may see it and submit to it, and the
+    actor's team in it so far: the check an upload passes before it is stored.
+    ``submit_prediction`` checks again, and decides the team, when it writes."""
+    user = actor.require_user()
     challenge, accepted = get_challenge_to_submit(session, slug, actor)
     _require_rules(challenge, actor, accepted=accepted)
-    return challenge
+    team = session.execute(_TEAM_OF, {"challenge_id": challenge.id, "user_id": user.id})
+    return challenge, team.scalar()
 
 
 def _lock_team(session: Session, team: Team) -> None:
@@ -82,17 +97,6 @@ def team_usage(
     if team is None:
         return usage(session, phase, -1, now, zone)
     return usage(session, phase, team.id, now, zone)
-
-
-# ``teams.team_of``, built once: it is asked in every submit transaction.
-_TEAM_OF = (
-    select(Team)
-    .join(TeamMember, TeamMember.team_id == Team.id)
-    .where(
-        TeamMember.challenge_id == bindparam("challenge_id"),
-        TeamMember.user_id == bindparam("user_id"),
-    )
-)
 
 
 def _new_submission(
