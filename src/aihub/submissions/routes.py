@@ -163,7 +163,10 @@ def _accepting() -> anyio.CapacityLimiter:
 
 def _view(hub: Hub, submission_id: int, actor: Actor) -> SubmissionOut:
     with hub.db.reading() as session:
-        submission, challenge = services.get_visible_submission(session, submission_id, actor)
+        # Holding phase and team spares submission_out two queries (see the service).
+        submission, challenge, _phase, _team = services.get_visible_submission_with(
+            session, submission_id, actor
+        )
         return submission_out(session, submission, challenge, actor, utcnow())
 
 

@@ -237,8 +237,7 @@ def is_team_member(session: Session, submission: Submission, actor: Actor) -> bo
     )
 
 
-# One statement, built once; the phase and team land in the session too, so that
-# ``schemas.submission_out`` finds them there.
+# One statement, built once, for the submission, its challenge, phase and team.
 _VISIBLE_SUBMISSION = (
     select(
         Submission,
@@ -260,6 +259,16 @@ _VISIBLE_SUBMISSION = (
 def get_visible_submission(
     session: Session, submission_id: int, actor: Actor
 ) -> tuple[Submission, Challenge]:
+    submission, challenge, _, _ = get_visible_submission_with(session, submission_id, actor)
+    return submission, challenge
+
+
+def get_visible_submission_with(
+    session: Session, submission_id: int, actor: Actor
+) -> tuple[Submission, Challenge, Phase, Team | None]:
+    """``get_visible_submission`` with the submission's phase and team. While the caller
+    holds them, the session finds them by id without a query (``schemas.submission_out``);
+    the session keeps only weak references to the objects it loaded."""
     row = session.execute(
         _VISIBLE_SUBMISSION,
         {
@@ -272,7 +281,7 @@ def get_visible_submission(
     ):
         # The same answer as a missing one: ids of other teams' submissions reveal nothing.
         raise NotFound(f"No submission {submission_id} is yours to see.")
-    return row[0], row[1]
+    return row[0], row[1], row[2], row[3]
 
 
 def list_team_submissions(
