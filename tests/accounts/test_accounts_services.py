@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from aihub.accounts import services
 from aihub.accounts.models import ApiToken, User
-from aihub.errors import Conflict, InvalidInput, NotAuthenticated
+from aihub.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from aihub.hub import Hub
 
 
@@ -68,7 +68,11 @@ def test_tokens_are_stored_hashed_shown_once_and_revocable(hub: Hub) -> None:
         found = services.user_for_token(session, plain)
         assert found is not None and found.username == "jun"
         assert services.user_for_token(session, plain + "x") is None
-        services.revoke_token(session, found, token_id)
+        stranger = services.create_user(session, username="eve", email="eve@example.org",
+                                        password="longenough")
+        with pytest.raises(NotFound):
+            services.revoke_token(session, services.actor_for(session, stranger), token_id)
+        services.revoke_token(session, services.actor_for(session, found), token_id)
     with hub.db.reading() as session:
         assert services.user_for_token(session, plain) is None
 

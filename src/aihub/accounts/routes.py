@@ -83,7 +83,8 @@ def create_token_route(body: TokenIn, actor: ActorDep, hub: HubDep) -> NewTokenO
 @router.delete("/tokens/{token_id}", response_model=TokenOut)
 def revoke_token_route(token_id: int, actor: ActorDep, hub: HubDep) -> TokenOut:
     with hub.db.transaction() as session:
-        token = services.revoke_token(session, actor.require_user(), token_id)
+        actor.require_user()
+        token = services.revoke_token(session, actor, token_id)
         return TokenOut.model_validate(token, from_attributes=True)
 
 

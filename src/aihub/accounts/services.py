@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from aihub.accounts import policy
 from aihub.accounts.actor import VISITOR, Actor
 from aihub.accounts.models import ApiToken, Membership, Organization, OrgRole, User
 from aihub.accounts.passwords import MIN_LENGTH, hash_password, verify_password
@@ -100,9 +101,10 @@ def list_tokens(session: Session, user: User) -> list[ApiToken]:
     )
 
 
-def revoke_token(session: Session, user: User, token_id: int) -> ApiToken:
+def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
     token = session.get(ApiToken, token_id)
-    if token is None or token.user_id != user.id:
+    if token is None or not policy.can_manage_token(actor, token):
+        # The same answer for someone else's token as for a missing one.
         raise NotFound(f"You have no token with id {token_id}.")
     if token.revoked_at is None:
         token.revoked_at = utcnow()

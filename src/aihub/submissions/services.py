@@ -26,6 +26,7 @@ from aihub.evaluation.jobs import ScoreSubmission
 from aihub.evaluation.models import Job
 from aihub.evaluation.status import Status
 from aihub.storage import Blob
+from aihub.submissions import policy as submission_policy
 from aihub.submissions.limits import Usage, usage
 from aihub.submissions.models import Submission
 
@@ -197,7 +198,7 @@ def add_baseline(
     now: datetime,
     phase: Phase | None = None,
 ) -> tuple[Submission, Job]:
-    if not policy.can_manage(actor, challenge):
+    if not submission_policy.can_add_baseline(actor, challenge):
         raise Forbidden("Only the challenge's hosts can add baselines.")
     user = actor.require_user()
     if not name_ko.strip():
@@ -276,9 +277,7 @@ def get_visible_submission_with(
             "user_id": actor.user_id if actor.user_id is not None else -1,
         },
     ).first()
-    if row is None or not (
-        (actor.user is not None and bool(row[4])) or policy.can_manage(actor, row[1])
-    ):
+    if row is None or not submission_policy.can_view(actor, row[1], in_team=bool(row[4])):
         # The same answer as a missing one: ids of other teams' submissions reveal nothing.
         raise NotFound(f"No submission {submission_id} is yours to see.")
     return row[0], row[1], row[2], row[3]
@@ -290,7 +289,7 @@ def list_team_submissions(
     user = actor.require_user()
     query = select(Submission).where(Submission.challenge_id == challenge.id)
     if everyone:
-        if not policy.can_manage(actor, challenge):
+        if not submission_policy.can_list_everyone(actor, challenge):
             raise Forbidden("Only the challenge's hosts can list every team's submissions.")
     else:
         team = teams.team_of(session, challenge, user)
@@ -304,7 +303,9 @@ def select_final(
     session: Session, submission_id: int, actor: Actor, *, selected: bool, now: datetime
 ) -> Submission:
     submission, _ = get_visible_submission(session, submission_id, actor)
-    if not is_team_member(session, submission, actor):
+    if not submission_policy.can_select_final(
+        actor, in_team=is_team_member(session, submission, actor)
+    ):
         raise Forbidden("Only the team's members choose its final submissions.")
     phase = session.get(Phase, submission.phase_id)
     assert phase is not None
@@ -330,7 +331,7 @@ def select_final(
 
 
 def rescore(session: Session, challenge: Challenge, actor: Actor, submission_id: int) -> Job:
-    if not policy.can_manage(actor, challenge):
+    if not submission_policy.can_rescore(actor, challenge):
         raise Forbidden("Only the challenge's hosts can rescore.")
     submission = session.get(Submission, submission_id)
     if submission is None or submission.challenge_id != challenge.id:

@@ -1,0 +1,30 @@
+"""Who may see and do what with submissions. Private scores follow the challenge's policy
+(``challenges.policy.can_see_private``)."""
+
+from __future__ import annotations
+
+from aihub.accounts.actor import Actor
+from aihub.challenges import policy as challenge_policy
+from aihub.challenges.models import Challenge
+
+
+def can_view(actor: Actor, challenge: Challenge, *, in_team: bool) -> bool:
+    """A submission is seen by its team and by the challenge's hosts, nobody else."""
+    return (actor.user is not None and in_team) or challenge_policy.can_manage(actor, challenge)
+
+
+def can_list_everyone(actor: Actor, challenge: Challenge) -> bool:
+    return challenge_policy.can_manage(actor, challenge)
+
+
+def can_select_final(actor: Actor, *, in_team: bool) -> bool:
+    """Only the team's own members pick its final submissions; hosts do not."""
+    return actor.user is not None and in_team
+
+
+def can_rescore(actor: Actor, challenge: Challenge) -> bool:
+    return challenge_policy.can_manage(actor, challenge)
+
+
+def can_add_baseline(actor: Actor, challenge: Challenge) -> bool:
+    return challenge_policy.can_manage(actor, challenge)

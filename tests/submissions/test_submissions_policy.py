@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from aihub.accounts.actor import VISITOR, Actor
+from aihub.accounts.models import User
+from aihub.challenges.models import Challenge
+from aihub.submissions import policy
+
+CHALLENGE = Challenge(id=1, slug="c", organization_id=10)
+
+
+def _actor(*, orgs: frozenset[int] = frozenset(), curator: bool = False) -> Actor:
+    user = User(id=5, username="u", email="u@example.org", password_hash="", is_curator=curator)
+    return Actor(user=user, org_ids=orgs, hosting_org_ids=orgs)
+
+
+def test_team_and_hosts_see_a_submission_nobody_else() -> None:
+    assert policy.can_view(_actor(), CHALLENGE, in_team=True)
+    assert policy.can_view(_actor(orgs=frozenset({10})), CHALLENGE, in_team=False)
+    assert policy.can_view(_actor(curator=True), CHALLENGE, in_team=False)
+    assert not policy.can_view(_actor(), CHALLENGE, in_team=False)
+    assert not policy.can_view(_actor(orgs=frozenset({11})), CHALLENGE, in_team=False)
+    assert not policy.can_view(VISITOR, CHALLENGE, in_team=True)
+
+
+def test_only_the_team_selects_finals() -> None:
+    assert policy.can_select_final(_actor(), in_team=True)
+    assert not policy.can_select_final(_actor(orgs=frozenset({10})), in_team=False)
+
+
+def test_host_actions() -> None:
+    host = _actor(orgs=frozenset({10}))
+    for check in (policy.can_list_everyone, policy.can_rescore, policy.can_add_baseline):
+        assert check(host, CHALLENGE)
+        assert not check(_actor(), CHALLENGE)
