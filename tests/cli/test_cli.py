@@ -110,3 +110,20 @@ def test_private_board_refusal_is_readable(server: str, live_factories: Factorie
     result = _run("leaderboard", "cli-priv", "--private", url=server)
     assert result.exit_code == 1  # type: ignore[attr-defined]
     assert "private leaderboard opens" in result.output  # type: ignore[attr-defined]
+
+
+def test_admin_verbs_on_a_fresh_folder_say_to_upgrade(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["user", "create", "minji", "--email", "m@example.org",
+                                 "--password", "longenough", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "aihub db upgrade" in result.output
+    assert "Traceback" not in result.output
+    assert runner.invoke(app, ["db", "upgrade", "--data-dir", str(tmp_path)]).exit_code == 0
+    created = runner.invoke(app, ["user", "create", "minji", "--email", "m@example.org",
+                                  "--password", "longenough", "--data-dir", str(tmp_path)])
+    assert created.exit_code == 0, created.output
+    again = runner.invoke(app, ["user", "create", "minji", "--email", "x@example.org",
+                                "--password", "longenough", "--data-dir", str(tmp_path)])
+    assert again.exit_code == 1 and "taken" in again.output
+    token = runner.invoke(app, ["token", "create", "minji", "--data-dir", str(tmp_path)])
+    assert token.exit_code == 0 and token.output.startswith("aihub_")

@@ -54,6 +54,13 @@ def db_current(data_dir: DataDirOption = None) -> None:
     console.print(migrate.current(hub.db.engine) or "empty (run 'aihub db upgrade')")
 
 
+def _admin_hub(data_dir: Path | None) -> Hub:
+    """A hub for commands that change accounts: its database must be up to date."""
+    hub = _hub(data_dir)
+    _check_schema(hub)
+    return hub
+
+
 def _check_schema(hub: Hub) -> None:
     if not migrate.is_current(hub.db.engine):
         fail("The database schema is not up to date: run 'aihub db upgrade' first.")
@@ -131,7 +138,7 @@ def user_create(
     data_dir: DataDirOption = None,
 ) -> None:
     """Create a user account."""
-    hub = _hub(data_dir)
+    hub = _admin_hub(data_dir)
 
     def create() -> None:
         with hub.db.transaction() as session:
@@ -150,7 +157,7 @@ def token_create(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Create an API token for a user and print it (it is shown only this once)."""
-    hub = _hub(data_dir)
+    hub = _admin_hub(data_dir)
 
     def create() -> str:
         with hub.db.transaction() as session:
@@ -174,7 +181,7 @@ def org_create(
     data_dir: DataDirOption = None,
 ) -> None:
     """Create an organization."""
-    hub = _hub(data_dir)
+    hub = _admin_hub(data_dir)
 
     def create() -> None:
         with hub.db.transaction() as session:
@@ -193,7 +200,7 @@ def org_add_member(
     data_dir: DataDirOption = None,
 ) -> None:
     """Add a user to an organization, making them a host of its challenges."""
-    hub = _hub(data_dir)
+    hub = _admin_hub(data_dir)
 
     def add() -> None:
         with hub.db.transaction() as session:
