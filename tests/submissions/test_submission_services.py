@@ -98,3 +98,24 @@ def test_team_members_share_the_limit(hub: Hub, factories: Factories) -> None:
         _submit(hub, factories, challenge, bob)
     with hub.db.reading() as session:
         assert session.get(Submission, submission.id).team_id is not None  # type: ignore[union-attr]
+
+
+def test_a_host_rescore_of_a_failed_submission_does_not_use_a_slot(
+    hub: Hub, factories: Factories
+) -> None:
+    host, member = factories.host(), factories.person()
+    challenge = factories.challenge(host, "rescore-free", daily_limit=1)
+    factories.join(challenge, member)
+    first = _submit(hub, factories, challenge, member)
+    with hub.db.transaction() as session:
+        session.execute(update(Submission).where(Submission.id == first.id)
+                        .values(status=Status.FAILED.value))
+    with hub.db.transaction() as session:
+        fresh = session.get(Challenge, challenge.id)
+        assert fresh is not None
+        services.rescore(session, fresh, factories.actor(host), first.id)
+    # The re-run is queued again, yet the team still has today's one submission left.
+    second = _submit(hub, factories, challenge, member)
+    assert second.id != first.id
+    with pytest.raises(LimitReached):
+        _submit(hub, factories, challenge, member)

@@ -63,6 +63,7 @@ _COUNTS = select(
     Submission.phase_id == bindparam("phase_id"),
     Submission.team_id == bindparam("team_id"),
     Submission.status.in_([status.value for status in COUNTED]),
+    Submission.limit_exempt.is_(False),
 )
 
 

@@ -40,6 +40,9 @@ class Submission(Base):
     # Shown to hosts only: may hold tracebacks.
     host_error: Mapped[str] = mapped_column(Text, default="")
     selected: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set when a host re-runs a submission that had not counted (failed or cancelled):
+    # re-runs the host orders never use up the team's submissions.
+    limit_exempt: Mapped[bool] = mapped_column(Boolean, default=False)
     is_baseline: Mapped[bool] = mapped_column(Boolean, default=False)
     baseline_name_ko: Mapped[str] = mapped_column(String(200), default="")
     baseline_name_en: Mapped[str] = mapped_column(String(200), default="")

@@ -24,7 +24,7 @@ from aihub.errors import Conflict, Forbidden, InvalidInput, LimitReached, NotFou
 from aihub.evaluation import queue
 from aihub.evaluation.jobs import ScoreSubmission
 from aihub.evaluation.models import Job
-from aihub.evaluation.status import Status
+from aihub.evaluation.status import COUNTED, Status
 from aihub.storage import Blob
 from aihub.submissions import policy as submission_policy
 from aihub.submissions.limits import Usage, usage
@@ -109,7 +109,7 @@ def _new_submission(
         "user_id": user_id, "filename": filename[:255], "sha256": blob.sha256,
         "size": blob.size, "message": "", "status": Status.QUEUED.value,
         "public_score": None, "private_score": None, "error": "", "host_error": "",
-        "selected": False, "is_baseline": False, "baseline_name_ko": "",
+        "selected": False, "limit_exempt": False, "is_baseline": False, "baseline_name_ko": "",
         "baseline_name_en": "", "created_at": now, "scored_at": None,
     }
 
@@ -338,6 +338,8 @@ def rescore(session: Session, challenge: Challenge, actor: Actor, submission_id:
         raise NotFound(f"Challenge {challenge.slug!r} has no submission {submission_id}.")
     if submission.status in (Status.QUEUED.value, Status.RUNNING.value):
         raise Conflict("This submission is being scored already.")
+    if Status(submission.status) not in COUNTED:
+        submission.limit_exempt = True
     submission.status = Status.QUEUED.value
     submission.public_score = submission.private_score = None
     submission.error = submission.host_error = ""

@@ -202,6 +202,7 @@ def upgrade() -> None:
     sa.Column('error', sa.Text(), nullable=False),
     sa.Column('host_error', sa.Text(), nullable=False),
     sa.Column('selected', sa.Boolean(), nullable=False),
+    sa.Column('limit_exempt', sa.Boolean(), nullable=False),
     sa.Column('is_baseline', sa.Boolean(), nullable=False),
     sa.Column('baseline_name_ko', sa.String(length=200), nullable=False),
     sa.Column('baseline_name_en', sa.String(length=200), nullable=False),
