@@ -70,6 +70,8 @@ class ChallengeSpec:
     daily_limit: int = 5
     total_limit: int = 100
     final_selections: int = 2
+    # The classes of a label metric, published so that messages may name them.
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,7 @@ def challenge_document(
         "max_team_size": spec.max_team_size,
         "evaluation": {
             "metric": spec.metric,
-            "metric_params": {},
+            "metric_params": {"labels": list(spec.labels)} if spec.labels else {},
             "id_column": ID_COLUMN,
             "target": spec.target,
             "solution": "solution.csv",

@@ -25,12 +25,15 @@ from aihub.demo.smart_factory_defects_text import challenge_text
 
 SLUG = "smart-factory-defects"
 TARGET = "defect_type"
+CLASSES = ("normal", "scratch", "dent", "crack", "misalign")
+
 SPEC = ChallengeSpec(
     slug=SLUG,
     organization=DAEDEOK_SMART_FACTORY.slug,
     metric="f1_macro",
     target=TARGET,
     baseline_file="baselines/naive_bayes.csv",
+    labels=CLASSES,
 )
 
 SEED = 20241104
@@ -39,7 +42,6 @@ LINES = ("L1", "L2", "L3", "L4")
 WEARING_FIXTURE_LINE = "L3"  # its clamp pressure sags over the run
 PER_LINE = 10_000
 N_TRAIN = 30_000
-CLASSES = ("normal", "scratch", "dent", "crack", "misalign")
 SENSORS = (
     "tool_life_used_pct",
     "spindle_speed_rpm",
