@@ -171,17 +171,6 @@ class Worker:
         self._run(lease)
         return True
 
-    def run_job(self, job_id: int) -> bool:
-        """Run this one job if it is still queued; False if another worker has it."""
-        lease = claim_job(
-            self.db, owner=self.name, lease_seconds=self.lease_seconds,
-            queues=self.queues, job_id=job_id,
-        )
-        if lease is None:
-            return False
-        self._run(lease)
-        return True
-
     def _run(self, lease: Lease) -> None:
         with self._lock:
             self._current = lease
