@@ -16,7 +16,7 @@ from aihub.accounts.actor import Actor
 from aihub.accounts.models import OrgRole, User
 from aihub.challenges.bundle import open_bundle
 from aihub.challenges.models import Challenge
-from aihub.challenges.services import accept_rules, create_from_bundle
+from aihub.challenges.services import accept_rules, approve, create_from_bundle
 from aihub.db import utcnow
 from aihub.hub import Hub
 
@@ -127,6 +127,7 @@ class Factories:
     def __init__(self, hub: Hub, bundles: Path) -> None:
         self.hub = hub
         self.bundles = bundles
+        self._curator: Person | None = None
         bundles.mkdir(parents=True, exist_ok=True)
 
     def person(self, username: str | None = None, *, curator: bool = False) -> Person:
@@ -160,13 +161,25 @@ class Factories:
         kwargs.setdefault("organization", "daejeon-city")
         return write_binary_bundle(self.bundles, slug=slug, **kwargs)
 
-    def challenge(self, host: Person, slug: str | None = None, **kwargs: Any) -> Challenge:
+    def curator(self) -> Person:
+        if self._curator is None:
+            self._curator = self.person(curator=True)
+        return self._curator
+
+    def challenge(
+        self, host: Person, slug: str | None = None, *, approved: bool = True, **kwargs: Any
+    ) -> Challenge:
+        """A challenge hosted by ``host``; approved by a curator unless ``approved=False``."""
         folder = self.bundle(slug, **kwargs)
+        curator = self.actor(self.curator()) if approved else None
         with open_bundle(folder, max_bytes=10**9) as bundle, self.hub.db.transaction() as s:
-            return create_from_bundle(
+            challenge = create_from_bundle(
                 s, self.hub.storage, self.hub.truths, self.actor(host), bundle,
                 max_file_bytes=10**9,
             )
+            if curator is not None:
+                approve(s, challenge, curator, utcnow())
+            return challenge
 
     def join(self, challenge: Challenge, person: Person) -> None:
         with self.hub.db.transaction() as session:

@@ -8,9 +8,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from aihub import __version__
 from aihub.accounts import routes as accounts
@@ -20,6 +21,8 @@ from aihub.hub import Hub
 from aihub.leaderboards import routes as leaderboards
 from aihub.settings import Settings
 from aihub.submissions import routes as submissions
+from aihub.web import errors as web_errors
+from aihub.web import routes as web
 
 log = logging.getLogger(__name__)
 
@@ -40,17 +43,30 @@ def _describe_validation(exc: RequestValidationError) -> str:
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AihubError)
-    async def _aihub_error(_: Request, exc: AihubError) -> JSONResponse:
+    async def _aihub_error(request: Request, exc: AihubError) -> Response:
+        if web_errors.wants_html(request):
+            return web_errors.aihub_error_page(request, exc)
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if web_errors.wants_html(request):
+            return web_errors.http_error_page(request, exc)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if web_errors.wants_html(request):
+            return web_errors.error_page(request, 422, _describe_validation(exc))
         return JSONResponse({"detail": _describe_validation(exc)}, status_code=422)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         # Never a traceback to the client: it could carry paths or data. The log has it.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if web_errors.wants_html(request):
+            return web_errors.error_page(request, 500, "")
         return JSONResponse(
             {"detail": "Internal error; it has been logged. Please try again or tell the hub."},
             status_code=500,
@@ -90,6 +106,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     app.include_router(challenges.router)
     app.include_router(submissions.router)
     app.include_router(leaderboards.router)
+    web.install(app)
     return app
 
 

@@ -18,7 +18,7 @@ from aihub.accounts import services as accounts
 from aihub.accounts.models import OrgRole, User
 from aihub.challenges.bundle import open_bundle
 from aihub.challenges.models import Challenge
-from aihub.challenges.services import create_from_bundle
+from aihub.challenges.services import approve, create_from_bundle
 from aihub.db import utcnow
 from aihub.demo import DEMO_ORGANIZATIONS, write_demo_bundles
 from aihub.hub import Hub
@@ -108,6 +108,8 @@ def _create_challenge(hub: Hub, folder: Path, now: datetime) -> list[int]:
             session, hub.storage, hub.truths, actor, bundle,
             max_file_bytes=settings.max_upload_bytes,
         )
+        curator = accounts.get_user(session, DEMO_CURATOR)
+        approve(session, challenge, accounts.actor_for(session, curator), now)
         for baseline in bundle.spec.baselines:
             name_ko, name_en = bundle.localized(baseline.name)
             blob = hub.storage.put_path(bundle.file(baseline.file))

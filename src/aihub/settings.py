@@ -66,6 +66,38 @@ class Settings(BaseSettings):
     public_base_url: str = Field(
         "", description="The hub's address as users see it, for links in the CLI and mails."
     )
+    secret_key: str = Field(
+        "",
+        description="Key that signs the web forms' CSRF tokens; empty means a random key kept "
+        "in DATA_DIR/secret-key (share one value between all `aihub serve` machines).",
+    )
+    session_days: int = Field(
+        14, ge=1, description="How long a browser stays logged in without logging in again."
+    )
+    secure_cookies: bool = Field(
+        True,
+        description="Send session cookies over HTTPS only. Browsers treat 127.0.0.1 and "
+        "localhost as secure, so the demo works over plain HTTP there.",
+    )
+    login_attempts: int = Field(
+        5, ge=1,
+        description="Failed log-ins allowed per name, and four times as many per address, "
+        "within LOGIN_WINDOW_MINUTES before further tries are refused.",
+    )
+    login_window_minutes: int = Field(
+        15, ge=1, description="The window over which failed log-ins are counted."
+    )
+    mailer: str = Field(
+        "log",
+        description="How mails (password resets) are sent: 'log' writes them to the log "
+        "(and DATA_DIR/mail.log); 'smtp' sends them through SMTP_HOST.",
+    )
+    smtp_host: str = Field("", description="SMTP server for MAILER=smtp, as host or host:port.")
+    smtp_user: str = Field("", description="SMTP user name, if the server asks for one.")
+    smtp_password: str = Field("", description="SMTP password, if the server asks for one.")
+    mail_from: str = Field(
+        "aihub <noreply@aihub.example>", description="The From address of the hub's mails."
+    )
 
     @field_validator("timezone")
     @classmethod

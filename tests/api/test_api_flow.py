@@ -19,11 +19,16 @@ def _zip(folder: Path) -> bytes:
     return Path(archive).read_bytes()
 
 
-def _create(api: TestClient, host: Person, folder: Path) -> dict[str, Any]:
+def _create(api: TestClient, host: Person, folder: Path, curator: Person) -> dict[str, Any]:
+    """Create a challenge through the API as ``host``, and approve it as ``curator``."""
     response = api.post(f"{API}/challenges", headers=host.headers,
                         files={"file": ("bundle.zip", _zip(folder))})
     assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
+    assert response.json()["approved"] is False
+    approved = api.post(f"{API}/challenges/{response.json()['slug']}/approve",
+                        headers=curator.headers)
+    assert approved.status_code == 200, approved.text
+    return approved.json()  # type: ignore[no-any-return]
 
 
 def _submit(api: TestClient, person: Person, slug: str, content: bytes | str,
@@ -42,7 +47,7 @@ def _sample(folder: Path) -> str:
 def world(api: TestClient, live_factories: Factories) -> dict[str, Any]:
     host = live_factories.host()
     folder = live_factories.bundle("power-watch")
-    _create(api, host, folder)
+    _create(api, host, folder, live_factories.curator())
     member = live_factories.person("minsu")
     curator = live_factories.person("curator1", curator=True)
     return {"host": host, "member": member, "curator": curator, "folder": folder,
@@ -153,7 +158,7 @@ def test_daily_limit_counts_only_valid_submissions(
 ) -> None:
     host = live_factories.host()
     folder = live_factories.bundle("limited", daily_limit=2)
-    _create(api, host, folder)
+    _create(api, host, folder, live_factories.curator())
     member = live_factories.person()
     api.post(f"{API}/challenges/limited/join", headers=member.headers)
     assert _submit(api, member, "limited", "id,target\n1,0.5\n").status_code == 422
@@ -198,7 +203,8 @@ def test_other_teams_submissions_are_invisible(
 
 def test_invite_only_challenge_is_hidden(api: TestClient, live_factories: Factories) -> None:
     host = live_factories.host()
-    _create(api, host, live_factories.bundle("secret-one", visibility="invite-only"))
+    _create(api, host, live_factories.bundle("secret-one", visibility="invite-only"),
+            live_factories.curator())
     guest, stranger = live_factories.person("guest"), live_factories.person("stranger")
     assert api.get(f"{API}/challenges", headers=stranger.headers).json() == []
     assert api.get(f"{API}/challenges/secret-one", headers=stranger.headers).status_code == 404
@@ -213,7 +219,7 @@ def test_invite_only_challenge_is_hidden(api: TestClient, live_factories: Factor
 def test_final_selection(api: TestClient, live_factories: Factories) -> None:
     host = live_factories.host()
     folder = live_factories.bundle("finals", final_selections=1)
-    _create(api, host, folder)
+    _create(api, host, folder, live_factories.curator())
     member = live_factories.person()
     api.post(f"{API}/challenges/finals/join", headers=member.headers)
     first = _submit(api, member, "finals", _sample(folder)).json()

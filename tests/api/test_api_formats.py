@@ -26,6 +26,7 @@ def setup(api: TestClient, live_factories: Factories) -> tuple[dict[str, str], s
     created = api.post(f"{API}/challenges", headers=host.headers,
                        files={"file": ("b.zip", Path(archive).read_bytes())})
     assert created.status_code == 201, created.text
+    api.post(f"{API}/challenges/formats/approve", headers=live_factories.curator().headers)
     api.post(f"{API}/challenges/formats/join", headers=member.headers)
     return member.headers, (folder / "baseline.csv").read_text()
 

@@ -57,6 +57,11 @@ def test_newcomer_path(server: str, live_factories: Factories, tmp_path: Path,
     folder = live_factories.bundle("cli-power")
     created = _run("challenges", "create", str(folder), "--json", token=host.token, url=server)
     assert created.exit_code == 0, created.output  # type: ignore[attr-defined]
+    # A host's challenge is hidden until a curator approves it.
+    assert json.loads(_run("challenges", "list", "--json", url=server).output) == []  # type: ignore[attr-defined]
+    approved = _run("challenges", "approve", "cli-power", token=live_factories.curator().token,
+                    url=server)
+    assert approved.exit_code == 0, approved.output  # type: ignore[attr-defined]
     listed = _run("challenges", "list", "--json", url=server)
     assert [c["slug"] for c in json.loads(listed.output)] == ["cli-power"]  # type: ignore[attr-defined]
     refused = _run("challenges", "join", "cli-power", token=member.token, url=server, input="n\n")
@@ -88,6 +93,7 @@ def test_bad_file_exits_with_the_reason(server: str, live_factories: Factories,
     host, member = live_factories.host(), live_factories.person()
     _run("challenges", "create", str(live_factories.bundle("cli-bad")), token=host.token,
          url=server)
+    _run("challenges", "approve", "cli-bad", token=live_factories.curator().token, url=server)
     _run("challenges", "join", "cli-bad", "--yes", token=member.token, url=server)
     bad = tmp_path / "bad.csv"
     bad.write_text("id,prediction\n1,0.3\n")
@@ -107,6 +113,7 @@ def test_private_board_refusal_is_readable(server: str, live_factories: Factorie
     host = live_factories.host()
     _run("challenges", "create", str(live_factories.bundle("cli-priv")), token=host.token,
          url=server)
+    _run("challenges", "approve", "cli-priv", token=live_factories.curator().token, url=server)
     result = _run("leaderboard", "cli-priv", "--private", url=server)
     assert result.exit_code == 1  # type: ignore[attr-defined]
     assert "private leaderboard opens" in result.output  # type: ignore[attr-defined]

@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
@@ -154,7 +156,14 @@ def actor_for_token(session: Session, plain: str) -> Actor | None:
     """The actor behind an API token in one statement (token, user, organizations): None if
     the token is unknown or revoked or its user inactive. The same answer as
     ``actor_for(session, user_for_token(session, plain))``."""
-    rows = session.execute(_ACTOR_FOR_TOKEN, {"token_hash": _hash_token(plain)}).all()
+    return actor_from_rows(
+        session.execute(_ACTOR_FOR_TOKEN, {"token_hash": _hash_token(plain)}).all()
+    )
+
+
+def actor_from_rows(rows: Sequence[Any]) -> Actor | None:
+    """The actor from rows of (user, organization id, can host), one row per membership
+    (or one with no organization): the shape of the token and session look-ups."""
     if not rows:
         return None
     orgs = [(org_id, can_host) for _, org_id, can_host in rows if org_id is not None]

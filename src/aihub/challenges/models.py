@@ -46,6 +46,9 @@ class Challenge(Base):
     sample_submission: Mapped[str] = mapped_column(String(255), default="")
     # Set when a curator opens the private leaderboard before the phase ends.
     private_revealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A host's new challenge waits for a curator's approval before anyone else sees it.
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     phases: Mapped[list[Phase]] = relationship(
@@ -73,6 +76,9 @@ class Phase(Base):
     daily_limit: Mapped[int] = mapped_column(Integer, default=5)
     total_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
     final_selections: Mapped[int] = mapped_column(Integer, default=2)
+    # Raised by every change to the phase's scores or selections: pages keep a computed
+    # leaderboard until the number moves (see leaderboards.cache).
+    board_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     challenge: Mapped[Challenge] = relationship(back_populates="phases")
 

@@ -14,6 +14,8 @@ def is_host(actor: Actor, challenge: Challenge) -> bool:
 
 
 def can_view(actor: Actor, challenge: Challenge, *, invited: bool) -> bool:
+    if challenge.approved_at is None:  # awaiting a curator: its hosts prepare it unseen
+        return is_host(actor, challenge)
     if challenge.visibility != Visibility.INVITE_ONLY:
         return True
     return is_host(actor, challenge) or invited
@@ -21,6 +23,8 @@ def can_view(actor: Actor, challenge: Challenge, *, invited: bool) -> bool:
 
 def is_listed(actor: Actor, challenge: Challenge, *, invited: bool) -> bool:
     """Unlisted challenges are reachable by their address but not shown in lists."""
+    if challenge.approved_at is None:
+        return is_host(actor, challenge)
     if challenge.visibility == Visibility.PUBLIC:
         return True
     return is_host(actor, challenge) or (
@@ -47,6 +51,10 @@ def private_board_open(challenge: Challenge, phase: Phase, now: datetime) -> boo
 
 def can_see_private(actor: Actor, challenge: Challenge, phase: Phase, now: datetime) -> bool:
     return is_host(actor, challenge) or private_board_open(challenge, phase, now)
+
+
+def can_approve(actor: Actor) -> bool:
+    return actor.is_curator
 
 
 def can_reveal(actor: Actor) -> bool:

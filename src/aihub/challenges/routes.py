@@ -23,6 +23,7 @@ from aihub.challenges.schemas import (
 )
 from aihub.challenges.services import (
     accept_rules,
+    approve,
     create_from_bundle,
     get_file,
     get_visible_challenge,
@@ -155,3 +156,13 @@ def reveal_route(slug: str, actor: ActorDep, hub: HubDep) -> ChallengeDetail:
         return challenge_detail(session, challenge, actor, utcnow())
 
 
+
+
+@router.post("/challenges/{slug}/approve", response_model=ChallengeDetail)
+def approve_route(slug: str, actor: ActorDep, hub: HubDep) -> ChallengeDetail:
+    """Open a host's new challenge to participants (curators only)."""
+    with hub.db.transaction() as session:
+        challenge = get_visible_challenge(session, slug, actor)
+        now = utcnow()
+        approve(session, challenge, actor, now)
+        return challenge_detail(session, challenge, actor, now)

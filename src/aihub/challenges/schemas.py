@@ -44,6 +44,7 @@ class ChallengeSummary(BaseModel):
     direction: str
     phase: PhaseOut
     teams: int
+    approved: bool
 
 
 class FileOut(BaseModel):
@@ -110,6 +111,7 @@ def challenge_summary(session: Session, challenge: Challenge, now: datetime) -> 
         direction=get_metric(challenge.metric).direction.value,
         phase=phase_out(current_phase(challenge, now), now),
         teams=_team_count(session, challenge),
+        approved=challenge.approved_at is not None,
     )
 
 

@@ -206,6 +206,15 @@ def reveal_private(session: Session, challenge: Challenge, actor: Actor) -> Chal
     return challenge
 
 
+def approve(session: Session, challenge: Challenge, actor: Actor, now: datetime) -> Challenge:
+    """Open a host's new challenge to participants; approving twice changes nothing."""
+    if not policy.can_approve(actor):
+        raise Forbidden("Only curators approve challenges.")
+    if challenge.approved_at is None:
+        challenge.approved_at, challenge.approved_by_id = now, actor.require_user().id
+    return challenge
+
+
 def _check_metric(bundle: Bundle) -> None:
     try:
         metric = get_metric(bundle.spec.evaluation.metric)
@@ -251,6 +260,8 @@ def create_from_bundle(
     solution_path = bundle.file(spec.evaluation.solution)
     solution_blob = storage.put_path(solution_path, max_bytes=max_file_bytes)
     challenge = _new_challenge(bundle, org, user, solution_blob.sha256)
+    if actor.is_curator:  # a curator's own challenge needs no second look
+        challenge.approved_at, challenge.approved_by_id = utcnow(), user.id
     try:
         truth = truths.get(storage.path(solution_blob.sha256), solution_blob.sha256,
                            scoring_spec(challenge))

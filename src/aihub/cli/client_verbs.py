@@ -151,6 +151,18 @@ def challenges_create(
         print_json(item)
     else:
         console.print(f"Created {item['slug']}: {item['title']['ko']}")
+        if not item["approved"]:
+            console.print("It waits for a curator's approval before participants can see it.")
+
+
+@challenges_app.command("approve")
+def challenges_approve(
+    slug: str, url: UrlOption = DEFAULT_URL, token: TokenOption = None
+) -> None:
+    """Open a host's new challenge to participants (curators only)."""
+    with client(url, token) as api:
+        item = api.post(f"/api/v1/challenges/{slug}/approve")
+    console.print(f"Approved {item['slug']}: participants can now see and join it.")
 
 
 def _print_submission(item: dict[str, Any]) -> None:

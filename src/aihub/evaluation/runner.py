@@ -35,6 +35,7 @@ from aihub.evaluation.scoring import (
     score,
 )
 from aihub.evaluation.status import Status
+from aihub.leaderboards.versions import touch_board_of
 from aihub.storage import LocalStorage
 from aihub.submissions.models import Submission
 
@@ -174,6 +175,7 @@ class Evaluator:
                     "at": outcome.scored_at,
                 },
             )
+            touch_board_of(session, submission_id)
         if self.on_done is not None:
             self.on_done(submission_id)
         return outcome.status

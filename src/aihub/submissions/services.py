@@ -25,6 +25,7 @@ from aihub.evaluation import queue
 from aihub.evaluation.jobs import ScoreSubmission
 from aihub.evaluation.models import Job
 from aihub.evaluation.status import COUNTED, Status
+from aihub.leaderboards.versions import touch_board
 from aihub.storage import Blob
 from aihub.submissions import policy as submission_policy
 from aihub.submissions.limits import Usage, usage
@@ -327,6 +328,7 @@ def select_final(
                 "submissions; unselect one first."
             )
     submission.selected = selected
+    touch_board(session, phase.id)
     return submission
 
 
@@ -343,6 +345,7 @@ def rescore(session: Session, challenge: Challenge, actor: Actor, submission_id:
     submission.status = Status.QUEUED.value
     submission.public_score = submission.private_score = None
     submission.error = submission.host_error = ""
+    touch_board(session, submission.phase_id)
     return queue.enqueue(
         session, ScoreSubmission(submission_id=submission.id), submission_id=submission.id
     )
