@@ -1,0 +1,9 @@
+"""Curators' pages: approve challenges, users and organizations, reveal, job queue."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from aihub.web.context import csrf_protect
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
