@@ -1,0 +1,103 @@
+"""What the browser tests share beside their fixtures: the live hub's address and demo
+passwords, the axe-core check, the narrow-screen check, and logging in through the form."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+CHROMIUM = os.environ.get("AIHUB_TEST_CHROMIUM", "/usr/bin/chromium")
+AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1.min.js"
+BLOCKING_IMPACTS = ("serious", "critical")
+PHONE_WIDTH = 375
+
+
+@dataclass(frozen=True)
+class LiveHub:
+    url: str
+    data_dir: Path
+    passwords: dict[str, str]
+
+    @classmethod
+    def read(cls, url: str, data_dir: Path) -> LiveHub:
+        # ``aihub demo`` writes "name<TAB>password" lines for curator, host and demo.
+        lines = (data_dir / "demo-credentials.txt").read_text(encoding="utf-8").splitlines()
+        passwords = dict(line.split("\t", 1) for line in lines if "\t" in line)
+        return cls(url, data_dir, passwords)
+
+
+@cache
+def _axe_source() -> str:
+    return AXE.read_text(encoding="utf-8")
+
+
+def _describe(violations: list[dict[str, Any]]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"[{violation['impact']}] {violation['id']}: {violation['help']} "
+                     f"({violation['helpUrl']})")
+        for node in violation["nodes"][:5]:
+            target = " ".join(str(part) for part in node["target"])
+            summary = " ".join(node.get("failureSummary", "").split())
+            lines.append(f"    at {target}: {summary[:300]}")
+        if len(violation["nodes"]) > 5:
+            lines.append(f"    … and {len(violation['nodes']) - 5} more")
+    return "\n".join(lines)
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """The page's serious and critical accessibility violations found by axe-core."""
+    # Evaluated over the DevTools protocol rather than added as a <script> tag, so a strict
+    # Content-Security-Policy on our pages can never switch the check off.
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(_axe_source())
+    result: dict[str, Any] = page.evaluate(
+        "async () => await axe.run(document, {resultTypes: ['violations']})"
+    )
+    return [v for v in result["violations"] if v["impact"] in BLOCKING_IMPACTS]
+
+
+def assert_accessible(page: Page) -> None:
+    violations = axe_violations(page)
+    assert not violations, (
+        f"axe-core finds {len(violations)} serious or critical problems on {page.url} "
+        f"(lang={page.evaluate('document.documentElement.lang')}):\n" + _describe(violations)
+    )
+
+
+_WIDER_THAN_SCREEN = """(width) => {
+  const out = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const box = el.getBoundingClientRect();
+    if (box.right > width + 0.5 && box.width > 0) {
+      const cls = el.className && typeof el.className === 'string'
+        ? '.' + el.className.trim().split(/\\s+/).join('.') : '';
+      out.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${cls} `
+               + `right=${Math.round(box.right)}`);
+    }
+  }
+  return out.slice(0, 10);
+}"""
+
+
+def assert_fits_phone(page: Page) -> None:
+    """At 375 px the page scrolls only down, never sideways."""
+    page.set_viewport_size({"width": PHONE_WIDTH, "height": 812})
+    scroll_width: int = page.evaluate("document.documentElement.scrollWidth")
+    if scroll_width > PHONE_WIDTH:
+        wide = page.evaluate(_WIDER_THAN_SCREEN, PHONE_WIDTH)
+        raise AssertionError(
+            f"{page.url} is {scroll_width} px wide at {PHONE_WIDTH} px; widest elements:\n  "
+            + "\n  ".join(wide)
+        )
+
+
+def path_of(page: Page) -> str:
+    return re.sub(r"^https?://[^/]+", "", page.url)
