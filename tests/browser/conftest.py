@@ -27,13 +27,6 @@ SERVER_START_SECONDS = 90
 PageMaker = Callable[..., "Page"]
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # Registered here until pyproject.toml lists it (markers are strict).
-    config.addinivalue_line(
-        "markers", "browser: drives a real Chromium against a live demo hub (tests/browser)"
-    )
-
-
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -10,6 +10,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aihub.web.i18n import translations
+
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
@@ -101,3 +103,9 @@ def assert_fits_phone(page: Page) -> None:
 
 def path_of(page: Page) -> str:
     return re.sub(r"^https?://[^/]+", "", page.url)
+
+
+def text(locale: str, message: str, **values: object) -> str:
+    """What the page shows for ``message`` in ``locale``: the tests read the same catalogs."""
+    translated = translations(locale).gettext(message)
+    return translated % values if values else translated
