@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import functools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ import anyio
 from fastapi import APIRouter, Form, Query, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from aihub.accounts.actor import Actor
 from aihub.accounts.models import Team
@@ -96,18 +98,20 @@ def _store_and_check(
     return _Checked(blob, filename, spec, truth, aligned)
 
 
-def _accept(
-    hub: Hub, slug: str, token: str | None, upload: UploadFile, message: str, *, inline: bool
+def accept_upload(
+    hub: Hub, slug: str, identify: Callable[[Session], Actor], upload: UploadFile, message: str,
+    *, inline: bool,
 ) -> tuple[int, Actor, SubmissionOut | None]:
-    """Authenticate, store the upload, check it at once, write the submission and its job,
+    """Identify the sender (``identify``: by API token here, by session cookie on the web
+    pages), store the upload, check it at once, write the submission and its job,
     and run the job here (``inline``, when the caller waits for the score) or hand it to the
     workers. Returns the submission's id, who sent it and, when it was scored here, what
     they see of it."""
     now = utcnow()
-    # The token is looked up here rather than by a dependency, in the same read
+    # The API's token is looked up here rather than by a dependency, in the same read
     # transaction as the challenge and in the same worker thread as the rest.
     with hub.db.reading() as session:
-        actor = authenticate(session, token)
+        actor = identify(session)
         challenge, team = services.challenge_to_submit(session, slug, actor)
     checked = _store_and_check(hub, challenge, actor, upload, message, now)
     with hub.db.transaction() as session:
@@ -154,14 +158,14 @@ _ACCEPTING = 3
 _LIMITER: list[anyio.CapacityLimiter] = []
 
 
-def _accepting() -> anyio.CapacityLimiter:
+def accepting() -> anyio.CapacityLimiter:
     # Made on first use, inside the server's event loop.
     if not _LIMITER:
         _LIMITER.append(anyio.CapacityLimiter(_ACCEPTING))
     return _LIMITER[0]
 
 
-def _view(hub: Hub, submission_id: int, actor: Actor) -> SubmissionOut:
+def view_submission(hub: Hub, submission_id: int, actor: Actor) -> SubmissionOut:
     with hub.db.reading() as session:
         # Holding phase and team spares submission_out two queries (see the service).
         submission, challenge, _phase, _team = services.get_visible_submission_with(
@@ -175,7 +179,7 @@ async def _wait_for_score(hub: Hub, submission_id: int, actor: Actor, wait: floa
     event = hub.completions.register(submission_id)
     try:
         while True:
-            view = await run_in_threadpool(_view, hub, submission_id, actor)
+            view = await run_in_threadpool(view_submission, hub, submission_id, actor)
             remaining = deadline - time.monotonic()
             if Status(view.status).is_final or remaining <= 0:
                 return view
@@ -204,8 +208,11 @@ async def submit_route(
     ``wait``, the answer comes when the score is known (or the wait runs out).
     """
     submission_id, actor, view = await anyio.to_thread.run_sync(
-        functools.partial(_accept, hub, slug, token, file, message, inline=wait > 0),
-        limiter=_accepting(),
+        functools.partial(
+            accept_upload, hub, slug, functools.partial(authenticate, token=token), file,
+            message, inline=wait > 0,
+        ),
+        limiter=accepting(),
     )
     if view is not None:
         return view
@@ -266,7 +273,7 @@ def rescore_route(submission_id: int, actor: ActorDep, hub: HubDep) -> Submissio
         job = services.rescore(session, challenge, actor, submission_id)
         job_id = job.id
     hub.executor.dispatch([job_id])
-    return _view(hub, submission_id, actor)
+    return view_submission(hub, submission_id, actor)
 
 
 @router.post(
@@ -296,4 +303,4 @@ def baseline_route(
         )
         job_id, submission_id = job.id, submission.id
     hub.executor.dispatch([job_id])
-    return _view(hub, submission_id, actor)
+    return view_submission(hub, submission_id, actor)

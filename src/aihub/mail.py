@@ -1,0 +1,133 @@
+"""Mails the hub sends (password resets), behind one seam.
+
+``Mailer`` is the interface; ``LogMailer`` (the default) writes each mail to the log and to
+DATA_DIR/mail.log, so a hub run on one machine needs no mail server and its operator can
+still hand a member the link; ``SmtpMailer`` sends through an SMTP server with the standard
+library. ``mailer_from_settings`` picks one by the ``mailer`` setting.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import ssl
+import threading
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Protocol
+
+from aihub.db import utcnow
+from aihub.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SMTP_PORT = 587
+SMTP_TIMEOUT_SECONDS = 20.0
+# Ends each mail in mail.log.
+SEPARATOR = "-" * 72
+
+
+@dataclass(frozen=True)
+class Mail:
+    to: str
+    subject: str
+    body: str
+
+
+class Mailer(Protocol):
+    def send(self, mail: Mail) -> None:
+        """Send ``mail`` or raise ``OSError`` (``smtplib.SMTPException`` is one)."""
+
+
+def build_message(mail: Mail, sender: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = mail.to
+    message["Subject"] = mail.subject
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = make_msgid(domain="aihub")
+    # Korean text: EmailMessage picks UTF-8 with a transfer encoding mail servers accept.
+    message.set_content(mail.body)
+    return message
+
+
+class LogMailer:
+    """Writes mails to the log and appends them to a file instead of sending them."""
+
+    def __init__(self, path: Path, sender: str) -> None:
+        self.path = path
+        self.sender = sender
+        self._lock = threading.Lock()
+
+    def send(self, mail: Mail) -> None:
+        # Plain text, not MIME: Korean bodies would be base64 there, and people read this.
+        text = (
+            f"From: {self.sender}\nTo: {mail.to}\nDate: {format_datetime(utcnow())}\n"
+            f"Subject: {mail.subject}\n\n{mail.body.rstrip()}\n{SEPARATOR}\n"
+        )
+        log.info("mail to %s: %s (written to %s)", mail.to, mail.subject, self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # The file holds live reset links: readable by the hub's user only. One writer at a
+        # time in this process, and O_APPEND across processes, so mails never interleave.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+        with self._lock, os.fdopen(os.open(self.path, flags, 0o600), "a", encoding="utf-8") as f:
+            f.write(text)
+
+
+def parse_host(value: str) -> tuple[str, int]:
+    """``host`` or ``host:port`` (IPv6 in brackets: ``[::1]:25``)."""
+    value = value.strip()
+    if value.startswith("["):
+        host, _, rest = value[1:].partition("]")
+        return host, int(rest[1:]) if rest.startswith(":") else SMTP_PORT
+    host, sep, port = value.rpartition(":")
+    if sep and port.isdigit():
+        return host, int(port)
+    return value, SMTP_PORT
+
+
+class SmtpMailer:
+    """Sends through an SMTP server: implicit TLS on port 465, STARTTLS elsewhere when the
+    server offers it, and a log-in when a user is set."""
+
+    def __init__(
+        self, host: str, port: int, sender: str, *, user: str = "", password: str = "",
+        timeout: float = SMTP_TIMEOUT_SECONDS,
+    ) -> None:
+        self.host, self.port, self.sender = host, port, sender
+        self.user, self.password, self.timeout = user, password, timeout
+
+    def send(self, mail: Mail) -> None:
+        message = build_message(mail, self.sender)
+        context = ssl.create_default_context()
+        smtp: smtplib.SMTP
+        if self.port == smtplib.SMTP_SSL_PORT:
+            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+        else:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        with smtp:
+            if self.port != smtplib.SMTP_SSL_PORT:
+                smtp.ehlo()
+                if smtp.has_extn("starttls"):
+                    smtp.starttls(context=context)
+                    smtp.ehlo()
+            if self.user:
+                smtp.login(self.user, self.password)
+            smtp.send_message(message)
+
+
+def mailer_from_settings(settings: Settings) -> Mailer:
+    if settings.mailer == "smtp":
+        if not settings.smtp_host:
+            raise ValueError("AIHUB_MAILER=smtp needs AIHUB_SMTP_HOST (host or host:port).")
+        host, port = parse_host(settings.smtp_host)
+        return SmtpMailer(
+            host, port, settings.mail_from, user=settings.smtp_user,
+            password=settings.smtp_password,
+        )
+    if settings.mailer != "log":
+        raise ValueError(f"Unknown AIHUB_MAILER {settings.mailer!r}; use 'log' or 'smtp'.")
+    return LogMailer(settings.data_dir / "mail.log", settings.mail_from)
