@@ -144,6 +144,17 @@ def _private_rows(
     return result
 
 
+def check_split(actor: Actor, challenge: Challenge, phase: Phase, split: Split,
+                now: datetime) -> None:
+    """Refuse the private board to those who may not see it yet. Asked on every request,
+    also when the board comes from a cache (``leaderboards.cache``)."""
+    if split is Split.PRIVATE and not policy.can_see_private(actor, challenge, phase, now):
+        raise Forbidden(
+            "The private leaderboard opens when the phase ends "
+            f"({phase.ends_at.isoformat(timespec='minutes')}) or a curator reveals it."
+        )
+
+
 def leaderboard(
     session: Session,
     challenge: Challenge,
@@ -155,11 +166,7 @@ def leaderboard(
     lang: str = "ko",
 ) -> Board:
     private_open = policy.private_board_open(challenge, phase, now)
-    if split is Split.PRIVATE and not policy.can_see_private(actor, challenge, phase, now):
-        raise Forbidden(
-            "The private leaderboard opens when the phase ends "
-            f"({phase.ends_at.isoformat(timespec='minutes')}) or a curator reveals it."
-        )
+    check_split(actor, challenge, phase, split, now)
     direction = get_metric(challenge.metric).direction
     entries = _entries(session, phase, lang)
     scored = (

@@ -1,0 +1,194 @@
+"""Computed leaderboards kept in memory until their phase's board version moves.
+
+Ranking 100,000 submissions takes a few hundred milliseconds; a leaderboard page must answer
+in a few. Every change to a phase's scores or final selections raises ``Phase.board_version``
+in the same transaction (``leaderboards.versions``), so a board computed at version v stays
+right for as long as the phase is at v: each request reads the version (one indexed query)
+and ranks again only when it moved. The cache is per process and per database; processes
+share nothing but the version number.
+
+What may differ between two readers of one board is decided on every request, never kept:
+whether the reader may see the private board, whether it is open, which team is theirs.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from aihub.accounts.actor import Actor
+from aihub.challenges import policy
+from aihub.challenges.models import Challenge, Phase
+from aihub.db import Database
+from aihub.evaluation.metrics.base import Direction
+from aihub.leaderboards.history import Distribution, Series, score_distribution, score_history
+from aihub.leaderboards.services import Row, Split, check_split, leaderboard
+from aihub.leaderboards.versions import board_version
+
+# Boards of about 10,000 teams take some megabytes each; the budget counts rows, not boards,
+# so many small boards or a few large ones fit in the same memory.
+DEFAULT_MAX_ROWS = 200_000
+
+
+@dataclass(frozen=True)
+class ComputedBoard:
+    """Everything about a board that is the same for every reader at one version."""
+
+    direction: Direction
+    rows: tuple[Row, ...]
+    history: tuple[Series, ...]
+    distribution: Distribution
+    # Where each team's row is: finding the reader's own team costs a lookup, not a scan.
+    team_index: dict[int, int]
+
+
+# (phase id, split, language, metric, final selections): the board's inputs besides its
+# submissions, should a host change the metric or the number of selections.
+SlotKey = tuple[int, str, str, str, int]
+
+
+class BoardCache:
+    """A bounded, thread-safe map from a board's slot to its newest computed version."""
+
+    def __init__(self, max_rows: int = DEFAULT_MAX_ROWS) -> None:
+        self.max_rows = max_rows
+        self._boards: OrderedDict[SlotKey, tuple[int, ComputedBoard]] = OrderedDict()
+        self._rows = 0
+        self._lock = threading.Lock()
+        self._computing: dict[SlotKey, threading.Lock] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def _get(self, key: SlotKey, version: int) -> ComputedBoard | None:
+        with self._lock:
+            found = self._boards.get(key)
+            if found is None or found[0] != version:
+                return None
+            self._boards.move_to_end(key)
+            self.hits += 1
+            return found[1]
+
+    def _put(self, key: SlotKey, version: int, board: ComputedBoard) -> None:
+        with self._lock:
+            old = self._boards.pop(key, None)
+            if old is not None:
+                self._rows -= len(old[1].rows)
+            self._boards[key] = (version, board)
+            self._rows += len(board.rows)
+            # The newest board stays even if it alone is over the budget: it is in use.
+            while self._rows > self.max_rows and len(self._boards) > 1:
+                _, (_, evicted) = self._boards.popitem(last=False)
+                self._rows -= len(evicted.rows)
+
+    def get_or_compute(
+        self, key: SlotKey, version: int, compute: Callable[[], ComputedBoard]
+    ) -> tuple[ComputedBoard, bool]:
+        """The board of ``key`` at ``version``, and whether it was computed by this call.
+
+        Requests that miss the same board at once wait for one of them to compute it,
+        rather than each ranking the same submissions on a busy machine."""
+        board = self._get(key, version)
+        if board is not None:
+            return board, False
+        with self._lock:
+            computing = self._computing.setdefault(key, threading.Lock())
+        with computing:
+            board = self._get(key, version)
+            if board is not None:
+                return board, False
+            board = compute()
+            with self._lock:
+                self.misses += 1
+            self._put(key, version, board)
+            return board, True
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._boards)
+
+
+_CACHES: weakref.WeakKeyDictionary[Database, BoardCache] = weakref.WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
+
+
+def cache_of(db: Database) -> BoardCache:
+    """The board cache of ``db`` in this process (a hub's, or a test's own database)."""
+    with _CACHES_LOCK:
+        cache = _CACHES.get(db)
+        if cache is None:
+            cache = _CACHES[db] = BoardCache()
+        return cache
+
+
+@dataclass(frozen=True)
+class BoardView:
+    """A board as one reader sees it: the shared computed part and the reader's own facts.
+    The one data function behind the leaderboard page and the leaderboard API."""
+
+    challenge: Challenge
+    phase: Phase
+    split: Split
+    private_open: bool
+    version: int
+    board: ComputedBoard
+    computed_now: bool
+
+    def row_of_team(self, team_id: int | None) -> Row | None:
+        index = self.board.team_index.get(team_id) if team_id is not None else None
+        return self.board.rows[index] if index is not None else None
+
+
+def _compute(
+    session: Session, challenge: Challenge, phase: Phase, actor: Actor, split: Split,
+    now: datetime, lang: str,
+) -> ComputedBoard:
+    ranked = leaderboard(session, challenge, phase, actor, split=split, now=now, lang=lang)
+    rows = tuple(ranked.rows)
+    return ComputedBoard(
+        direction=ranked.direction,
+        rows=rows,
+        history=score_history(session, phase.id, rows, ranked.direction),
+        distribution=score_distribution(rows),
+        team_index={
+            row.team_id: i for i, row in enumerate(rows)
+            if row.team_id is not None and not row.is_baseline
+        },
+    )
+
+
+def board_view(
+    session: Session,
+    cache: BoardCache,
+    challenge: Challenge,
+    phase: Phase,
+    actor: Actor,
+    *,
+    split: Split,
+    now: datetime,
+    lang: str = "ko",
+) -> BoardView:
+    """The board of ``phase`` for ``actor``: refused as the private board is refused,
+    computed at most once per board version and process."""
+    check_split(actor, challenge, phase, split, now)
+    # The version is read before any submission: a board computed from rows newer than its
+    # version is at worst computed again; one older than its version would be kept.
+    version = board_version(session, phase.id)
+    key: SlotKey = (phase.id, split.value, lang, challenge.metric, phase.final_selections)
+    board, computed = cache.get_or_compute(
+        key, version, lambda: _compute(session, challenge, phase, actor, split, now, lang)
+    )
+    return BoardView(
+        challenge=challenge,
+        phase=phase,
+        split=split,
+        private_open=policy.private_board_open(challenge, phase, now),
+        version=version,
+        board=board,
+        computed_now=computed,
+    )
