@@ -29,12 +29,13 @@ class MeOut(BaseModel):
 @router.get("/me", response_model=MeOut)
 def me_route(session: ReadSession, actor: ActorDep) -> MeOut:
     user = actor.require_user()
+    # .all(): a Result has keys(), so dict() would take it for a mapping and fail.
     slugs = dict(
         session.execute(
             select(Organization.id, Organization.slug).where(
                 Organization.id.in_(actor.org_ids)
             )
-        ).tuples()
+        ).tuples().all()
     )
     return MeOut(
         username=user.username,
