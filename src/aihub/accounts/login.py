@@ -138,8 +138,12 @@ def new_account_problems(
 
 
 def sign_up(
-    db: Database, *, username: str, email: str, display_name: str, password: str, repeat: str
-) -> User:
+    db: Database, *, username: str, email: str, display_name: str, password: str, repeat: str,
+    now: datetime, session_days: int,
+) -> tuple[User, str]:
+    """Create an account and log its browser in: returns the user and the session cookie's
+    value. ``create_user`` hashes the password inside this write transaction (once per
+    account, unlike log-ins)."""
     username, email, display_name = username.strip(), email.strip(), display_name.strip()
     with db.transaction() as session:
         problems = new_account_problems(
@@ -148,10 +152,11 @@ def sign_up(
         )
         if problems:
             raise FormInvalid(problems)
-        return create_user(
+        user = create_user(
             session, username=username, email=email, password=password,
             display_name=display_name,
         )
+        return user, start_session(session, user, now=now, days=session_days)
 
 
 def _refused_until(

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Form, Query, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile as Upload
 
 from aihub.accounts.actor import Actor
 from aihub.accounts.models import Team
@@ -68,7 +69,7 @@ class _Checked:
 
 
 def _store_and_check(
-    hub: Hub, challenge: Challenge, actor: Actor, upload: UploadFile, message: str,
+    hub: Hub, challenge: Challenge, actor: Actor, upload: Upload, message: str,
     now: datetime,
 ) -> _Checked:
     filename = Path(upload.filename or "submission.csv").name
@@ -99,7 +100,7 @@ def _store_and_check(
 
 
 def accept_upload(
-    hub: Hub, slug: str, identify: Callable[[Session], Actor], upload: UploadFile, message: str,
+    hub: Hub, slug: str, identify: Callable[[Session], Actor], upload: Upload, message: str,
     *, inline: bool,
 ) -> tuple[int, Actor, SubmissionOut | None]:
     """Identify the sender (``identify``: by API token here, by session cookie on the web
