@@ -37,7 +37,7 @@ def my_challenges(session: Session, actor: Actor) -> list[Taking]:
         select(TeamMember.challenge_id, Team.name)
         .join(Team, Team.id == TeamMember.team_id)
         .where(TeamMember.user_id == user.id)
-    ).tuples().all())
+    ).all())
     ids = accepted | set(team_names)
     if not ids:
         return []

@@ -29,13 +29,13 @@ class MeOut(BaseModel):
 @router.get("/me", response_model=MeOut)
 def me_route(session: ReadSession, actor: ActorDep) -> MeOut:
     user = actor.require_user()
-    # .all(): a Result has keys(), so dict() would take it for a mapping and fail.
+    # Rows, not the Result: a Result has keys(), so dict() would take it for a mapping.
     slugs = dict(
         session.execute(
             select(Organization.id, Organization.slug).where(
                 Organization.id.in_(actor.org_ids)
             )
-        ).tuples().all()
+        ).all()
     )
     return MeOut(
         username=user.username,
