@@ -139,7 +139,7 @@ def passwords(data_dir: Path) -> dict[str, str]:
 
 def log_in(page: Page, username: str, password: str) -> None:
     page.goto("/login")
-    page.locator('main form input[name="username"]').fill(username)
+    page.locator('main form input[name="login"]').fill(username)
     page.locator('main form input[name="password"]').fill(password)
     page.locator('main form [type="submit"]').click()
     page.wait_for_load_state()

@@ -12,19 +12,20 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from livebrowser import CHROMIUM, LiveHub
+from livebrowser import CHROMIUM, LiveHub, PageMaker
+
+from aihub.demo import DEMO_CHALLENGES
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 SERVER_START_SECONDS = 90
-PageMaker = Callable[..., "Page"]
 
 
 def _free_port() -> int:
@@ -46,6 +47,19 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
             pass
         time.sleep(0.2)
     pytest.fail(f"aihub demo did not answer within {SERVER_START_SECONDS}s:\n{_tail(log)}")
+
+
+def _wait_for_baselines(url: str) -> None:
+    """The seeded baselines are scored by the server's workers once it runs; tests start
+    from the boards a visitor of the demo sees."""
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    for slug in DEMO_CHALLENGES:
+        while not httpx.get(f"{url}/api/v1/challenges/{slug}/leaderboard", timeout=5).json()[
+            "rows"
+        ]:
+            if time.monotonic() > deadline:
+                pytest.fail(f"the baselines of {slug} were not scored in time")
+            time.sleep(0.2)
 
 
 def _tail(log: Path, lines: int = 40) -> str:
@@ -70,6 +84,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url, process, log)
+        _wait_for_baselines(url)
         yield LiveHub.read(url, data_dir / "hub")
     finally:
         process.terminate()

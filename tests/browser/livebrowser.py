@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aihub.web.i18n import translations
 
@@ -19,6 +19,12 @@ CHROMIUM = os.environ.get("AIHUB_TEST_CHROMIUM", "/usr/bin/chromium")
 AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1.min.js"
 BLOCKING_IMPACTS = ("serious", "critical")
 PHONE_WIDTH = 375
+
+
+class PageMaker(Protocol):
+    """The ``browse`` fixture: a page in a new browser context (its own cookies)."""
+
+    def __call__(self, locale: str = "ko", *, width: int = 1280, height: int = 900) -> Page: ...
 
 
 @dataclass(frozen=True)
@@ -109,3 +115,14 @@ def text(locale: str, message: str, **values: object) -> str:
     """What the page shows for ``message`` in ``locale``: the tests read the same catalogs."""
     translated = translations(locale).gettext(message)
     return translated % values if values else translated
+
+
+def log_in(page: Page, username: str, password: str) -> None:
+    """Log in through the log-in form, as a person would; waits for the page after it."""
+    page.goto("/login")
+    form = page.locator('main form[action="/login"]')
+    form.locator('input[name="login"]').fill(username)
+    form.locator('input[name="password"]').fill(password)
+    with page.expect_navigation():
+        form.locator('button[type="submit"]').click()
+    assert path_of(page) != "/login", f"logging in as {username} failed"
