@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from aihub.web.i18n import translations
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Locator, Page
 
 CHROMIUM = os.environ.get("AIHUB_TEST_CHROMIUM", "/usr/bin/chromium")
 AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1.min.js"
@@ -126,3 +126,37 @@ def log_in(page: Page, username: str, password: str) -> None:
     with page.expect_navigation():
         form.locator('button[type="submit"]').click()
     assert path_of(page) != "/login", f"logging in as {username} failed"
+
+
+def sign_up(page: Page, username: str, password: str = "correct horse battery") -> None:
+    """Create an account through the sign-up form; the browser is then logged in."""
+    page.goto("/signup")
+    form = page.locator('main form[action="/signup"]')
+    form.locator('input[name="username"]').fill(username)
+    form.locator('input[name="email"]').fill(f"{username}@example.org")
+    form.locator('input[name="password"]').fill(password)
+    form.locator('input[name="password_repeat"]').fill(password)
+    with page.expect_navigation():
+        form.locator('button[type="submit"]').click()
+    assert path_of(page) == "/me", f"signing up as {username} ended on {page.url}"
+
+
+def drop_file(page: Page, selector: str, name: str, content: str) -> None:
+    """Drag a file from the desktop and drop it on ``selector``, as a person would."""
+    data = page.evaluate_handle(
+        """([name, content]) => {
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([content], name, {type: "text/csv"}));
+            return transfer;
+        }""",
+        [name, content],
+    )
+    zone = page.locator(selector)
+    for event in ("dragenter", "dragover", "drop"):
+        zone.dispatch_event(event, {"dataTransfer": data})
+
+
+def tab(page: Page, locale: str, name: str) -> Locator:
+    """A challenge page's tab, by the name the reader sees."""
+    tabs = page.get_by_role("navigation", name=text(locale, "Challenge sections"))
+    return tabs.get_by_role("link", name=text(locale, name), exact=True)
