@@ -137,14 +137,15 @@ async def _accept(page: Page, slug: str, upload: UploadFile, message: str) -> in
 
 
 @router.post("/challenges/{slug}/submit")
-async def submit(slug: str, page: PageDep) -> Response:
+async def submit(slug: str, page: PageDep, message: Annotated[str, Form()] = "") -> Response:
     """A plain multipart form without JavaScript (answered by the submission's page); with
-    it, aihub.js sends the same form by XMLHttpRequest and shows the status fragment."""
+    it, aihub.js sends the same form by XMLHttpRequest and shows the status fragment.
+
+    ``message`` is a parameter so that FastAPI reads the form, and closes its spooled
+    file, even when the CSRF check refuses it. The file is taken from that form by hand:
+    a form sent without one is a message next to the field, not a validation error page."""
     page.actor.require_user()
-    # Read here, not as parameters: a form sent without a file is a message for the
-    # field, not a validation error page. (csrf_protect has parsed and cached the form.)
-    form = await page.request.form()
-    upload, message = form.get("file"), str(form.get("message") or "")
+    upload = (await page.request.form()).get("file")
     errors = _upload_problems(page, upload, message)
     status = 422
     if not errors and isinstance(upload, UploadFile):
