@@ -219,7 +219,14 @@ def forgot_form(page: PageDep) -> HTMLResponse:
 
 
 def _reset_mail(page: Page, to: str, username: str, token: str) -> Mail:
-    base = page.hub.settings.public_base_url.rstrip("/") or str(page.request.base_url).rstrip("/")
+    settings = page.hub.settings
+    base = settings.public_base_url.rstrip("/")
+    if not base:
+        # The request's Host header, which the sender chooses: a forged one would mail a
+        # link to the forger's site. Fine for the demo's mail file, not for real mail.
+        base = str(page.request.base_url).rstrip("/")
+        if settings.mailer == "smtp":
+            log.warning("AIHUB_PUBLIC_BASE_URL is empty: reset links use the Host header")
     link = f"{base}/password/reset/{token}"
     _ = page.gettext
     return Mail(
