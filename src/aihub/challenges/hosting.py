@@ -76,6 +76,7 @@ def _counts(session: Session, ids: list[int]) -> dict[int, SubmissionCounts]:
 def hosted_challenges(session: Session, actor: Actor, now: datetime) -> list[HostedChallenge]:
     """The challenges ``actor`` manages, newest first, with those awaiting approval; a
     curator manages every challenge."""
+    actor.require_user()
     if not may_host(actor):
         raise Forbidden("Only hosts (members of an organization) and curators host challenges.")
     query = select(Challenge).order_by(Challenge.created_at.desc(), Challenge.id.desc())
@@ -106,6 +107,7 @@ class Curation(BaseModel):
 
 
 def curation(session: Session, actor: Actor, now: datetime) -> Curation:
+    actor.require_user()
     if not (policy.can_approve(actor) and policy.can_reveal(actor)):
         raise Forbidden("Only curators approve challenges and open private leaderboards.")
     waiting: list[CuratorChallenge] = []
