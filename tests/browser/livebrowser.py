@@ -160,3 +160,17 @@ def tab(page: Page, locale: str, name: str) -> Locator:
     """A challenge page's tab, by the name the reader sees."""
     tabs = page.get_by_role("navigation", name=text(locale, "Challenge sections"))
     return tabs.get_by_role("link", name=text(locale, name), exact=True)
+
+
+def join_on_the_rules_tab(page: Page, locale: str, slug: str) -> None:
+    """Accept a challenge's rules on its Rules tab; lands on its Data tab."""
+    page.goto(f"/challenges/{slug}")
+    tab(page, locale, "Rules").click()
+    form = page.locator(f'main form[action="/challenges/{slug}/join"]')
+    for box in form.locator('input[type="checkbox"]').all():
+        box.check()
+    with page.expect_navigation():
+        form.locator('button[type="submit"]').click()
+    assert path_of(page) == f"/challenges/{slug}/data", (
+        f"joining ended on {page.url}: {page.locator('main').inner_text()[:300]}"
+    )

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from livebrowser import PageMaker, drop_file, path_of, sign_up, tab, text
+from livebrowser import PageMaker, drop_file, join_on_the_rules_tab, path_of, sign_up, tab, text
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -16,19 +16,6 @@ pytestmark = pytest.mark.browser
 
 SLUG = "elderly-care-power"
 SCORE_SECONDS = 30_000  # ms; scoring takes well under a second, the machine may be busy
-
-
-def join_on_the_rules_tab(page: Page, locale: str) -> None:
-    page.goto(f"/challenges/{SLUG}")
-    tab(page, locale, "Rules").click()
-    form = page.locator(f'main form[action="/challenges/{SLUG}/join"]')
-    for box in form.locator('input[type="checkbox"]').all():
-        box.check()
-    with page.expect_navigation():
-        form.locator('button[type="submit"]').click()
-    assert path_of(page) == f"/challenges/{SLUG}/data", (
-        f"joining ended on {page.url}: {page.locator('main').inner_text()[:300]}"
-    )
 
 
 def download_sample(page: Page, locale: str, into: Path) -> Path:
@@ -46,7 +33,7 @@ def test_a_newcomer_signs_up_joins_drops_the_sample_and_sees_its_score_appear(
 ) -> None:
     page = browse(locale)
     sign_up(page, f"newcomer-{locale}")
-    join_on_the_rules_tab(page, locale)
+    join_on_the_rules_tab(page, locale, SLUG)
     sample = download_sample(page, locale, tmp_path)
     assert sample.read_text().startswith("id,")
 
@@ -77,7 +64,7 @@ def test_a_file_in_the_wrong_shape_is_refused_next_to_the_form_and_not_counted(
     page: Page, tmp_path: Path
 ) -> None:
     sign_up(page, "wrong-shape")
-    join_on_the_rules_tab(page, "ko")
+    join_on_the_rules_tab(page, "ko", SLUG)
     page.goto(f"/challenges/{SLUG}/submit")
     bad = tmp_path / "predictions.csv"
     bad.write_text("id,something_else\n1,0.5\n")
@@ -99,7 +86,7 @@ def test_another_teams_submission_is_not_found_in_the_browser(
 ) -> None:
     owner = browse("ko")
     sign_up(owner, "owner-of-one")
-    join_on_the_rules_tab(owner, "ko")
+    join_on_the_rules_tab(owner, "ko", SLUG)
     sample = download_sample(owner, "ko", tmp_path)
     owner.goto(f"/challenges/{SLUG}/submit")
     owner.locator("#f-file").set_input_files(sample)
