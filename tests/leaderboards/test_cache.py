@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -15,7 +16,14 @@ from aihub.errors import Forbidden
 from aihub.evaluation.metrics.base import Direction
 from aihub.evaluation.status import Status
 from aihub.hub import Hub
-from aihub.leaderboards.cache import BoardCache, BoardView, ComputedBoard, board_view, cache_of
+from aihub.leaderboards.cache import (
+    BoardCache,
+    BoardView,
+    ComputedBoard,
+    Freshness,
+    board_view,
+    cache_of,
+)
 from aihub.leaderboards.history import Distribution
 from aihub.leaderboards.services import Row, Split
 from aihub.leaderboards.versions import touch_board
@@ -72,14 +80,14 @@ def test_a_board_is_computed_once_per_version(
     cache = cache_of(hub.db)
     first = _view(hub, factories, challenge)
     again = _view(hub, factories, challenge)
-    assert first.computed_now and not again.computed_now
+    assert (first.freshness, again.freshness) == (Freshness.COMPUTED, Freshness.CACHED)
     assert again.board is first.board and cache.misses == 1
     english = _view(hub, factories, challenge, lang="en")
-    assert english.computed_now  # baseline names differ by language
+    assert english.freshness is Freshness.COMPUTED  # baseline names differ by language
     with hub.db.transaction() as session:
         touch_board(session, challenge.phases[0].id)
     moved = _view(hub, factories, challenge)
-    assert moved.computed_now and moved.version == first.version + 1
+    assert moved.freshness is Freshness.COMPUTED and moved.version == first.version + 1
 
 
 def test_a_final_selection_moves_the_private_board(
@@ -127,22 +135,38 @@ def _computed(rows: int) -> ComputedBoard:
     return ComputedBoard(Direction.MAXIMIZE, made, (), spread, {})
 
 
+KEY = (1, "public", "ko", "roc_auc", 2)
+
+
 def test_the_cache_keeps_at_most_its_budget_of_rows() -> None:
     cache = BoardCache(max_rows=250)
     for phase in range(1, 4):
         cache.get_or_compute((phase, "public", "ko", "roc_auc", 2), 0, lambda: _computed(100))
     assert len(cache) == 2  # the oldest went
-    _, computed = cache.get_or_compute((1, "public", "ko", "roc_auc", 2), 0,
-                                       lambda: _computed(100))
-    assert computed
+    _, _, how = cache.get_or_compute(KEY, 0, lambda: _computed(100))
+    assert how is Freshness.COMPUTED
     # A new version replaces the old one in its slot rather than sitting beside it.
-    cache.get_or_compute((1, "public", "ko", "roc_auc", 2), 1, lambda: _computed(100))
+    cache.get_or_compute(KEY, 1, lambda: _computed(100))
     assert len(cache) == 2
-    huge = cache.get_or_compute((9, "public", "ko", "roc_auc", 2), 0, lambda: _computed(900))
-    assert huge[1] and len(cache) == 1  # kept while in use, though over the budget alone
+    _, _, how = cache.get_or_compute((9, "public", "ko", "roc_auc", 2), 0,
+                                     lambda: _computed(900))
+    assert how is Freshness.COMPUTED and len(cache) == 1  # kept while in use, alone
 
 
-def test_readers_missing_the_same_board_wait_for_one_computation() -> None:
+def test_a_newer_board_is_never_replaced_by_an_older_one() -> None:
+    cache = BoardCache()
+    newer = cache.get_or_compute(KEY, 5, lambda: _computed(2))[0]
+    board, version, how = cache.get_or_compute(KEY, 4, lambda: _computed(3))
+    assert (board, version, how) == (newer, 5, Freshness.CACHED)
+
+
+def _in_thread(target: Callable[[], None]) -> threading.Thread:
+    thread = threading.Thread(target=target)
+    thread.start()
+    return thread
+
+
+def test_readers_missing_a_first_board_wait_for_one_computation() -> None:
     cache = BoardCache()
     calls = []
 
@@ -152,12 +176,30 @@ def test_readers_missing_the_same_board_wait_for_one_computation() -> None:
         return _computed(3)
 
     results: list[ComputedBoard] = []
-    threads = [threading.Thread(target=lambda: results.append(
-        cache.get_or_compute((1, "public", "ko", "roc_auc", 2), 4, slow)[0]))
-        for _ in range(8)]
-    for thread in threads:
-        thread.start()
+    threads = [_in_thread(lambda: results.append(cache.get_or_compute(KEY, 4, slow)[0]))
+               for _ in range(8)]
     for thread in threads:
         thread.join()
     assert len(calls) == 1 and len(results) == 8
     assert all(result is results[0] for result in results)
+
+
+def test_while_a_new_version_is_computed_others_get_the_previous_at_once() -> None:
+    cache = BoardCache()
+    old = cache.get_or_compute(KEY, 1, lambda: _computed(2))[0]
+    started, release = threading.Event(), threading.Event()
+    new = _computed(3)
+
+    def slow() -> ComputedBoard:
+        started.set()
+        release.wait(5)
+        return new
+
+    first: list[tuple[ComputedBoard, int, Freshness]] = []
+    computing = _in_thread(lambda: first.append(cache.get_or_compute(KEY, 2, slow)))
+    assert started.wait(5)
+    assert cache.get_or_compute(KEY, 2, slow) == (old, 1, Freshness.PREVIOUS)
+    release.set()
+    computing.join()
+    assert first == [(new, 2, Freshness.COMPUTED)]  # the first reader saw the new board
+    assert cache.get_or_compute(KEY, 2, slow) == (new, 2, Freshness.CACHED)

@@ -16,9 +16,10 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
@@ -46,11 +47,20 @@ class ComputedBoard:
     distribution: Distribution
     # Where each team's row is: finding the reader's own team costs a lookup, not a scan.
     team_index: dict[int, int]
+    # What renderers derive from this board (formatted rows, drawn charts), kept as long as
+    # the board: a page need not format the same 50 scores for every reader.
+    memo: dict[Hashable, object] = field(default_factory=dict, compare=False, repr=False)
 
 
 # (phase id, split, language, metric, final selections): the board's inputs besides its
 # submissions, should a host change the metric or the number of selections.
 SlotKey = tuple[int, str, str, str, int]
+
+
+class Freshness(StrEnum):
+    CACHED = "cached"  # the version asked for (or a newer one), computed earlier
+    COMPUTED = "computed"  # the version asked for, computed by this call
+    PREVIOUS = "previous"  # the version before, while another call computes the new one
 
 
 class BoardCache:
@@ -61,18 +71,9 @@ class BoardCache:
         self._boards: OrderedDict[SlotKey, tuple[int, ComputedBoard]] = OrderedDict()
         self._rows = 0
         self._lock = threading.Lock()
+        # One lock per slot ever asked for: a few per phase, so never pruned.
         self._computing: dict[SlotKey, threading.Lock] = {}
-        self.hits = 0
         self.misses = 0
-
-    def _get(self, key: SlotKey, version: int) -> ComputedBoard | None:
-        with self._lock:
-            found = self._boards.get(key)
-            if found is None or found[0] != version:
-                return None
-            self._boards.move_to_end(key)
-            self.hits += 1
-            return found[1]
 
     def _put(self, key: SlotKey, version: int, board: ComputedBoard) -> None:
         with self._lock:
@@ -81,32 +82,43 @@ class BoardCache:
                 self._rows -= len(old[1].rows)
             self._boards[key] = (version, board)
             self._rows += len(board.rows)
+            self.misses += 1
             # The newest board stays even if it alone is over the budget: it is in use.
             while self._rows > self.max_rows and len(self._boards) > 1:
                 _, (_, evicted) = self._boards.popitem(last=False)
                 self._rows -= len(evicted.rows)
 
+    def _lookup(self, key: SlotKey) -> tuple[tuple[int, ComputedBoard] | None, threading.Lock]:
+        with self._lock:
+            found = self._boards.get(key)
+            if found is not None:
+                self._boards.move_to_end(key)
+            return found, self._computing.setdefault(key, threading.Lock())
+
     def get_or_compute(
         self, key: SlotKey, version: int, compute: Callable[[], ComputedBoard]
-    ) -> tuple[ComputedBoard, bool]:
-        """The board of ``key`` at ``version``, and whether it was computed by this call.
+    ) -> tuple[ComputedBoard, int, Freshness]:
+        """The board of ``key`` at ``version`` (or newer), its version, and how it was found.
 
-        Requests that miss the same board at once wait for one of them to compute it,
-        rather than each ranking the same submissions on a busy machine."""
-        board = self._get(key, version)
-        if board is not None:
-            return board, False
-        with self._lock:
-            computing = self._computing.setdefault(key, threading.Lock())
-        with computing:
-            board = self._get(key, version)
-            if board is not None:
-                return board, False
+        One call computes a board at a time. Calls that miss it meanwhile get the board's
+        previous version at once, if there is one, rather than wait for a ranking of the
+        whole phase; the first reader after a change always waits for, and sees, the new
+        board. Without a previous version they wait for the computation and share it."""
+        found, computing = self._lookup(key)
+        if found is not None and found[0] >= version:
+            return found[1], found[0], Freshness.CACHED
+        if not computing.acquire(blocking=found is None):
+            assert found is not None
+            return found[1], found[0], Freshness.PREVIOUS
+        try:
+            found, _ = self._lookup(key)
+            if found is not None and found[0] >= version:
+                return found[1], found[0], Freshness.CACHED
             board = compute()
-            with self._lock:
-                self.misses += 1
             self._put(key, version, board)
-            return board, True
+            return board, version, Freshness.COMPUTED
+        finally:
+            computing.release()
 
     def __len__(self) -> int:
         with self._lock:
@@ -137,7 +149,7 @@ class BoardView:
     private_open: bool
     version: int
     board: ComputedBoard
-    computed_now: bool
+    freshness: Freshness
 
     def row_of_team(self, team_id: int | None) -> Row | None:
         index = self.board.team_index.get(team_id) if team_id is not None else None
@@ -180,7 +192,7 @@ def board_view(
     # version is at worst computed again; one older than its version would be kept.
     version = board_version(session, phase.id)
     key: SlotKey = (phase.id, split.value, lang, challenge.metric, phase.final_selections)
-    board, computed = cache.get_or_compute(
+    board, found_version, freshness = cache.get_or_compute(
         key, version, lambda: _compute(session, challenge, phase, actor, split, now, lang)
     )
     return BoardView(
@@ -188,7 +200,7 @@ def board_view(
         phase=phase,
         split=split,
         private_open=policy.private_board_open(challenge, phase, now),
-        version=version,
+        version=found_version,
         board=board,
-        computed_now=computed,
+        freshness=freshness,
     )

@@ -72,7 +72,6 @@ class Marker:
     x: float
     label: str
     score: float
-    own: bool  # the reader's team, not a baseline
 
 
 @dataclass(frozen=True)
@@ -147,10 +146,8 @@ def history_chart(series: tuple[Series, ...], starts: datetime, until: datetime)
     return HistoryChart(tuple(lines), y_ticks, x_ticks)
 
 
-def distribution_chart(
-    spread: Distribution, own: tuple[str, float] | None = None
-) -> DistributionChart:
-    """Bars of the distribution, with the baselines (and the reader's team) marked."""
+def distribution_chart(spread: Distribution) -> DistributionChart:
+    """Bars of the distribution, with the baselines marked."""
     if not spread.bins:
         return DistributionChart((), (), (), ())
     low, high = spread.bins[0].low, spread.bins[-1].high
@@ -166,13 +163,10 @@ def distribution_chart(
         top = yk * item.count + yo
         bars.append(Bar(x=left, y=top, width=max(right - left - 1, 1), height=HEIGHT - BOTTOM - top,
                         low=item.low, high=item.high, count=item.count))
-    marks = [(b.name, b.score, False) for b in spread.baselines]
-    if own:
-        marks.append((own[0], own[1], True))
     markers = tuple(
-        Marker(x=xk * score + xo, label=name, score=score, own=mine)
-        for name, score, mine in marks
-        if low <= score <= high
+        Marker(x=xk * b.score + xo, label=b.name, score=b.score)
+        for b in spread.baselines
+        if low <= b.score <= high
     )
     return DistributionChart(
         bars=tuple(bars),

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup
 
 from aihub.accounts import teams
 from aihub.challenges import policy
@@ -26,7 +29,7 @@ from aihub.leaderboards.services import Split
 from aihub.overview import overview
 from aihub.web.charts import CHART_BOX, distribution_chart, history_chart
 from aihub.web.context import Page, PageDep, csrf_protect
-from aihub.web.templating import localized
+from aihub.web.templating import environment, localized
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
@@ -130,28 +133,77 @@ def challenge_rules(slug: str, started: StartedDep, page: PageDep) -> HTMLRespon
     return _challenge_tab(page, slug, "rules", started)
 
 
+@dataclass(frozen=True)
+class ShownRow:
+    """A leaderboard row with its score and time already formatted for one language."""
+
+    rank: int | None
+    team_id: int | None
+    name: str
+    score: str
+    entries: int
+    at_iso: str
+    at: str
+    is_baseline: bool
+
+
+def _shown_rows(page: Page, view: BoardView, number: int) -> list[ShownRow]:
+    """The rows of page ``number``, formatted once per board, language and page."""
+    key = ("rows", page.locale, page.hub.settings.timezone, number)
+    found = view.board.memo.get(key)
+    if isinstance(found, list):
+        return found
+    filters = environment(page.locale, page.hub.settings.timezone).filters
+    shown = [
+        ShownRow(rank=row.rank, team_id=row.team_id, name=row.name,
+                 score=filters["score"](row.score), entries=row.entries,
+                 at_iso=filters["iso"](row.submitted_at),
+                 at=filters["when"](row.submitted_at, "short"), is_baseline=row.is_baseline)
+        for row in view.board.rows[(number - 1) * ROWS_PER_PAGE: number * ROWS_PER_PAGE]
+    ]
+    view.board.memo[key] = shown
+    return shown
+
+
+def _charts(page: Page, view: BoardView) -> Markup:
+    """Both charts drawn once per board and language, and again each hour at most: the
+    history's time axis runs to now."""
+    hour = page.now.replace(minute=0, second=0, microsecond=0)
+    until = min(hour + _HOUR, view.phase.ends_at)
+    key = ("charts", page.locale, page.hub.settings.timezone, until)
+    found = view.board.memo.get(key)
+    if isinstance(found, Markup):
+        return found
+    env = environment(page.locale, page.hub.settings.timezone)
+    drawn = Markup(env.get_template("challenge/_board_charts.html").render(  # noqa: S704
+        history=history_chart(view.board.history, view.phase.starts_at, until),
+        spread=distribution_chart(view.board.distribution),
+        distribution=view.board.distribution,
+        box=CHART_BOX,
+    ))
+    view.board.memo[key] = drawn
+    return drawn
+
+
+_HOUR = timedelta(hours=1)
+
+
 def _board_context(page: Page, view: BoardView, my_team: int | None, number: int) -> dict[str, Any]:
-    rows = view.board.rows
-    pages = max(1, math.ceil(len(rows) / ROWS_PER_PAGE))
+    pages = max(1, math.ceil(len(view.board.rows) / ROWS_PER_PAGE))
     number = min(max(number, 1), pages)
     mine = view.row_of_team(my_team)
     my_page = None
     if mine is not None and my_team is not None:
         my_page = view.board.team_index[my_team] // ROWS_PER_PAGE + 1
-    until = min(page.now, view.phase.ends_at)
-    own = (page.gettext("Your team"), mine.score) if mine else None
     return {
         "view": view,
-        "rows": rows[(number - 1) * ROWS_PER_PAGE: number * ROWS_PER_PAGE],
-        "first_index": (number - 1) * ROWS_PER_PAGE,
+        "rows": _shown_rows(page, view, number),
         "page_number": number,
         "pages": pages,
         "my_team": my_team,
         "my_row": mine,
         "my_page": my_page,
-        "history": history_chart(view.board.history, view.phase.starts_at, until),
-        "spread": distribution_chart(view.board.distribution, own),
-        "box": CHART_BOX,
+        "charts": _charts(page, view) if view.board.rows else Markup(""),
     }
 
 
@@ -178,4 +230,4 @@ def leaderboard_page(
             metric=get_metric(challenge.metric),
         )
         response = page.render("challenge/leaderboard.html", context)
-    return _timed(response, started, board="computed" if view.computed_now else "cached")
+    return _timed(response, started, board=view.freshness.value)
