@@ -399,11 +399,16 @@ def test_scoring_settings_are_locked_once_there_are_submissions(
     assert "바꿀 수 없습니다" in page.text
     assert 'name="evaluation.metric"' not in page.text
     fields = _edit_fields(web, "power-watch")
+    with live_hub.db.reading() as session:
+        before = session.scalar(select(Phase.board_version))
     response = web.post("/host/challenges/power-watch/edit",
                         data=fields | {"evaluation.metric": "log_loss"})
     assert response.status_code == 303
     with live_hub.db.reading() as session:
         assert session.scalar(select(Challenge.metric)) == "roc_auc"
+        # Dates saved as the form showed them (to the minute) keep their seconds: the
+        # board did not move.
+        assert session.scalar(select(Phase.board_version)) == before
 
 
 def test_host_pages_read_in_english(web_en: TestClient, live_hub: Hub,

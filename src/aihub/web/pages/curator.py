@@ -7,6 +7,7 @@ curator asks, and so does every page first, for one clear answer to everybody el
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -15,6 +16,7 @@ from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
 from aihub.accounts import admin
+from aihub.challenges.bundle import SLUG_PATTERN
 from aihub.challenges.editing import field_errors
 from aihub.challenges.hosting import curation
 from aihub.challenges.schemas import challenge_detail
@@ -46,7 +48,10 @@ def curator_index(page: PageDep) -> HTMLResponse:
     _require_curator(page)
     with page.hub.db.reading() as session:
         lists = curation(session, page.actor, page.now)
-    return page.render("curator/index.html", {"curation": lists})
+    # Said back only when it is a challenge's name: the address must not put words on the page.
+    done = {key: value for key in ("approved", "revealed")
+            if re.fullmatch(SLUG_PATTERN, value := page.request.query_params.get(key, ""))}
+    return page.render("curator/index.html", {"curation": lists, "done": done})
 
 
 @router.post("/curator/challenges/{slug}/approve")

@@ -259,7 +259,12 @@ def edit_fields(
     raw = texts_and_settings(form)
     raw["phases"] = phases(form, zone, len(challenge.phases), spare_rows=False)
     for index, phase in enumerate(raw["phases"]):
-        phase["name"] = challenge.phases[index].name
+        stored = challenge.phases[index]
+        phase["name"] = stored.name
+        # The form shows minutes: a time left as shown keeps its stored seconds.
+        for key, value in (("start", stored.starts_at), ("end", stored.ends_at)):
+            if _get(form, f"phases.{index}.{key}") == local_input(value, zone):
+                phase[key] = value.isoformat()
     if with_evaluation:
         raw["evaluation"] = evaluation(form)
     return raw
