@@ -19,7 +19,7 @@ from aihub.evaluation.jobs import ScoreSubmission
 from aihub.evaluation.models import Job
 from aihub.evaluation.status import Status
 from aihub.hub import Hub
-from factories import Factories
+from factories import Factories, Person
 from webclient import csrf_token, sign_in, web_client
 
 API = "/api/v1"
@@ -82,15 +82,25 @@ def test_a_curator_approves_a_waiting_challenge(
     assert "/curator/challenges/waiting/approve" not in web.get("/curator").text
 
 
+def _private_page(web: TestClient, hub: Hub, person: Person, slug: str) -> int:
+    """What ``person``'s browser gets for the private leaderboard page."""
+    web.cookies.clear()
+    sign_in(web, hub, person)
+    return web.get(f"/challenges/{slug}/leaderboard", params={"split": "private"}).status_code
+
+
 def test_a_private_board_stays_closed_to_members_until_a_curator_reveals_it(
     web: TestClient, live_hub: Hub, live_factories: Factories
 ) -> None:
     host, member = live_factories.host(), live_factories.person()
+    curator = live_factories.curator()
     live_factories.challenge(host, "secret-board")
     private = f"{API}/challenges/secret-board/leaderboard"
     assert web.get(private, params={"split": "private"},
                    headers=member.headers).status_code == 403
-    sign_in(web, live_hub, live_factories.curator())
+    assert _private_page(web, live_hub, member, "secret-board") == 403
+    assert _private_page(web, live_hub, host, "secret-board") == 200
+    assert _private_page(web, live_hub, curator, "secret-board") == 200
     assert "/curator/challenges/secret-board/reveal" in web.get("/curator").text
     confirm = web.get("/curator/challenges/secret-board/reveal")
     assert confirm.status_code == 200 and "되돌릴 수 없습니다" in confirm.text
@@ -100,9 +110,23 @@ def test_a_private_board_stays_closed_to_members_until_a_curator_reveals_it(
     token = csrf_token(web, "/curator/challenges/secret-board/reveal")
     response = web.post("/curator/challenges/secret-board/reveal", data={"csrf_token": token})
     assert response.status_code == 303
+    assert "/curator/challenges/secret-board/reveal" not in web.get("/curator").text
     assert web.get(private, params={"split": "private"},
                    headers=member.headers).status_code == 200
-    assert "/curator/challenges/secret-board/reveal" not in web.get("/curator").text
+    assert _private_page(web, live_hub, member, "secret-board") == 200
+
+
+def test_a_private_board_opens_by_itself_when_its_phase_ends(
+    web: TestClient, live_hub: Hub, live_factories: Factories
+) -> None:
+    now = utcnow()
+    live_factories.challenge(live_factories.host(), "ended", start=now - timedelta(days=9),
+                             end=now - timedelta(days=1))
+    member = live_factories.person()
+    assert _private_page(web, live_hub, member, "ended") == 200
+    web.cookies.clear()
+    sign_in(web, live_hub, live_factories.curator())
+    assert "/curator/challenges/ended/reveal" not in web.get("/curator").text
 
 
 def test_a_curator_finds_deactivates_and_reactivates_a_person(
