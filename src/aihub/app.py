@@ -13,10 +13,13 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from aihub import __version__
+from aihub import __version__, overview
+from aihub.accounts import admin_routes as accounts_admin
 from aihub.accounts import routes as accounts
+from aihub.challenges import editing_routes as challenges_editing
 from aihub.challenges import routes as challenges
 from aihub.errors import AihubError
+from aihub.evaluation import overview_routes as jobs
 from aihub.hub import Hub
 from aihub.leaderboards import routes as leaderboards
 from aihub.settings import Settings
@@ -102,10 +105,14 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
             session.execute(text("SELECT 1"))
         return HealthOut(status="ok", version=__version__, database=hub.db.engine.dialect.name)
 
+    app.include_router(overview.router)
     app.include_router(accounts.router)
+    app.include_router(accounts_admin.router)
     app.include_router(challenges.router)
+    app.include_router(challenges_editing.router)
     app.include_router(submissions.router)
     app.include_router(leaderboards.router)
+    app.include_router(jobs.router)
     web.install(app)
     return app
 
