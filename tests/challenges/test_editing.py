@@ -304,3 +304,18 @@ def test_the_json_routes_share_the_services_and_their_rules(
         assert api.get(f"{API}/curation", headers=host.headers).status_code == 403
         assert api.get(f"{API}/curation", headers=curator.headers).json()[
             "private_closed"][0]["challenge"]["slug"] == "via-api"
+
+
+def test_a_summary_left_out_stays_and_an_emptied_one_is_cleared(
+    hub: Hub, factories: Factories
+) -> None:
+    host = factories.host()
+    factories.challenge(host, "summed")
+    _edit(hub, factories, host, "summed", summary={"ko": "한 줄 요약", "en": ""})
+    _edit(hub, factories, host, "summed", title={"ko": "제목"})
+    with hub.db.reading() as session:
+        challenge = get_challenge(session, "summed")
+        assert (challenge.summary_ko, challenge.summary_en) == ("한 줄 요약", "한 줄 요약")
+    _edit(hub, factories, host, "summed", summary={})
+    with hub.db.reading() as session:
+        assert get_challenge(session, "summed").summary_ko == ""

@@ -234,7 +234,7 @@ class ChallengeEdit(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     title: TitleIn
-    summary: SummaryIn = Field(default_factory=SummaryIn)
+    summary: SummaryIn | None = None  # None: unchanged
     description: LongTextIn
     rules: LongTextIn
     visibility: Literal["public", "unlisted", "invite-only"]
@@ -280,7 +280,9 @@ def edit_challenge(
         _edit_evaluation(session, storage, truths, challenge, edit.evaluation, solution,
                          max_file_bytes)
     challenge.title_ko, challenge.title_en = edit.title.ko, edit.title.en or edit.title.ko
-    challenge.summary_ko, challenge.summary_en = edit.summary.ko, edit.summary.en or edit.summary.ko
+    if edit.summary is not None:
+        challenge.summary_ko = edit.summary.ko
+        challenge.summary_en = edit.summary.en or edit.summary.ko
     challenge.description_ko = edit.description.ko
     challenge.description_en = edit.description.en or edit.description.ko
     challenge.rules_ko, challenge.rules_en = edit.rules.ko, edit.rules.en or edit.rules.ko

@@ -257,6 +257,7 @@ def edit_fields(
 ) -> dict[str, Any]:
     """The ``ChallengeEdit`` of the edit form: phase names come from the challenge."""
     raw = texts_and_settings(form)
+    raw.setdefault("summary", {})  # both sides emptied: the summary is cleared
     raw["phases"] = phases(form, zone, len(challenge.phases), spare_rows=False)
     for index, phase in enumerate(raw["phases"]):
         stored = challenge.phases[index]
