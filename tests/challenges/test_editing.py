@@ -75,6 +75,9 @@ def test_a_spec_from_fields_names_the_field_of_each_problem() -> None:
     assert "cannot be read" in _fields_of(
         evaluation={"metric": "map_at_k", "metric_params": {"k": "ten"}, "target": "t",
                     "solution": "s.csv"})["evaluation.metric_params"]
+    assert "1 or more" in _fields_of(
+        evaluation={"metric": "map_at_k", "metric_params": {"k": -3}, "target": "t",
+                    "solution": "s.csv"})["evaluation.metric_params.k"]
     assert spec_from_fields(_raw()).slug == "new-one"
 
 

@@ -95,6 +95,8 @@ def scoring_spec_of(
         parsed = metric_params(params)
     except (TypeError, ValueError) as exc:
         raise FormErrors({"evaluation.metric_params": f"cannot be read: {exc}"}) from None
+    if parsed.k is not None and parsed.k < 1:
+        raise FormErrors({"evaluation.metric_params.k": "k must be 1 or more."})
     missing = [name for name in found.required_params if getattr(parsed, name) in (None, ())]
     if missing:
         raise FormErrors({f"evaluation.metric_params.{missing[0]}":
