@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from livebrowser import CHROMIUM, LiveHub, PageMaker
+from livebrowser import CHROMIUM, LiveHub, PageMaker, log_in
 
 from aihub.demo import DEMO_CHALLENGES
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Page, StorageState
 
 SERVER_START_SECONDS = 90
 
@@ -112,21 +112,38 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
+@pytest.fixture(scope="session")
+def signed_in() -> dict[str, StorageState]:
+    """The cookies of each demo account once logged in, so that tests which are not about
+    logging in do not each pay for the form and the password hash."""
+    return {}
+
+
 @pytest.fixture
-def browse(browser: Browser, live_server: LiveHub) -> Iterator[PageMaker]:
-    """Opens a page in a new browser (own cookies): ``browse("en", width=375)``."""
+def browse(
+    browser: Browser, live_server: LiveHub, signed_in: dict[str, StorageState]
+) -> Iterator[PageMaker]:
+    """Opens a page in a new browser (own cookies): ``browse("en", width=375)``, or logged
+    in as a demo account: ``browse("ko", user="host")``."""
     contexts = []
 
-    def open_page(locale: str = "ko", *, width: int = 1280, height: int = 900) -> Page:
+    def open_page(
+        locale: str = "ko", *, width: int = 1280, height: int = 900, user: str | None = None
+    ) -> Page:
         context = browser.new_context(
             base_url=live_server.url,
             locale="ko-KR" if locale == "ko" else "en-US",
             viewport={"width": width, "height": height},
+            storage_state=signed_in.get(user) if user else None,
         )
         # Short enough that a missing element fails fast, long enough for a loaded machine.
         context.set_default_timeout(15_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        if user and user not in signed_in:
+            log_in(page, user, live_server.passwords[user])
+            signed_in[user] = context.storage_state()
+        return page
 
     yield open_page
     for context in contexts:

@@ -24,7 +24,10 @@ PHONE_WIDTH = 375
 class PageMaker(Protocol):
     """The ``browse`` fixture: a page in a new browser context (its own cookies)."""
 
-    def __call__(self, locale: str = "ko", *, width: int = 1280, height: int = 900) -> Page: ...
+    def __call__(
+        self, locale: str = "ko", *, width: int = 1280, height: int = 900,
+        user: str | None = None,
+    ) -> Page: ...
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from livebrowser import LiveHub, PageMaker, assert_accessible, assert_fits_phone, log_in
+from livebrowser import LiveHub, PageMaker, assert_accessible, assert_fits_phone
 
 pytestmark = pytest.mark.browser
 
@@ -40,11 +40,9 @@ def demo_member_joined(live_server: LiveHub) -> None:
 @pytest.mark.parametrize("locale", ["ko", "en"])
 @pytest.mark.parametrize(("path", "who"), PAGES, ids=[path for path, _ in PAGES])
 def test_page_is_accessible_and_fits_a_phone(
-    browse: PageMaker, live_server: LiveHub, path: str, who: str | None, locale: str
+    browse: PageMaker, path: str, who: str | None, locale: str
 ) -> None:
-    page = browse(locale)
-    if who:
-        log_in(page, who, live_server.passwords[who])
+    page = browse(locale, user=who)
     response = page.goto(path)
     assert response is not None
     assert response.status == 200, f"{path} answered {response.status}"
