@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from aihub.accounts import login
+from aihub.accounts import login, services
 from aihub.accounts.login import FormInvalid, LoginLimits, TooManyAttempts
 from aihub.accounts.models import LoginFailure, PasswordReset, User, WebSession
 from aihub.accounts.web_sessions import actor_for_session
@@ -67,7 +67,7 @@ def test_sign_up_refuses_names_and_addresses_taken_in_any_case(hub: Hub) -> None
 
 def test_log_in_by_name_or_address_starts_a_session(hub: Hub) -> None:
     user = _sign_up(hub)
-    for typed in ("minji", "MINJI@example.org"):
+    for typed in ("minji", "MINJI@example.org", "Minji"):
         found, cookie = _log_in(hub, typed, PASSWORD)
         assert found.id == user.id
         with hub.db.reading() as session:
@@ -241,3 +241,14 @@ def test_a_reset_clears_the_names_failed_log_ins(hub: Hub) -> None:
     login.reset_password(hub.db, token=found[1], password="brand new pw",
                          repeat="brand new pw", now=now)
     _log_in(hub, "minji", "brand new pw", now=now)
+
+
+def test_a_name_in_another_case_logs_in_only_when_one_account_has_it(hub: Hub) -> None:
+    # Accounts made before sign-up refused such pairs (the CLI's create_user allows them).
+    with hub.db.transaction() as session:
+        for name in ("Sora", "sora"):
+            services.create_user(session, username=name, email=f"{name}1@example.org",
+                                 password=PASSWORD)
+    with pytest.raises(NotAuthenticated):
+        _log_in(hub, "SORA", PASSWORD)
+    assert _log_in(hub, "Sora", PASSWORD)[0].username == "Sora"

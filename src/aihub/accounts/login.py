@@ -196,6 +196,21 @@ def _record_failure(session: Session, key: str, address: str, now: datetime,
     )
 
 
+def _find_for_login(session: Session, login: str) -> User | None:
+    """The account a typed name or e-mail address means: the exact name first, else the
+    address, else the name in any case if only one account has it (accounts made before
+    sign-up refused names differing only in case may share one)."""
+    user = session.scalar(select(User).where(User.username == login))
+    if user is None and "@" in login:
+        user = _find_by_email(session, login)
+    if user is None:
+        alike = session.scalars(
+            select(User).where(func.lower(User.username) == login.lower()).limit(2)
+        ).all()
+        user = alike[0] if len(alike) == 1 else None
+    return user
+
+
 def _key(user: User | None, login: str) -> str:
     # Failures count per account, whichever of its name or address was typed.
     return (user.username if user is not None else login).lower()[:254]
@@ -216,9 +231,7 @@ def log_in(
     if empty:
         raise FormInvalid(empty)
     with db.reading() as session:
-        user = session.scalar(select(User).where(User.username == login))
-        if user is None and "@" in login:
-            user = _find_by_email(session, login)
+        user = _find_for_login(session, login)
         key = _key(user, login)
         retry_at = _refused_until(session, key, address, now, limits)
     if retry_at is not None:
