@@ -9,7 +9,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from aihub.accounts.models import Team, TeamMember, User
-from aihub.app import create_app
 from aihub.challenges.models import Challenge
 from aihub.challenges.services import invite, reveal_private
 from aihub.db import utcnow
@@ -17,7 +16,6 @@ from aihub.evaluation.status import Status
 from aihub.hub import Hub
 from aihub.leaderboards.versions import touch_board
 from aihub.overview import overview
-from aihub.overview import router as overview_router
 from aihub.submissions.models import Submission
 from factories import Factories, Person
 from webclient import csrf_token, sign_in
@@ -98,16 +96,12 @@ def test_home_shows_open_challenges_and_the_hubs_figures(
     assert [c.slug for c in data.open_challenges] == ["open-one"]
 
 
-def test_overview_api_shares_the_home_pages_data(live_hub: Hub,
+def test_overview_api_shares_the_home_pages_data(web: TestClient, live_hub: Hub,
                                                  live_factories: Factories) -> None:
     host = live_factories.host()
     challenge = live_factories.challenge(host, "open-one")
     _teams(live_hub, challenge, [0.7, 0.6, 0.5])
-    app = create_app(hub=live_hub)
-    if "/api/v1/overview" not in {getattr(route, "path", "") for route in app.routes}:
-        app.include_router(overview_router)  # until app.py includes it
-    with TestClient(app) as api:
-        data = api.get("/api/v1/overview").json()
+    data = web.get("/api/v1/overview").json()
     assert data["figures"] == {"challenges": 1, "teams": 3, "submissions_scored": 3,
                                "organizations": 1}
     assert [c["slug"] for c in data["open_challenges"]] == ["open-one"]

@@ -9,6 +9,7 @@ column, so the text is sized for a phone's width.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -34,7 +35,7 @@ class Tick:
 @dataclass(frozen=True)
 class TimeTick:
     at: float
-    value: datetime
+    label: str
 
 
 @dataclass(frozen=True)
@@ -112,8 +113,12 @@ def _padded(low: float, high: float) -> tuple[float, float]:
     return low - pad, high + pad
 
 
-def history_chart(series: tuple[Series, ...], starts: datetime, until: datetime) -> HistoryChart:
-    """Step lines of each series from its first score to ``until`` (now, or the phase end)."""
+def history_chart(
+    series: tuple[Series, ...], starts: datetime, until: datetime,
+    label: Callable[[datetime, timedelta], str],
+) -> HistoryChart:
+    """Step lines of each series from its first score to ``until`` (now, or the phase end).
+    ``label(moment, span)`` writes a time-axis label for a chart spanning ``span``."""
     drawn = [s for s in series if s.points]
     if not drawn:
         return HistoryChart((), (), ())
@@ -139,10 +144,9 @@ def history_chart(series: tuple[Series, ...], starts: datetime, until: datetime)
             improvements=len(item.points), last_at=item.points[-1].at,
         ))
     y_ticks = tuple(Tick(yk * v + yo, v) for v in nice_ticks(low, high) if low <= v <= high)
-    x_ticks = tuple(
-        TimeTick(x_of(begin + (end - begin) * i / 3), begin + (end - begin) * i / 3)
-        for i in range(4)
-    )
+    # Three labels: four long day-and-hour labels would run into each other on a phone.
+    moments = [begin + (end - begin) * i / 2 for i in range(3)]
+    x_ticks = tuple(TimeTick(x_of(at), label(at, end - begin)) for at in moments)
     return HistoryChart(tuple(lines), y_ticks, x_ticks)
 
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_skeleton
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
@@ -34,7 +37,6 @@ from aihub.web.templating import environment, localized
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
 ROWS_PER_PAGE = 50
-TABS = ("overview", "data", "rules")
 
 
 async def _started() -> float:
@@ -176,7 +178,8 @@ def _charts(page: Page, view: BoardView) -> Markup:
         return found
     env = environment(page.locale, page.hub.settings.timezone)
     drawn = Markup(env.get_template("challenge/_board_charts.html").render(  # noqa: S704
-        history=history_chart(view.board.history, view.phase.starts_at, until),
+        history=history_chart(view.board.history, view.phase.starts_at, until,
+                              _time_label(page)),
         spread=distribution_chart(view.board.distribution),
         distribution=view.board.distribution,
         box=CHART_BOX,
@@ -186,6 +189,19 @@ def _charts(page: Page, view: BoardView) -> Markup:
 
 
 _HOUR = timedelta(hours=1)
+
+
+def _time_label(page: Page) -> Callable[[datetime, timedelta], str]:
+    """Days on a long time axis, days and hours on one of a few days."""
+    zone = ZoneInfo(page.hub.settings.timezone)
+
+    def label(moment: datetime, span: timedelta) -> str:
+        day = format_skeleton("MMMd", moment, tzinfo=zone, locale=page.locale)
+        if span >= timedelta(days=4):
+            return day
+        return f"{day} {format_skeleton('Hm', moment, tzinfo=zone, locale=page.locale)}"
+
+    return label
 
 
 def _board_context(page: Page, view: BoardView, my_team: int | None, number: int) -> dict[str, Any]:
