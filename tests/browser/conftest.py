@@ -128,10 +128,11 @@ def browse(
     contexts = []
 
     def open_page(
-        locale: str = "ko", *, width: int = 1280, height: int = 900, user: str | None = None
+        locale: str = "ko", *, width: int = 1280, height: int = 900, user: str | None = None,
+        javascript: bool = True,
     ) -> Page:
         context = browser.new_context(
-            base_url=live_server.url,
+            base_url=live_server.url, java_script_enabled=javascript,
             locale="ko-KR" if locale == "ko" else "en-US",
             viewport={"width": width, "height": height},
             storage_state=signed_in.get(user) if user else None,

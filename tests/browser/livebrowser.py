@@ -26,7 +26,7 @@ class PageMaker(Protocol):
 
     def __call__(
         self, locale: str = "ko", *, width: int = 1280, height: int = 900,
-        user: str | None = None,
+        user: str | None = None, javascript: bool = True,
     ) -> Page: ...
 
 

@@ -103,3 +103,25 @@ def test_another_teams_submission_is_not_found_in_the_browser(
     assert response is not None
     assert response.status == 404
     assert other.locator(".submission-status").count() == 0
+
+
+def test_without_javascript_a_member_still_joins_submits_and_reads_the_score(
+    browse: PageMaker, tmp_path: Path
+) -> None:
+    page = browse("en", javascript=False)
+    sign_up(page, "no-script")
+    join_on_the_rules_tab(page, "en", SLUG)
+    sample = download_sample(page, "en", tmp_path)
+    page.goto(f"/challenges/{SLUG}/submit")
+    page.locator("#f-file").set_input_files(sample)
+    with page.expect_navigation():
+        page.locator('main form[data-upload] button[type="submit"]').click()
+    # The plain form answers with the submission's own page; reloading it shows the score.
+    assert path_of(page).startswith("/submissions/")
+    score = page.get_by_text(text("en", "Public score"))
+    for _ in range(60):
+        if score.count():
+            break
+        page.wait_for_timeout(500)
+        page.reload()
+    assert float(page.locator(".submission-status strong").first.inner_text()) == pytest.approx(0.5)
