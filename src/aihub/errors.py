@@ -43,3 +43,14 @@ class LimitReached(AihubError):  # noqa: N818
 
 class PayloadTooLarge(AihubError):  # noqa: N818
     status_code = 413
+
+
+class FieldErrors(InvalidInput):
+    """Problems with named fields (dotted paths; "" for the form as a whole)."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        self.fields = fields
+        super().__init__(
+            "; ".join(f"{name}: {message}" if name else message
+                      for name, message in fields.items())
+        )

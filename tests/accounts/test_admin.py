@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from aihub.accounts import admin, admin_routes
+from aihub.accounts import admin
 from aihub.accounts.actor import Actor
 from aihub.accounts.models import User
 from aihub.accounts.web_sessions import actor_for_session, start_session
@@ -140,11 +140,7 @@ def test_organizations_are_created_allowed_to_host_and_given_members(
 
 @contextmanager
 def _api(hub: Hub) -> Iterator[TestClient]:
-    app = create_app(hub=hub)
-    # Until app.py includes admin_routes (asked of the lead), the test adds it.
-    if not any(getattr(route, "path", "") == "/api/v1/users" for route in app.routes):
-        app.include_router(admin_routes.router)
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(create_app(hub=hub), raise_server_exceptions=False) as client:
         yield client
 
 

@@ -75,6 +75,14 @@ def test_folder_and_zip_bundles_create_a_challenge(hub: Hub, factories: Factorie
         ({"files": [{"path": "../../etc/passwd"}], "sample_submission": None}, "relative"),
         ({"files": [{"path": "nothere.csv"}], "sample_submission": None}, "not in the bundle"),
         ({"organization": "nobody"}, "no organization"),
+        ({"evaluation": {"metric": "rmse", "id_column": "id", "target": ["target", "id"],
+                         "solution": "solution.csv"}}, "evaluation.target"),
+        ({"evaluation": {"metric": "map_at_k", "metric_params": {"k": "ten"},
+                         "target": "target", "solution": "solution.csv"}},
+         "evaluation.metric_params"),
+        ({"evaluation": {"metric": "map_at_k", "metric_params": {"k": 0},
+                         "target": "target", "solution": "solution.csv"}},
+         "k must be 1 or more"),
     ],
 )
 def test_bad_bundles_are_explained_and_store_nothing(

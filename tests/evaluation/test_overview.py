@@ -13,7 +13,7 @@ from sqlalchemy import update
 from aihub.app import create_app
 from aihub.db import utcnow
 from aihub.errors import Forbidden, NotAuthenticated
-from aihub.evaluation import overview_routes, queue
+from aihub.evaluation import queue
 from aihub.evaluation.jobs import ScoreSubmission
 from aihub.evaluation.models import Job
 from aihub.evaluation.overview import job_overview
@@ -93,11 +93,7 @@ def test_only_curators_see_the_queue(hub: Hub, factories: Factories) -> None:
 
 @contextmanager
 def _api(hub: Hub) -> Iterator[TestClient]:
-    app = create_app(hub=hub)
-    # Until app.py includes overview_routes (asked of the lead), the test adds it.
-    if not any(getattr(route, "path", "") == "/api/v1/jobs/overview" for route in app.routes):
-        app.include_router(overview_routes.router)
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(create_app(hub=hub), raise_server_exceptions=False) as client:
         yield client
 
 

@@ -4,7 +4,7 @@ files, check a solution file before anything is stored, and edit a challenge.
 A new challenge is made by ``services.create_from_bundle``, fed with a ``ChallengeSpec``
 built from the fields and a folder holding the uploads: every rule of a new challenge is
 then checked in one place, whether it comes as a zip, from the CLI or from the web form.
-Errors name the field they are about (``FormErrors.fields``, keyed by dotted paths such as
+Errors name the field they are about (``FieldErrors.fields``, keyed by dotted paths such as
 ``phases.0.end``, the paths of ``challenge.yaml``), so a form can show each next to its
 input.
 """
@@ -23,26 +23,14 @@ from aihub.accounts.actor import Actor
 from aihub.challenges import policy
 from aihub.challenges.bundle import Bundle, ChallengeSpec, PhaseSpec
 from aihub.challenges.models import Challenge, Phase
-from aihub.challenges.services import create_from_bundle, metric_params, scoring_spec
-from aihub.errors import AihubError, Conflict, Forbidden, InvalidInput
-from aihub.evaluation.metrics import UnknownMetricError, get_metric
-from aihub.evaluation.scoring import ScoringSpec, SolutionError, SubmissionError, TruthCache
+from aihub.challenges.services import checked_scoring_spec, create_from_bundle, scoring_spec
+from aihub.errors import AihubError, Conflict, FieldErrors, Forbidden
+from aihub.evaluation.scoring import SolutionError, SubmissionError, TruthCache
 from aihub.evaluation.scoring.reading import open_table
 from aihub.evaluation.scoring.truth import load_truth
 from aihub.leaderboards.versions import touch_board
 from aihub.storage import LocalStorage
 from aihub.submissions.models import Submission
-
-
-class FormErrors(InvalidInput):
-    """Problems with named fields (dotted paths; "" for the form as a whole)."""
-
-    def __init__(self, fields: dict[str, str]) -> None:
-        self.fields = fields
-        super().__init__(
-            "; ".join(f"{name}: {message}" if name else message
-                      for name, message in fields.items())
-        )
 
 
 def validation_errors(exc: ValidationError) -> dict[str, str]:
@@ -61,7 +49,7 @@ _FIELD_PREFIX = re.compile(r"^([a-z_]+(?:\.[a-z0-9_]+)*)(?: \([^)]*\))?: (.+)$",
 
 
 def field_errors(exc: AihubError) -> dict[str, str]:
-    if isinstance(exc, FormErrors):
+    if isinstance(exc, FieldErrors):
         return exc.fields
     match = _FIELD_PREFIX.match(exc.detail)
     if match:
@@ -75,37 +63,11 @@ def spec_from_fields(raw: dict[str, Any]) -> ChallengeSpec:
     try:
         spec = ChallengeSpec.model_validate(raw)
     except ValidationError as exc:
-        raise FormErrors(validation_errors(exc)) from None
-    scoring_spec_of(spec.evaluation.metric, spec.evaluation.metric_params,
+        raise FieldErrors(validation_errors(exc)) from None
+    checked_scoring_spec(spec.evaluation.metric, spec.evaluation.metric_params,
                     spec.evaluation.id_column, spec.evaluation.target_columns,
                     spec.evaluation.split_column)
     return spec
-
-
-def scoring_spec_of(
-    metric: str, params: dict[str, Any], id_column: str, targets: list[str],
-    split_column: str | None,
-) -> ScoringSpec:
-    """The scorer's spec for these settings; ``FormErrors`` naming the field at fault."""
-    try:
-        found = get_metric(metric)
-    except UnknownMetricError as exc:
-        raise FormErrors({"evaluation.metric": str(exc)}) from None
-    try:
-        parsed = metric_params(params)
-    except (TypeError, ValueError) as exc:
-        raise FormErrors({"evaluation.metric_params": f"cannot be read: {exc}"}) from None
-    if parsed.k is not None and parsed.k < 1:
-        raise FormErrors({"evaluation.metric_params.k": "k must be 1 or more."})
-    missing = [name for name in found.required_params if getattr(parsed, name) in (None, ())]
-    if missing:
-        raise FormErrors({f"evaluation.metric_params.{missing[0]}":
-                          f"{found.name} needs {', '.join(missing)}."})
-    try:
-        return ScoringSpec(metric=metric, metric_params=parsed, id_column=id_column,
-                           target_columns=tuple(targets), split_column=split_column or None)
-    except ValueError as exc:  # no target, a repeated one, or the id column among them
-        raise FormErrors({"evaluation.target": str(exc)}) from None
 
 
 def create_challenge(
@@ -127,9 +89,9 @@ def create_challenge(
             session, storage, truths, actor, Bundle(root, spec), max_file_bytes=max_file_bytes
         )
     except Conflict as exc:  # the one conflict of a new challenge: its slug is taken
-        raise FormErrors({"slug": exc.detail}) from None
+        raise FieldErrors({"slug": exc.detail}) from None
     except Forbidden as exc:
-        raise FormErrors({"organization": exc.detail}) from None
+        raise FieldErrors({"organization": exc.detail}) from None
 
 
 class SolutionCheck(BaseModel):
@@ -163,14 +125,14 @@ def check_solution(
                              error=str(exc))
     target = evaluation.get("target") or []
     try:
-        spec = scoring_spec_of(
+        spec = checked_scoring_spec(
             str(evaluation.get("metric") or ""), dict(evaluation.get("metric_params") or {}),
             str(evaluation.get("id_column") or "id"),
             [target] if isinstance(target, str) else list(target),
             evaluation.get("split_column") or None,
         )
         truth = load_truth(path, spec, max_bytes=max_bytes)
-    except FormErrors as exc:
+    except FieldErrors as exc:
         name, message = next(iter(exc.fields.items()))
         return SolutionCheck(filename=path.name, columns=list(header), field=name,
                              error=message)
@@ -250,7 +212,7 @@ def parse_edit(raw: dict[str, Any]) -> ChallengeEdit:
     try:
         return ChallengeEdit.model_validate(raw)
     except ValidationError as exc:
-        raise FormErrors(validation_errors(exc)) from None
+        raise FieldErrors(validation_errors(exc)) from None
 
 
 def has_submissions(session: Session, challenge: Challenge) -> bool:
@@ -300,7 +262,7 @@ def _edit_phases(session: Session, challenge: Challenge, edits: list[PhaseEdit])
     for index, edit in enumerate(edits):
         phase = by_name.get(edit.name)
         if phase is None:
-            raise FormErrors({f"phases.{index}.name": f"the challenge has no phase {edit.name!r}"})
+            raise FieldErrors({f"phases.{index}.name": f"the challenge has no phase {edit.name!r}"})
         if edit.final_selections < phase.final_selections:
             _check_selections(session, phase, edit.final_selections, index)
         moves_board = (edit.end, edit.start, edit.final_selections) != (
@@ -328,7 +290,7 @@ def _check_selections(session: Session, phase: Phase, allowed: int, index: int) 
         .limit(1)
     ) or 0
     if most > allowed:
-        raise FormErrors({f"phases.{index}.final_selections":
+        raise FieldErrors({f"phases.{index}.final_selections":
                           f"a team has already selected {most} submissions; it cannot be "
                           f"fewer than that now."})
 
@@ -348,12 +310,12 @@ def _edit_evaluation(
         split_column=challenge.split_column or None,
     )
     current = scoring_spec(challenge)
-    spec = scoring_spec_of(new.metric, new.metric_params, new.id_column, new.target_columns,
+    spec = checked_scoring_spec(new.metric, new.metric_params, new.id_column, new.target_columns,
                            new.split_column)
     if solution is None and spec.fingerprint() == current.fingerprint():
         return
     if has_submissions(session, challenge):
-        raise FormErrors({"evaluation": "the metric, columns and solution cannot change once "
+        raise FieldErrors({"evaluation": "the metric, columns and solution cannot change once "
                           "there are submissions: their scores were computed with the "
                           "current ones."})
     sha256 = challenge.solution_sha256
@@ -364,7 +326,7 @@ def _edit_evaluation(
     try:
         truth = truths.get(path, sha256, spec)
     except SolutionError as exc:
-        raise FormErrors({"evaluation.solution": str(exc)}) from None
+        raise FieldErrors({"evaluation.solution": str(exc)}) from None
     challenge.metric, challenge.metric_params = new.metric, new.metric_params
     challenge.id_column, challenge.target_columns = new.id_column, new.target_columns
     challenge.split_column = new.split_column or ""

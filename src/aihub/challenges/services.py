@@ -22,7 +22,7 @@ from aihub.challenges.models import (
     Visibility,
 )
 from aihub.db import utcnow
-from aihub.errors import Conflict, Forbidden, InvalidInput, NotFound
+from aihub.errors import Conflict, FieldErrors, Forbidden, InvalidInput, NotFound
 from aihub.evaluation.metrics import UnknownMetricError, get_metric
 from aihub.evaluation.metrics.base import MetricParams
 from aihub.evaluation.scoring import ScoringSpec, SolutionError, TruthCache
@@ -215,18 +215,31 @@ def approve(session: Session, challenge: Challenge, actor: Actor, now: datetime)
     return challenge
 
 
-def _check_metric(bundle: Bundle) -> None:
+def checked_scoring_spec(
+    metric: str, params: dict[str, Any], id_column: str, targets: list[str],
+    split_column: str | None,
+) -> ScoringSpec:
+    """The scorer's spec for these settings, checked as the scorer will read them;
+    ``FieldErrors`` naming the field at fault (paths of ``challenge.yaml``)."""
     try:
-        metric = get_metric(bundle.spec.evaluation.metric)
+        found = get_metric(metric)
     except UnknownMetricError as exc:
-        raise InvalidInput(f"evaluation.metric: {exc}") from exc
-    params = metric_params(bundle.spec.evaluation.metric_params)
-    missing = [name for name in metric.required_params if getattr(params, name) in (None, ())]
+        raise FieldErrors({"evaluation.metric": str(exc)}) from None
+    try:
+        parsed = metric_params(params)
+    except (TypeError, ValueError) as exc:
+        raise FieldErrors({"evaluation.metric_params": f"cannot be read: {exc}"}) from None
+    if parsed.k is not None and parsed.k < 1:
+        raise FieldErrors({"evaluation.metric_params.k": "k must be 1 or more."})
+    missing = [name for name in found.required_params if getattr(parsed, name) in (None, ())]
     if missing:
-        raise InvalidInput(
-            f"evaluation.metric_params: {metric.name} needs {', '.join(missing)} "
-            f"(for example {{ {missing[0]}: 10 }})."
-        )
+        raise FieldErrors({f"evaluation.metric_params.{missing[0]}":
+                          f"{found.name} needs {', '.join(missing)}."})
+    try:
+        return ScoringSpec(metric=metric, metric_params=parsed, id_column=id_column,
+                           target_columns=tuple(targets), split_column=split_column or None)
+    except ValueError as exc:  # no target, a repeated one, or the id column among them
+        raise FieldErrors({"evaluation.target": str(exc)}) from None
 
 
 def create_from_bundle(
@@ -252,7 +265,9 @@ def create_from_bundle(
         )
     if session.scalar(select(Challenge.id).where(Challenge.slug == spec.slug)) is not None:
         raise Conflict(f"A challenge called {spec.slug!r} exists already; choose another slug.")
-    _check_metric(bundle)
+    evaluation = spec.evaluation
+    checked_scoring_spec(evaluation.metric, evaluation.metric_params, evaluation.id_column,
+                         evaluation.target_columns, evaluation.split_column)
     for item in spec.files:
         bundle.file(item.path)
     for baseline in spec.baselines:
