@@ -91,9 +91,10 @@ def test_visitors_go_to_log_in_and_members_are_refused(
 def test_forms_need_the_csrf_token(web: TestClient, live_hub: Hub,
                                    live_factories: Factories) -> None:
     sign_in(web, live_hub, live_factories.host())
-    # Without files: a refused token leaves the parsed form's files to the garbage collector
-    # (context.csrf_protect does not close them), which pytest reports as a warning.
-    assert web.post("/host/new", data=_fields()).status_code == 403
+    # With the files: the refusal closes the upload's spooled files (pytest would warn).
+    assert web.post("/host/new", data=_fields(), files=_files()).status_code == 403
+    wrong = _fields() | {"csrf_token": "0" * 64}
+    assert web.post("/host/new", data=wrong, files=_files()).status_code == 403
     assert _challenges(live_hub) == 0
 
 

@@ -115,8 +115,14 @@ async def csrf_protect(request: Request, hub: HubDep) -> None:
     if request.method not in UNSAFE_METHODS:
         return
     sent = request.headers.get(security.CSRF_HEADER)
+    form = None
     if sent is None:
         form = await request.form()
         value = form.get(security.CSRF_FIELD)
         sent = value if isinstance(value, str) else None
-    security.check_csrf(security.secret_key(hub.settings), request, sent)
+    try:
+        security.check_csrf(security.secret_key(hub.settings), request, sent)
+    except security.CsrfFailed:
+        if form is not None:
+            await form.close()  # a refused upload's spooled files go now, not at exit
+        raise
