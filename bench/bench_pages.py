@@ -28,6 +28,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 from _hub import free_port, percentile, write_challenge
+from bench_throughput import cpu_seconds
 from sqlalchemy import insert
 
 from aihub import migrate
@@ -173,6 +174,8 @@ class Timings:
     client: list[float] = field(default_factory=list)
     server: list[float] = field(default_factory=list)
     errors: int = 0
+    server_cpu: float = 0.0  # seconds, the server's processes together
+    client_cpu: float = 0.0
 
 
 async def _get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str,
@@ -211,7 +214,7 @@ async def _client(url: str, paths: list[str], cookie: str, stop_at: float,
     writer.close()
 
 
-def load(url: str, paths: list[str], cookies: list[str], connections: int,
+def load(url: str, pid: int, paths: list[str], cookies: list[str], connections: int,
          seconds: float) -> Timings:
     timings = Timings()
 
@@ -224,7 +227,10 @@ def load(url: str, paths: list[str], cookies: list[str], connections: int,
             for n in range(connections)
         ))
 
+    server_cpu, client_cpu = cpu_seconds(pid), time.process_time()
     asyncio.run(run())
+    timings.server_cpu = cpu_seconds(pid) - server_cpu
+    timings.client_cpu = time.process_time() - client_cpu
     return timings
 
 
@@ -238,11 +244,13 @@ def first_request(url: str, path: str) -> tuple[float, float]:
 
 
 def report(name: str, timings: Timings, seconds: float) -> None:
-    c, s = timings.client, timings.server
-    print(f"  {name:<12} {len(c) / seconds:7.1f}/s  client p50 {percentile(c, 50):6.1f} "
+    c, s, n = timings.client, timings.server, max(len(timings.client), 1)
+    print(f"  {name:<12} {len(c) / seconds:6.1f}/s | client p50 {percentile(c, 50):6.1f} "
           f"p95 {percentile(c, 95):6.1f} p99 {percentile(c, 99):6.1f} ms | server p50 "
           f"{percentile(s, 50):5.1f} p95 {percentile(s, 95):5.1f} p99 {percentile(s, 99):5.1f} "
-          f"ms | errors {timings.errors}")
+          f"ms | server CPU {timings.server_cpu * 1000 / n:4.1f} ms/page "
+          f"({timings.server_cpu / seconds:.2f} cores), load generator "
+          f"{timings.client_cpu / seconds:.2f} cores | errors {timings.errors}")
 
 
 def main() -> None:
@@ -270,11 +278,13 @@ def main() -> None:
                 client, server = first_request(url, board[0])
                 print(f"aihub serve --workers {workers}: first leaderboard after a new score "
                       f"(uncached): client {client:.0f} ms, server {server:.0f} ms")
-                load(url, board + challenge, seeded.cookies, args.connections, 2)  # warm-up
-                report("leaderboard", load(url, board, seeded.cookies, args.connections,
-                                           args.seconds), args.seconds)
-                report("challenge", load(url, challenge, seeded.cookies, args.connections,
-                                         args.seconds), args.seconds)
+                pid = process.pid
+                load(url, pid, board + challenge, seeded.cookies, args.connections, 2)  # warm
+                for name, paths in (("leaderboard", board), ("challenge", challenge)):
+                    for connections in sorted({1, args.connections}):
+                        timings = load(url, pid, paths, seeded.cookies, connections,
+                                       args.seconds)
+                        report(f"{name} x{connections}", timings, args.seconds)
             finally:
                 process.terminate()
                 process.wait(timeout=15)

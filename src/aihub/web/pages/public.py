@@ -8,15 +8,10 @@ from routing to the rendered page, which ``bench/bench_pages.py`` reads.
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_skeleton
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
@@ -25,18 +20,17 @@ from aihub.accounts import teams
 from aihub.challenges import policy
 from aihub.challenges.listing import Filters, MetricType, PhaseStatus, filtered_challenges
 from aihub.challenges.schemas import challenge_detail
-from aihub.challenges.services import get_phase, get_visible_challenge
+from aihub.challenges.services import get_challenge_to_submit, get_phase
 from aihub.evaluation.metrics import get_metric
-from aihub.leaderboards.cache import BoardView, board_view, cache_of
+from aihub.leaderboards.cache import board_view, cache_of
 from aihub.leaderboards.services import Split
 from aihub.overview import overview
-from aihub.web.charts import CHART_BOX, distribution_chart, history_chart
+from aihub.web.board import board_context
 from aihub.web.context import Page, PageDep, csrf_protect
-from aihub.web.templating import environment, localized
+from aihub.web.templating import _markdown as markdown_filter
+from aihub.web.templating import localized
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
-
-ROWS_PER_PAGE = 50
 
 
 async def _started() -> float:
@@ -105,15 +99,22 @@ def challenge_list(
     return _timed(response, started)
 
 
+@lru_cache(maxsize=256)
+def _markdown(source: str) -> Markup:
+    # The templates' own markdown filter, remembered: a challenge's description is read far
+    # more often than it changes, and keyed by the text itself an edit is a new key.
+    return markdown_filter(source)
+
+
 def _challenge_tab(page: Page, slug: str, tab: str, started: float) -> HTMLResponse:
     with page.hub.db.reading() as session:
-        challenge = get_visible_challenge(session, slug, page.actor)
+        challenge, _ = get_challenge_to_submit(session, slug, page.actor)
         detail = challenge_detail(session, challenge, page.actor, page.now)
-    metric = get_metric(detail.metric)
+    text = detail.rules if tab == "rules" else detail.description
     response = page.render("challenge/page.html", {
         "detail": detail,
         "tab": tab,
-        "metric": metric,
+        "text": _markdown(localized(text, page.locale)) if tab != "data" else Markup(""),
         "can_download": policy.can_download_files(
             page.actor, challenge, accepted_rules=detail.accepted_rules),
     })
@@ -135,94 +136,6 @@ def challenge_rules(slug: str, started: StartedDep, page: PageDep) -> HTMLRespon
     return _challenge_tab(page, slug, "rules", started)
 
 
-@dataclass(frozen=True)
-class ShownRow:
-    """A leaderboard row with its score and time already formatted for one language."""
-
-    rank: int | None
-    team_id: int | None
-    name: str
-    score: str
-    entries: int
-    at_iso: str
-    at: str
-    is_baseline: bool
-
-
-def _shown_rows(page: Page, view: BoardView, number: int) -> list[ShownRow]:
-    """The rows of page ``number``, formatted once per board, language and page."""
-    key = ("rows", page.locale, page.hub.settings.timezone, number)
-    found = view.board.memo.get(key)
-    if isinstance(found, list):
-        return found
-    filters = environment(page.locale, page.hub.settings.timezone).filters
-    shown = [
-        ShownRow(rank=row.rank, team_id=row.team_id, name=row.name,
-                 score=filters["score"](row.score), entries=row.entries,
-                 at_iso=filters["iso"](row.submitted_at),
-                 at=filters["when"](row.submitted_at, "short"), is_baseline=row.is_baseline)
-        for row in view.board.rows[(number - 1) * ROWS_PER_PAGE: number * ROWS_PER_PAGE]
-    ]
-    view.board.memo[key] = shown
-    return shown
-
-
-def _charts(page: Page, view: BoardView) -> Markup:
-    """Both charts drawn once per board and language, and again each hour at most: the
-    history's time axis runs to now."""
-    hour = page.now.replace(minute=0, second=0, microsecond=0)
-    until = min(hour + _HOUR, view.phase.ends_at)
-    key = ("charts", page.locale, page.hub.settings.timezone, until)
-    found = view.board.memo.get(key)
-    if isinstance(found, Markup):
-        return found
-    env = environment(page.locale, page.hub.settings.timezone)
-    drawn = Markup(env.get_template("challenge/_board_charts.html").render(  # noqa: S704
-        history=history_chart(view.board.history, view.phase.starts_at, until,
-                              _time_label(page)),
-        spread=distribution_chart(view.board.distribution),
-        distribution=view.board.distribution,
-        box=CHART_BOX,
-    ))
-    view.board.memo[key] = drawn
-    return drawn
-
-
-_HOUR = timedelta(hours=1)
-
-
-def _time_label(page: Page) -> Callable[[datetime, timedelta], str]:
-    """Days on a long time axis, days and hours on one of a few days."""
-    zone = ZoneInfo(page.hub.settings.timezone)
-
-    def label(moment: datetime, span: timedelta) -> str:
-        day = format_skeleton("MMMd", moment, tzinfo=zone, locale=page.locale)
-        if span >= timedelta(days=4):
-            return day
-        return f"{day} {format_skeleton('Hm', moment, tzinfo=zone, locale=page.locale)}"
-
-    return label
-
-
-def _board_context(page: Page, view: BoardView, my_team: int | None, number: int) -> dict[str, Any]:
-    pages = max(1, math.ceil(len(view.board.rows) / ROWS_PER_PAGE))
-    number = min(max(number, 1), pages)
-    mine = view.row_of_team(my_team)
-    my_page = None
-    if mine is not None and my_team is not None:
-        my_page = view.board.team_index[my_team] // ROWS_PER_PAGE + 1
-    return {
-        "view": view,
-        "rows": _shown_rows(page, view, number),
-        "page_number": number,
-        "pages": pages,
-        "my_team": my_team,
-        "my_row": mine,
-        "my_page": my_page,
-        "charts": _charts(page, view) if view.board.rows else Markup(""),
-    }
-
-
 @router.get("/challenges/{slug}/leaderboard")
 def leaderboard_page(
     slug: str, started: StartedDep, page: PageDep, split: Split = Split.PUBLIC,
@@ -231,13 +144,14 @@ def leaderboard_page(
     # A page number out of range, or not a number, shows the nearest page rather than an error.
     wanted = int(number) if number.isdigit() and len(number) < 9 else 1
     with page.hub.db.reading() as session:
-        challenge = get_visible_challenge(session, slug, page.actor)
+        # The visibility check of get_visible_challenge, with the phases in the same statement.
+        challenge, _ = get_challenge_to_submit(session, slug, page.actor)
         chosen = get_phase(challenge, phase, page.now)
         view = board_view(session, cache_of(page.hub.db), challenge, chosen, page.actor,
                           split=split, now=page.now, lang=page.locale)
         user = page.actor.user
         team = teams.team_of(session, challenge, user) if user else None
-        context = _board_context(page, view, team.id if team else None, wanted)
+        context = board_context(page, view, team.id if team else None, wanted)
         context.update(
             title={"ko": challenge.title_ko, "en": challenge.title_en},
             phases=list(challenge.phases),
