@@ -17,3 +17,9 @@ def test_tokens_belong_to_their_owner_only() -> None:
     assert not policy.can_manage_token(_actor(2), token)
     assert not policy.can_manage_token(_actor(2, curator=True), token)
     assert not policy.can_manage_token(VISITOR, token)
+
+
+def test_only_curators_administer_people_and_organizations() -> None:
+    assert policy.can_administer(_actor(1, curator=True))
+    assert not policy.can_administer(_actor(2, orgs=frozenset({1})))
+    assert not policy.can_administer(VISITOR)

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from aihub.accounts import services
+from aihub.accounts import policy, services
 from aihub.accounts.actor import Actor
 from aihub.accounts.models import Membership, Organization, OrgRole, User
 from aihub.accounts.web_sessions import end_all_sessions
@@ -23,14 +23,11 @@ from aihub.schemas import Text
 PER_PAGE = 50
 
 
-def can_administer(actor: Actor) -> bool:
-    """People and organizations are the hub staff's business: curators only."""
-    return actor.is_curator
 
 
 def _require_curator(actor: Actor) -> User:
     user = actor.require_user()
-    if not can_administer(actor):
+    if not policy.can_administer(actor):
         raise Forbidden("Only curators manage people and organizations.")
     return user
 

@@ -24,16 +24,6 @@ from aihub.schemas import Text
 from aihub.submissions.models import Submission
 
 
-def may_host(actor: Actor) -> bool:
-    """Who has hosts' pages: curators, and members of an organization (its challenges are
-    theirs to manage even after the organization may no longer create new ones)."""
-    return actor.is_curator or bool(actor.org_ids)
-
-
-def may_create(actor: Actor) -> bool:
-    return actor.is_curator or bool(actor.hosting_org_ids)
-
-
 def creatable_organizations(session: Session, actor: Actor) -> list[OrganizationOut]:
     """The organizations ``actor`` may create a challenge for, by slug."""
     orgs = session.scalars(select(Organization).order_by(Organization.slug))
@@ -77,7 +67,7 @@ def hosted_challenges(session: Session, actor: Actor, now: datetime) -> list[Hos
     """The challenges ``actor`` manages, newest first, with those awaiting approval; a
     curator manages every challenge."""
     actor.require_user()
-    if not may_host(actor):
+    if not policy.may_host(actor):
         raise Forbidden("Only hosts (members of an organization) and curators host challenges.")
     query = select(Challenge).order_by(Challenge.created_at.desc(), Challenge.id.desc())
     if not actor.is_curator:

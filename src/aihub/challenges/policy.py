@@ -64,3 +64,13 @@ def can_reveal(actor: Actor) -> bool:
 def can_manage(actor: Actor, challenge: Challenge) -> bool:
     """Add baselines, rescore, invite, see every submission."""
     return is_host(actor, challenge)
+
+
+def may_host(actor: Actor) -> bool:
+    """Who has hosts' pages: curators, and members of an organization (its challenges are
+    theirs to manage even after the organization may no longer create new ones)."""
+    return actor.is_curator or bool(actor.org_ids)
+
+
+def may_create(actor: Actor) -> bool:
+    return actor.is_curator or bool(actor.hosting_org_ids)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from aihub.accounts.actor import Actor
 from aihub.challenges.models import Challenge
 from aihub.errors import Forbidden
+from aihub.evaluation import policy
 from aihub.evaluation.models import Job
 from aihub.evaluation.status import Status
 from aihub.submissions.models import Submission
@@ -24,9 +25,6 @@ RECENT = timedelta(hours=24)
 FAILURES_SHOWN = 20
 
 
-def can_see_queue(actor: Actor) -> bool:
-    """Failures carry hosts' errors (tracebacks, paths) of every challenge: curators only."""
-    return actor.is_curator
 
 
 class QueueCount(BaseModel):
@@ -129,7 +127,7 @@ def _failures(session: Session, since: datetime) -> list[FailureOut]:
 
 def job_overview(session: Session, actor: Actor, now: datetime) -> JobOverview:
     actor.require_user()
-    if not can_see_queue(actor):
+    if not policy.can_see_queue(actor):
         raise Forbidden("Only curators see the job queue.")
     since = now - RECENT
     oldest = session.scalar(

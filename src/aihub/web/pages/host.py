@@ -33,8 +33,6 @@ from aihub.challenges.editing import (
 from aihub.challenges.hosting import (
     creatable_organizations,
     hosted_challenges,
-    may_create,
-    may_host,
 )
 from aihub.challenges.models import Challenge
 from aihub.challenges.schemas import challenge_detail
@@ -61,14 +59,14 @@ NEW_DEFAULTS = {
 
 def _require_host(page: Page) -> None:
     page.actor.require_user()
-    if not may_host(page.actor):
+    if not policy.may_host(page.actor):
         raise Forbidden(page.gettext("Only hosts (members of an organization) and curators "
                                      "have these pages."))
 
 
 def _require_creator(page: Page) -> None:
     page.actor.require_user()
-    if not may_create(page.actor):
+    if not policy.may_create(page.actor):
         raise Forbidden(page.gettext("Your organization is not allowed to host challenges "
                                      "yet; a curator can allow it."))
 
@@ -94,7 +92,9 @@ def host_index(page: PageDep) -> HTMLResponse:
     _require_host(page)
     with page.hub.db.reading() as session:
         hosted = hosted_challenges(session, page.actor, page.now)
-    return page.render("host/index.html", {"hosted": hosted, "can_create": may_create(page.actor)})
+    return page.render(
+        "host/index.html", {"hosted": hosted, "can_create": policy.may_create(page.actor)}
+    )
 
 
 # --- Creating a challenge ---------------------------------------------------------------
