@@ -10,6 +10,7 @@ from aihub.db import Database
 from aihub.evaluation.executors import Executor, ExternalExecutor, InProcessExecutor
 from aihub.evaluation.runner import Evaluator
 from aihub.evaluation.scoring import TruthCache
+from aihub.mail import Mailer, mailer_from_settings
 from aihub.settings import Settings
 from aihub.storage import LocalStorage
 
@@ -55,6 +56,7 @@ class Hub:
         self.storage = LocalStorage(settings.resolved_blob_dir)
         self.truths = TruthCache(settings.cache_dir / "truth", max_items=settings.truth_cache_size)
         self.completions = Completions()
+        self.mailer: Mailer = mailer_from_settings(settings)
         self.evaluator = Evaluator(
             self.db,
             self.storage,

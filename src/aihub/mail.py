@@ -120,14 +120,10 @@ class SmtpMailer:
 
 
 def mailer_from_settings(settings: Settings) -> Mailer:
-    if settings.mailer == "smtp":
-        if not settings.smtp_host:
-            raise ValueError("AIHUB_MAILER=smtp needs AIHUB_SMTP_HOST (host or host:port).")
+    if settings.mailer == "smtp":  # Settings made sure SMTP_HOST is given
         host, port = parse_host(settings.smtp_host)
         return SmtpMailer(
             host, port, settings.mail_from, user=settings.smtp_user,
             password=settings.smtp_password,
         )
-    if settings.mailer != "log":
-        raise ValueError(f"Unknown AIHUB_MAILER {settings.mailer!r}; use 'log' or 'smtp'.")
     return LogMailer(settings.data_dir / "mail.log", settings.mail_from)

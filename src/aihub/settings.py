@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -87,7 +88,7 @@ class Settings(BaseSettings):
     login_window_minutes: int = Field(
         15, ge=1, description="The window over which failed log-ins are counted."
     )
-    mailer: str = Field(
+    mailer: Literal["log", "smtp"] = Field(
         "log",
         description="How mails (password resets) are sent: 'log' writes them to the log "
         "(and DATA_DIR/mail.log); 'smtp' sends them through SMTP_HOST.",
@@ -107,6 +108,16 @@ class Settings(BaseSettings):
         except Exception as exc:  # ZoneInfo raises several types for bad names
             raise ValueError(f"unknown time zone {value!r}; use an IANA name") from exc
         return value
+
+    @model_validator(mode="after")
+    def _mail_can_reach_people(self) -> Settings:
+        if self.mailer == "smtp" and not self.smtp_host:
+            raise ValueError("MAILER=smtp needs SMTP_HOST (host or host:port)")
+        if self.mailer == "smtp" and not self.public_base_url:
+            # Links in real mails must not be built from the request's Host header, which
+            # whoever asks for a password reset can forge.
+            raise ValueError("MAILER=smtp needs PUBLIC_BASE_URL, the address in mailed links")
+        return self
 
     @cached_property
     def zone(self) -> ZoneInfo:

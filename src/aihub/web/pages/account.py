@@ -20,7 +20,7 @@ from aihub.accounts.login import FormInvalid, LoginLimits, TooManyAttempts
 from aihub.accounts.profile import my_challenges
 from aihub.accounts.web_sessions import end_session
 from aihub.errors import AihubError, NotAuthenticated
-from aihub.mail import Mail, mailer_from_settings
+from aihub.mail import Mail, Mailer
 from aihub.settings import Settings
 from aihub.web import security
 from aihub.web.context import Page, PageDep, csrf_protect
@@ -220,13 +220,10 @@ def forgot_form(page: PageDep) -> HTMLResponse:
 
 def _reset_mail(page: Page, to: str, username: str, token: str) -> Mail:
     settings = page.hub.settings
-    base = settings.public_base_url.rstrip("/")
-    if not base:
-        # The request's Host header, which the sender chooses: a forged one would mail a
-        # link to the forger's site. Fine for the demo's mail file, not for real mail.
-        base = str(page.request.base_url).rstrip("/")
-        if settings.mailer == "smtp":
-            log.warning("AIHUB_PUBLIC_BASE_URL is empty: reset links use the Host header")
+    # Without PUBLIC_BASE_URL, the request's own address: its Host header is the sender's
+    # to choose, so Settings refuses real mail (MAILER=smtp) without PUBLIC_BASE_URL; the
+    # log mailer's file is read by the hub's operator only.
+    base = (settings.public_base_url or str(page.request.base_url)).rstrip("/")
     link = f"{base}/password/reset/{token}"
     _ = page.gettext
     return Mail(
@@ -242,9 +239,9 @@ def _reset_mail(page: Page, to: str, username: str, token: str) -> Mail:
     )
 
 
-def _send(settings: Settings, mail: Mail) -> None:
+def _send(mailer: Mailer, mail: Mail) -> None:
     try:
-        mailer_from_settings(settings).send(mail)
+        mailer.send(mail)
     except (OSError, ValueError):
         # After the answer was sent: the person sees the same page either way, and the
         # operator finds the reason here.
@@ -258,7 +255,7 @@ def forgot_submit(page: PageDep, background: BackgroundTasks, email: Field = "")
         user, token = found
         # Sent after the answer, so the answer takes as long whether or not the address
         # has an account.
-        background.add_task(_send, page.hub.settings,
+        background.add_task(_send, page.hub.mailer,
                             _reset_mail(page, user.email, user.username, token))
     return _form(page, "account/forgot.html", values={"email": email}, sent=True)
 
