@@ -1,13 +1,15 @@
 """Page speed: the leaderboard page and the challenge page of a challenge with many teams,
 under concurrent browsers. Seeds T teams and S finished submissions with Core inserts, starts
-a real ``aihub serve`` (1 process, then ``--workers 2``), and drives C keep-alive connections
-from a lean asyncio client for D seconds per page. Prints client latency, server time (the
-pages' ``Server-Timing`` header: routing to rendered page) and the cold, uncached board.
-Goals (10,000 teams, 100,000 submissions, 20 connections, 2 cores): leaderboard server time
-p95 <= 50 ms, challenge page p95 <= 30 ms.
+a real ``aihub serve`` (1 process, then ``--workers 2``) and drives keep-alive connections
+from a lean asyncio client, half of them signed in, D seconds per run: one connection; C
+connections back to back (the machine saturated: latency is then mostly queueing); C
+connections paced at R pages a second in all. Prints client latency, server time (the
+pages' ``Server-Timing``: routing to rendered page), server CPU per page, and the board's
+cold (uncached) time. Goals (10,000 teams, 100,000 submissions, 20 browsers, 2 cores):
+leaderboard server time p95 <= 50 ms, challenge page p95 <= 30 ms.
 
     .venv/bin/python bench/bench_pages.py [--teams 10000] [--submissions 100000]
-        [--connections 20] [--seconds 20] [--web-workers 1,2]
+        [--connections 20] [--rate 100] [--seconds 20] [--web-workers 1,2]
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -198,12 +201,17 @@ async def _get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path:
 
 
 async def _client(url: str, paths: list[str], cookie: str, stop_at: float,
-                  timings: Timings) -> None:
+                  timings: Timings, interval: float) -> None:
+    """One browser on one keep-alive connection: a request every ``interval`` seconds
+    (random phase), or back to back when ``interval`` is 0 or a request took longer."""
     host, port = url.removeprefix("http://").split(":")
     reader, writer = await asyncio.open_connection(host, int(port))
     n = 0
+    due = time.perf_counter() + random.random() * interval
     while time.perf_counter() < stop_at:
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
         began = time.perf_counter()
+        due = began + interval
         status, server = await _get(reader, writer, paths[n % len(paths)], cookie)
         n += 1
         if status != 200 or server is None:
@@ -215,15 +223,19 @@ async def _client(url: str, paths: list[str], cookie: str, stop_at: float,
 
 
 def load(url: str, pid: int, paths: list[str], cookies: list[str], connections: int,
-         seconds: float) -> Timings:
+         seconds: float, rate: float = 0.0) -> Timings:
+    """``connections`` browsers for ``seconds``; back to back, or ``rate`` pages a second
+    among them all."""
     timings = Timings()
+    interval = connections / rate if rate else 0.0
 
     async def run() -> None:
         stop_at = time.perf_counter() + seconds
         # Half the browsers are signed in (their own team highlighted), half are visitors.
         await asyncio.gather(*(
             _client(url, paths[n % len(paths):] + paths[:n % len(paths)],
-                    cookies[n % len(cookies)] if n % 2 and cookies else "", stop_at, timings)
+                    cookies[n % len(cookies)] if n % 2 and cookies else "", stop_at, timings,
+                    interval)
             for n in range(connections)
         ))
 
@@ -245,7 +257,7 @@ def first_request(url: str, path: str) -> tuple[float, float]:
 
 def report(name: str, timings: Timings, seconds: float) -> None:
     c, s, n = timings.client, timings.server, max(len(timings.client), 1)
-    print(f"  {name:<12} {len(c) / seconds:6.1f}/s | client p50 {percentile(c, 50):6.1f} "
+    print(f"  {name:<22} {len(c) / seconds:6.1f}/s | client p50 {percentile(c, 50):6.1f} "
           f"p95 {percentile(c, 95):6.1f} p99 {percentile(c, 99):6.1f} ms | server p50 "
           f"{percentile(s, 50):5.1f} p95 {percentile(s, 95):5.1f} p99 {percentile(s, 99):5.1f} "
           f"ms | server CPU {timings.server_cpu * 1000 / n:4.1f} ms/page "
@@ -260,6 +272,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--web-workers", default="1,2")
+    parser.add_argument("--rate", type=float, default=100,
+                        help="pages a second among all connections in the paced run")
     args = parser.parse_args()
     seeded = seed(args.teams, args.submissions, signed_in=10)
     print(f"seeded {args.teams} teams, {args.submissions} finished submissions in "
@@ -280,11 +294,13 @@ def main() -> None:
                       f"(uncached): client {client:.0f} ms, server {server:.0f} ms")
                 pid = process.pid
                 load(url, pid, board + challenge, seeded.cookies, args.connections, 2)  # warm
+                runs = [(1, 0.0, "x1"), (args.connections, 0.0, f"x{args.connections}"),
+                        (args.connections, args.rate, f"x{args.connections}@{args.rate:g}/s")]
                 for name, paths in (("leaderboard", board), ("challenge", challenge)):
-                    for connections in sorted({1, args.connections}):
+                    for connections, rate, label in runs:
                         timings = load(url, pid, paths, seeded.cookies, connections,
-                                       args.seconds)
-                        report(f"{name} x{connections}", timings, args.seconds)
+                                       args.seconds, rate)
+                        report(f"{name} {label}", timings, args.seconds)
             finally:
                 process.terminate()
                 process.wait(timeout=15)

@@ -371,3 +371,22 @@ def test_empty_board_says_so(web: TestClient, live_factories: Factories) -> None
     live_factories.challenge(live_factories.host(), "power-watch")
     page = web.get("/challenges/power-watch/leaderboard")
     assert page.status_code == 200 and "아직 점수가 없습니다" in page.text
+
+
+def test_public_pages_work_without_javascript(web: TestClient, live_hub: Hub,
+                                              live_factories: Factories) -> None:
+    challenge = live_factories.challenge(live_factories.host(), "power-watch")
+    _teams(live_hub, challenge, [0.5 + n / 100 for n in range(60)])
+    sign_in(web, live_hub, live_factories.person("minsu"))
+    paths = ["/", "/challenges", "/challenges?status=open", "/challenges/power-watch",
+             "/challenges/power-watch/data", "/challenges/power-watch/rules",
+             "/challenges/power-watch/leaderboard", "/challenges/power-watch/leaderboard?page=2"]
+    for path in paths:
+        html = web.get(path).text
+        # Links and forms only: nothing waits for htmx to fetch or post.
+        assert not re.search(r"\bhx-(get|post|put|delete|trigger|boost)=", html), path
+        for form in re.findall(r"<form\b[^>]*>", html):
+            assert 'method="' in form and 'action="/' in form, (path, form)
+        for href in re.findall(r'href="(/[^"]*)"', html):
+            if href.startswith(("/challenges", "/lang/")) and "/files/" not in href:
+                assert web.get(href.replace("&amp;", "&")).status_code in (200, 303), href
