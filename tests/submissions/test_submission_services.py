@@ -119,3 +119,32 @@ def test_a_host_rescore_of_a_failed_submission_does_not_use_a_slot(
     assert second.id != first.id
     with pytest.raises(LimitReached):
         _submit(hub, factories, challenge, member)
+
+
+def test_hosts_page_through_submissions_in_the_database(hub: Hub, factories: Factories) -> None:
+    host, ann, ben = factories.host(), factories.person(), factories.person()
+    challenge = factories.challenge(host, "paged", daily_limit=10)
+    for person in (ann, ben):
+        factories.join(challenge, person)
+    made = [_submit(hub, factories, challenge, person).id for person in (ann, ben, ann, ben)]
+    with hub.db.transaction() as session:
+        session.execute(update(Submission).where(Submission.id == made[0])
+                        .values(status=Status.FAILED.value))
+    with hub.db.reading() as session:
+        fresh = session.get(Challenge, challenge.id)
+        assert fresh is not None
+        hosting = factories.actor(host)
+        newest_first = list(reversed(made))
+        page = services.list_team_submissions(session, fresh, hosting, everyone=True,
+                                              limit=3, offset=1)
+        assert [s.id for s in page] == newest_first[1:4]
+        assert services.count_team_submissions(session, fresh, hosting, everyone=True) == 4
+        failed = services.list_team_submissions(session, fresh, hosting, everyone=True,
+                                                status=Status.FAILED.value)
+        assert [s.id for s in failed] == [made[0]]
+        assert services.count_team_submissions(session, fresh, hosting, everyone=True,
+                                               status=Status.FAILED.value) == 1
+        # A member counts only the own team's, whatever is asked.
+        assert services.count_team_submissions(session, fresh, factories.actor(ann)) == 2
+        with pytest.raises(Forbidden):
+            services.count_team_submissions(session, fresh, factories.actor(ann), everyone=True)

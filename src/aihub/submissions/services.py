@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy import Select, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from aihub.accounts import teams
@@ -284,9 +284,11 @@ def get_visible_submission_with(
     return row[0], row[1], row[2], row[3]
 
 
-def list_team_submissions(
-    session: Session, challenge: Challenge, actor: Actor, *, everyone: bool = False
-) -> list[Submission]:
+def _submissions_query(
+    session: Session, challenge: Challenge, actor: Actor, *, everyone: bool, status: str | None
+) -> Select[Submission] | None:
+    """Submissions ``actor`` may list: the own team's, or (hosts) everyone's; None when the
+    actor has no team yet."""
     user = actor.require_user()
     query = select(Submission).where(Submission.challenge_id == challenge.id)
     if everyone:
@@ -295,9 +297,36 @@ def list_team_submissions(
     else:
         team = teams.team_of(session, challenge, user)
         if team is None:
-            return []
+            return None
         query = query.where(Submission.team_id == team.id)
-    return list(session.scalars(query.order_by(Submission.id.desc())))
+    if status is not None:
+        query = query.where(Submission.status == status)
+    return query
+
+
+def list_team_submissions(
+    session: Session, challenge: Challenge, actor: Actor, *, everyone: bool = False,
+    status: str | None = None, limit: int | None = None, offset: int = 0,
+) -> list[Submission]:
+    """Newest first; ``limit`` and ``offset`` page through in the database, so a host's view
+    of 100,000 submissions loads one page of them."""
+    query = _submissions_query(session, challenge, actor, everyone=everyone, status=status)
+    if query is None:
+        return []
+    query = query.order_by(Submission.id.desc()).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+def count_team_submissions(
+    session: Session, challenge: Challenge, actor: Actor, *, everyone: bool = False,
+    status: str | None = None,
+) -> int:
+    query = _submissions_query(session, challenge, actor, everyone=everyone, status=status)
+    if query is None:
+        return 0
+    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
 def select_final(

@@ -191,20 +191,23 @@ def _manage_context(
     with page.hub.db.reading() as session:
         challenge = _managed(session, slug, page)
         detail = challenge_detail(session, challenge, page.actor, page.now)
-        everyone = submissions.list_team_submissions(session, challenge, page.actor,
-                                                     everyone=True)
-        if status_filter:
-            everyone = [s for s in everyone if s.status == status_filter]
-        # Held so that submission_out finds each team in the session, without a query.
-        _teams = list(session.scalars(select(Team).where(Team.challenge_id == challenge.id)))
-        pages = max(1, -(-len(everyone) // PER_PAGE))
+        total = submissions.count_team_submissions(session, challenge, page.actor,
+                                                   everyone=True, status=status_filter)
+        pages = max(1, -(-total // PER_PAGE))
         number = min(max(number, 1), pages)
+        shown_rows = submissions.list_team_submissions(
+            session, challenge, page.actor, everyone=True, status=status_filter,
+            limit=PER_PAGE, offset=(number - 1) * PER_PAGE,
+        )
+        # Held so that submission_out finds each team in the session, without a query each.
+        team_ids = {row.team_id for row in shown_rows if row.team_id is not None}
+        _teams = list(session.scalars(select(Team).where(Team.id.in_(team_ids))))
         shown = [
             submission_out(session, item, challenge, page.actor, page.now)
-            for item in everyone[(number - 1) * PER_PAGE: number * PER_PAGE]
+            for item in shown_rows
         ]
     return {
-        "detail": detail, "submissions": shown, "total": len(everyone), "pages": pages,
+        "detail": detail, "submissions": shown, "total": total, "pages": pages,
         "number": number, "status_filter": status_filter or "",
         "statuses": [status.value for status in Status],
         "baseline_values": {}, "baseline_errors": {}, "message": "",
