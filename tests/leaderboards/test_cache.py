@@ -203,3 +203,20 @@ def test_while_a_new_version_is_computed_others_get_the_previous_at_once() -> No
     computing.join()
     assert first == [(new, 2, Freshness.COMPUTED)]  # the first reader saw the new board
     assert cache.get_or_compute(KEY, 2, slow) == (new, 2, Freshness.CACHED)
+
+
+def test_a_board_slow_to_rank_is_ranked_again_only_after_a_pause() -> None:
+    def slow() -> ComputedBoard:
+        time.sleep(0.01)
+        return _computed(2)
+
+    always_slow = BoardCache(slow=0.0, spacing=1000)
+    first = always_slow.get_or_compute(KEY, 1, slow)[0]
+    assert always_slow.get_or_compute(KEY, 2, slow) == (first, 1, Freshness.PREVIOUS)
+    never_slow = BoardCache(slow=10.0, spacing=1000)
+    never_slow.get_or_compute(KEY, 1, slow)
+    assert never_slow.get_or_compute(KEY, 2, slow)[2] is Freshness.COMPUTED
+    short_pause = BoardCache(slow=0.0, spacing=1.0)
+    short_pause.get_or_compute(KEY, 1, slow)
+    time.sleep(0.1)  # ten times the ranking time
+    assert short_pause.get_or_compute(KEY, 2, slow)[1:] == (2, Freshness.COMPUTED)

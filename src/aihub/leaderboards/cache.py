@@ -4,8 +4,9 @@ Ranking 100,000 submissions takes a few hundred milliseconds; a leaderboard page
 in a few. Every change to a phase's scores or final selections raises ``Phase.board_version``
 in the same transaction (``leaderboards.versions``), so a board computed at version v stays
 right for as long as the phase is at v: each request reads the version (one indexed query)
-and ranks again only when it moved. The cache is per process and per database; processes
-share nothing but the version number.
+and ranks again only when it moved (a board slow to rank, not more often than every few
+times its ranking time: see ``BoardCache``). The cache is per process and per database;
+processes share nothing but the version number.
 
 What may differ between two readers of one board is decided on every request, never kept:
 whether the reader may see the private board, whether it is open, which team is theirs.
@@ -14,6 +15,7 @@ whether the reader may see the private board, whether it is open, which team is 
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -60,40 +62,63 @@ SlotKey = tuple[int, str, str, str, int]
 class Freshness(StrEnum):
     CACHED = "cached"  # the version asked for (or a newer one), computed earlier
     COMPUTED = "computed"  # the version asked for, computed by this call
-    PREVIOUS = "previous"  # the version before, while another call computes the new one
+    PREVIOUS = "previous"  # an older version: the new one is being or will soon be computed
+
+
+@dataclass(frozen=True)
+class _Kept:
+    version: int
+    board: ComputedBoard
+    computed_at: float  # time.monotonic()
+    took: float  # seconds spent computing it
 
 
 class BoardCache:
-    """A bounded, thread-safe map from a board's slot to its newest computed version."""
+    """A bounded, thread-safe map from a board's slot to its newest computed version.
 
-    def __init__(self, max_rows: int = DEFAULT_MAX_ROWS) -> None:
+    A board that takes long to rank (``slow`` seconds or more: some 10,000 teams) is ranked
+    again at most once per ``spacing`` times its ranking time; in between, readers get the
+    version before, seconds old. Without this a burst of scores near a deadline would keep
+    a core of every process ranking the same board over and over. Boards ranked quickly are
+    always ranked again at once."""
+
+    def __init__(
+        self, max_rows: int = DEFAULT_MAX_ROWS, *, slow: float = 0.05, spacing: float = 4.0
+    ) -> None:
         self.max_rows = max_rows
-        self._boards: OrderedDict[SlotKey, tuple[int, ComputedBoard]] = OrderedDict()
+        self.slow = slow
+        self.spacing = spacing
+        self._boards: OrderedDict[SlotKey, _Kept] = OrderedDict()
         self._rows = 0
         self._lock = threading.Lock()
         # One lock per slot ever asked for: a few per phase, so never pruned.
         self._computing: dict[SlotKey, threading.Lock] = {}
         self.misses = 0
 
-    def _put(self, key: SlotKey, version: int, board: ComputedBoard) -> None:
+    def _put(self, key: SlotKey, kept: _Kept) -> None:
         with self._lock:
             old = self._boards.pop(key, None)
             if old is not None:
-                self._rows -= len(old[1].rows)
-            self._boards[key] = (version, board)
-            self._rows += len(board.rows)
+                self._rows -= len(old.board.rows)
+            self._boards[key] = kept
+            self._rows += len(kept.board.rows)
             self.misses += 1
             # The newest board stays even if it alone is over the budget: it is in use.
             while self._rows > self.max_rows and len(self._boards) > 1:
-                _, (_, evicted) = self._boards.popitem(last=False)
-                self._rows -= len(evicted.rows)
+                _, evicted = self._boards.popitem(last=False)
+                self._rows -= len(evicted.board.rows)
 
-    def _lookup(self, key: SlotKey) -> tuple[tuple[int, ComputedBoard] | None, threading.Lock]:
+    def _lookup(self, key: SlotKey) -> tuple[_Kept | None, threading.Lock]:
         with self._lock:
             found = self._boards.get(key)
             if found is not None:
                 self._boards.move_to_end(key)
             return found, self._computing.setdefault(key, threading.Lock())
+
+    def _too_soon(self, kept: _Kept) -> bool:
+        return kept.took >= self.slow and (
+            time.monotonic() - kept.computed_at < self.spacing * kept.took
+        )
 
     def get_or_compute(
         self, key: SlotKey, version: int, compute: Callable[[], ComputedBoard]
@@ -102,20 +127,24 @@ class BoardCache:
 
         One call computes a board at a time. Calls that miss it meanwhile get the board's
         previous version at once, if there is one, rather than wait for a ranking of the
-        whole phase; the first reader after a change always waits for, and sees, the new
-        board. Without a previous version they wait for the computation and share it."""
+        whole phase. Without a previous version they wait for the computation and share it.
+        The first reader after a change waits for, and sees, the new board, unless the board
+        is slow to rank and was ranked a moment ago (see the class)."""
         found, computing = self._lookup(key)
-        if found is not None and found[0] >= version:
-            return found[1], found[0], Freshness.CACHED
+        if found is not None and found.version >= version:
+            return found.board, found.version, Freshness.CACHED
+        if found is not None and self._too_soon(found):
+            return found.board, found.version, Freshness.PREVIOUS
         if not computing.acquire(blocking=found is None):
             assert found is not None
-            return found[1], found[0], Freshness.PREVIOUS
+            return found.board, found.version, Freshness.PREVIOUS
         try:
             found, _ = self._lookup(key)
-            if found is not None and found[0] >= version:
-                return found[1], found[0], Freshness.CACHED
+            if found is not None and found.version >= version:
+                return found.board, found.version, Freshness.CACHED
+            began = time.monotonic()
             board = compute()
-            self._put(key, version, board)
+            self._put(key, _Kept(version, board, time.monotonic(), time.monotonic() - began))
             return board, version, Freshness.COMPUTED
         finally:
             computing.release()
