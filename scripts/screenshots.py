@@ -25,13 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("AIHUB_TEST_CHROMIUM", "/usr/bin/chromium")
 CHALLENGE = "elderly-care-power"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 375, "height": 812}
+DESKTOP = ViewportSize(width=1280, height=900)
+PHONE = ViewportSize(width=375, height=812)
 MAX_HEIGHT = 2000  # longer pages are clipped: the top is what a reader of the docs needs
 
 
