@@ -70,3 +70,18 @@ def test_api_errors_stay_json(web: TestClient) -> None:
 def test_vendored_files_are_served(web: TestClient) -> None:
     assert web.get("/static/vendor/htmx-2.0.11.min.js").status_code == 200
     assert web.get("/static/vendor/pico-2.1.1.min.css").status_code == 200
+
+
+def test_dates_are_shown_in_the_hubs_zone_in_each_locales_way() -> None:
+    from datetime import UTC, datetime
+
+    from aihub.web.templating import environment
+
+    moment = datetime(2026, 11, 21, 14, 5, tzinfo=UTC)  # 23:05 in Seoul
+    korean = environment("ko", "Asia/Seoul").filters
+    english = environment("en", "Asia/Seoul").filters
+    assert korean["when"](moment) == "2026년 11월 21일 오후 11:05"
+    assert korean["when"](moment, "short") == "26. 11. 21. 오후 11:05"
+    assert english["when"](moment) == "Nov 21, 2026, 11:05 PM"
+    assert english["day"](moment) == "Nov 21, 2026"
+    assert environment("en", "UTC").filters["when"](moment) == "Nov 21, 2026, 2:05 PM"

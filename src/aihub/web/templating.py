@@ -51,11 +51,22 @@ def format_size(size: int, locale: str) -> str:
     return f"{format_decimal(value, format=pattern, locale=locale)} {units[unit]}"
 
 
+# CLDR's Korean patterns now abbreviate the day period as "AM"/"PM"; Korean pages say
+# 오전/오후 ("aaaa", the wide form). English keeps CLDR's own, less the seconds.
+_DATETIME_PATTERNS = {
+    "ko": {"short": "yy. M. d. aaaa h:mm", "medium": "y년 M월 d일 aaaa h:mm"},
+    "en": {"short": "M/d/yy, h:mm a", "medium": "MMM d, y, h:mm a"},
+}
+
+
 def _filters(locale: str, zone: ZoneInfo) -> dict[str, Any]:
+    patterns = _DATETIME_PATTERNS.get(locale, {})
+
     def when(value: datetime | None, style: str = "medium") -> str:
         if value is None:
             return ""
-        return format_datetime(value.astimezone(zone), format=style, locale=locale)
+        return format_datetime(value.astimezone(zone), format=patterns.get(style, style),
+                               locale=locale)
 
     def day(value: datetime | None, style: str = "medium") -> str:
         if value is None:
