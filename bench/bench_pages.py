@@ -3,13 +3,14 @@ under concurrent browsers. Seeds T teams and S finished submissions with Core in
 a real ``aihub serve`` (1 process, then ``--workers 2``) and drives keep-alive connections
 from a lean asyncio client, half of them signed in, D seconds per run: one connection; C
 connections back to back (the machine saturated: latency is then mostly queueing); C
-connections paced at R pages a second in all. Prints client latency, server time (the
+connections paced at R pages a second in all; the same while a new score arrives every few
+seconds (the board's version moves). Prints client latency, server time (the
 pages' ``Server-Timing``: routing to rendered page), server CPU per page, and the board's
 cold (uncached) time. Goals (10,000 teams, 100,000 submissions, 20 browsers, 2 cores):
 leaderboard server time p95 <= 50 ms, challenge page p95 <= 30 ms.
 
     .venv/bin/python bench/bench_pages.py [--teams 10000] [--submissions 100000]
-        [--connections 20] [--rate 100] [--seconds 20] [--web-workers 1,2]
+        [--connections 20] [--rate 100] [--score-every 2] [--seconds 20] [--web-workers 1,2]
 """
 
 from __future__ import annotations
@@ -23,7 +24,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -153,6 +157,29 @@ def bump_version(data_dir: Path, phase_id: int) -> None:
     hub.close()
 
 
+@contextmanager
+def scores_arriving(seeded: Seeded, every: float) -> Iterator[list[int]]:
+    """Raise the board's version every ``every`` seconds, as recorded scores do, while the
+    block runs; yields a one-item list holding how many times."""
+    hub = Hub(Settings(data_dir=seeded.data_dir, workers_in_process=0), start_workers=False)
+    stop, count = threading.Event(), [0]
+
+    def bump() -> None:
+        while not stop.wait(every):
+            with hub.db.transaction() as session:
+                touch_board(session, seeded.phase_id)
+            count[0] += 1
+
+    thread = threading.Thread(target=bump)
+    thread.start()
+    try:
+        yield count
+    finally:
+        stop.set()
+        thread.join()
+        hub.close()
+
+
 def serve(data_dir: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "AIHUB_DATA_DIR": str(data_dir), "AIHUB_WORKERS_IN_PROCESS": "0"}
@@ -272,6 +299,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--web-workers", default="1,2")
+    parser.add_argument("--score-every", type=float, default=2.0,
+                        help="seconds between new scores in the last run (0: no such run)")
     parser.add_argument("--rate", type=float, default=100,
                         help="pages a second among all connections in the paced run")
     args = parser.parse_args()
@@ -301,6 +330,13 @@ def main() -> None:
                         timings = load(url, pid, paths, seeded.cookies, connections,
                                        args.seconds, rate)
                         report(f"{name} {label}", timings, args.seconds)
+                if args.score_every:
+                    with scores_arriving(seeded, args.score_every) as bumps:
+                        timings = load(url, pid, board, seeded.cookies, args.connections,
+                                       args.seconds, args.rate)
+                    report(f"leaderboard x{args.connections}@{args.rate:g}/s, a new score "
+                           f"every {args.score_every:g} s ({bumps[0]} in all)", timings,
+                           args.seconds)
             finally:
                 process.terminate()
                 process.wait(timeout=15)

@@ -8,11 +8,14 @@ from routing to the rendered page, which ``bench/bench_pages.py`` reads.
 
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+import anyio
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
@@ -21,39 +24,57 @@ from aihub.challenges import policy
 from aihub.challenges.listing import Filters, MetricType, PhaseStatus, filtered_challenges
 from aihub.challenges.schemas import challenge_detail
 from aihub.challenges.services import get_challenge_to_submit, get_phase
+from aihub.deps import HubDep
 from aihub.evaluation.metrics import get_metric
+from aihub.hub import Hub
 from aihub.leaderboards.cache import board_view, cache_of
 from aihub.leaderboards.services import Split
 from aihub.overview import overview
 from aihub.web.board import board_context
-from aihub.web.context import Page, PageDep, csrf_protect
+from aihub.web.context import Page, csrf_protect, get_page
 from aihub.web.templating import _markdown as markdown_filter
 from aihub.web.templating import localized
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
+# Pages drawn at once per process; the other requests wait on the event loop. Drawing a
+# page is Python holding the GIL: with the default pool's 40 threads, 20 busy browsers'
+# requests preempt one another and each costs more CPU (3.0 ms a leaderboard page alone,
+# 5.4 ms among 20). A few threads keep the core busy while one waits for the database.
+_DRAWING = 3
+_LIMITER: list[anyio.CapacityLimiter] = []
 
-async def _started() -> float:
-    # Declared before the page dependency, so the session lookup counts too.
-    return time.perf_counter()
+
+def _drawing() -> anyio.CapacityLimiter:
+    # Made on first use, inside the server's event loop.
+    if not _LIMITER:
+        _LIMITER.append(anyio.CapacityLimiter(_DRAWING))
+    return _LIMITER[0]
 
 
-StartedDep = Annotated[float, Depends(_started)]
-
-
-def _timed(response: HTMLResponse, started: float, *, board: str = "") -> HTMLResponse:
-    value = f"page;dur={(time.perf_counter() - started) * 1000:.2f}"
-    if board:
-        value += f', board;desc="{board}"'
-    response.headers["Server-Timing"] = value
+async def _answer(request: Request, hub: Hub, draw: Callable[[Page], HTMLResponse]) -> HTMLResponse:
+    """``draw`` the page in a thread of the drawing pool, the reader looked up there too,
+    and say how long the server took, waiting for a thread included."""
+    started = time.perf_counter()
+    response = await anyio.to_thread.run_sync(
+        lambda: draw(get_page(request, hub)), limiter=_drawing()
+    )
+    timing = f"page;dur={(time.perf_counter() - started) * 1000:.2f}"
+    if "server-timing" in response.headers:
+        timing += ", " + response.headers["server-timing"]
+    response.headers["Server-Timing"] = timing
     return response
 
 
-@router.get("/")
-def home(started: StartedDep, page: PageDep) -> HTMLResponse:
+def _home(page: Page) -> HTMLResponse:
     with page.hub.db.reading() as session:
         data = overview(session, page.actor, page.now)
-    return _timed(page.render("public/home.html", {"data": data}), started)
+    return page.render("public/home.html", {"data": data})
+
+
+@router.get("/")
+async def home(request: Request, hub: HubDep) -> HTMLResponse:
+    return await _answer(request, hub, _home)
 
 
 def _choice(raw: str | None, allowed: type[PhaseStatus] | type[MetricType]) -> Any:
@@ -61,11 +82,7 @@ def _choice(raw: str | None, allowed: type[PhaseStatus] | type[MetricType]) -> A
     return allowed(raw) if raw else None
 
 
-@router.get("/challenges")
-def challenge_list(
-    started: StartedDep, page: PageDep, status: str | None = None, metric: str | None = None,
-    host: str | None = None,
-) -> HTMLResponse:
+def _challenge_list(page: Page, status: str, metric: str, host: str) -> HTMLResponse:
     _ = page.gettext
     errors: dict[str, str] = {}
     try:
@@ -83,12 +100,12 @@ def challenge_list(
         errors["host"] = _("No listed challenge is hosted by %(host)s.", host=filters.host)
     labels = {MetricType.CLASSIFICATION: _("Classification"),
               MetricType.REGRESSION: _("Regression"), MetricType.RANKING: _("Ranking")}
-    response = page.render(
+    return page.render(
         "public/challenges.html",
         {
             "listing": listing,
             "errors": errors,
-            "values": {"status": status or "", "metric": metric or "", "host": host or ""},
+            "values": {"status": status, "metric": metric, "host": host},
             "metric_options": [("", _("Any kind"))]
             + [(kind.value, labels[kind]) for kind in listing.metric_types],
             "host_options": [("", _("Any host"))]
@@ -96,7 +113,15 @@ def challenge_list(
         },
         status=422 if errors else 200,
     )
-    return _timed(response, started)
+
+
+@router.get("/challenges")
+async def challenge_list(
+    request: Request, hub: HubDep, status: str = "", metric: str = "", host: str = ""
+) -> HTMLResponse:
+    return await _answer(
+        request, hub, functools.partial(_challenge_list, status=status, metric=metric, host=host)
+    )
 
 
 @lru_cache(maxsize=256)
@@ -106,52 +131,47 @@ def _markdown(source: str) -> Markup:
     return markdown_filter(source)
 
 
-def _challenge_tab(page: Page, slug: str, tab: str, started: float) -> HTMLResponse:
+def _challenge_tab(page: Page, slug: str, tab: str) -> HTMLResponse:
     with page.hub.db.reading() as session:
+        # The visibility check of get_visible_challenge, with the phases in the same statement.
         challenge, _ = get_challenge_to_submit(session, slug, page.actor)
         detail = challenge_detail(session, challenge, page.actor, page.now)
     text = detail.rules if tab == "rules" else detail.description
-    response = page.render("challenge/page.html", {
+    return page.render("challenge/page.html", {
         "detail": detail,
         "tab": tab,
         "text": _markdown(localized(text, page.locale)) if tab != "data" else Markup(""),
         "can_download": policy.can_download_files(
             page.actor, challenge, accepted_rules=detail.accepted_rules),
     })
-    return _timed(response, started)
 
 
 @router.get("/challenges/{slug}")
-def challenge_overview(slug: str, started: StartedDep, page: PageDep) -> HTMLResponse:
-    return _challenge_tab(page, slug, "overview", started)
+async def challenge_overview(slug: str, request: Request, hub: HubDep) -> HTMLResponse:
+    return await _answer(request, hub, functools.partial(_challenge_tab, slug=slug,
+                                                         tab="overview"))
 
 
 @router.get("/challenges/{slug}/data")
-def challenge_data(slug: str, started: StartedDep, page: PageDep) -> HTMLResponse:
-    return _challenge_tab(page, slug, "data", started)
+async def challenge_data(slug: str, request: Request, hub: HubDep) -> HTMLResponse:
+    return await _answer(request, hub, functools.partial(_challenge_tab, slug=slug, tab="data"))
 
 
 @router.get("/challenges/{slug}/rules")
-def challenge_rules(slug: str, started: StartedDep, page: PageDep) -> HTMLResponse:
-    return _challenge_tab(page, slug, "rules", started)
+async def challenge_rules(slug: str, request: Request, hub: HubDep) -> HTMLResponse:
+    return await _answer(request, hub, functools.partial(_challenge_tab, slug=slug, tab="rules"))
 
 
-@router.get("/challenges/{slug}/leaderboard")
-def leaderboard_page(
-    slug: str, started: StartedDep, page: PageDep, split: Split = Split.PUBLIC,
-    phase: str | None = None, number: Annotated[str, Query(alias="page")] = "1",
-) -> HTMLResponse:
-    # A page number out of range, or not a number, shows the nearest page rather than an error.
-    wanted = int(number) if number.isdigit() and len(number) < 9 else 1
+def _leaderboard(page: Page, slug: str, split: Split, phase: str | None,
+                 number: int) -> HTMLResponse:
     with page.hub.db.reading() as session:
-        # The visibility check of get_visible_challenge, with the phases in the same statement.
         challenge, _ = get_challenge_to_submit(session, slug, page.actor)
         chosen = get_phase(challenge, phase, page.now)
         view = board_view(session, cache_of(page.hub.db), challenge, chosen, page.actor,
                           split=split, now=page.now, lang=page.locale)
         user = page.actor.user
         team = teams.team_of(session, challenge, user) if user else None
-        context = board_context(page, view, team.id if team else None, wanted)
+        context = board_context(page, view, team.id if team else None, number)
         context.update(
             title={"ko": challenge.title_ko, "en": challenge.title_en},
             phases=list(challenge.phases),
@@ -160,4 +180,16 @@ def leaderboard_page(
             metric=get_metric(challenge.metric),
         )
         response = page.render("challenge/leaderboard.html", context)
-    return _timed(response, started, board=view.freshness.value)
+    response.headers["Server-Timing"] = f'board;desc="{view.freshness.value}"'
+    return response
+
+
+@router.get("/challenges/{slug}/leaderboard")
+async def leaderboard_page(
+    slug: str, request: Request, hub: HubDep, split: Split = Split.PUBLIC,
+    phase: str | None = None, number: Annotated[str, Query(alias="page")] = "1",
+) -> HTMLResponse:
+    # A page number out of range, or not a number, shows the nearest page rather than an error.
+    wanted = int(number) if number.isdigit() and len(number) < 9 else 1
+    return await _answer(request, hub, functools.partial(
+        _leaderboard, slug=slug, split=split, phase=phase, number=wanted))
