@@ -15,7 +15,9 @@ class Submission(Base):
     __tablename__ = "submissions"
     __table_args__ = (
         Index("ix_submissions_phase_team_created", "phase_id", "team_id", "created_at"),
-        Index("ix_submissions_phase_status_public", "phase_id", "status", "public_score"),
+        # The public leaderboard is ranked from this index alone (leaderboards.services).
+        Index("ix_submissions_board", "phase_id", "status", "team_id", "public_score",
+              "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
