@@ -84,7 +84,7 @@ def _filters(locale: str, zone: ZoneInfo) -> dict[str, Any]:
         "score": lambda value: format_score(value, locale),
         "number": lambda value: format_decimal(value, locale=locale),
         "filesize": lambda value: format_size(value, locale),
-        "markdown": _markdown,
+        "markdown": render_markdown,
     }
 
 
@@ -92,7 +92,7 @@ def _filters(locale: str, zone: ZoneInfo) -> dict[str, Any]:
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
-def _markdown(source: str) -> Markup:
+def render_markdown(source: str) -> Markup:
     # Safe: markdown-it escapes every character of the source that is not Markdown syntax.
     return Markup(_MARKDOWN.render(source)) if source else Markup("")  # noqa: S704
 

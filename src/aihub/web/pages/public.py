@@ -32,8 +32,7 @@ from aihub.leaderboards.services import Split
 from aihub.overview import overview
 from aihub.web.board import board_context
 from aihub.web.context import Page, csrf_protect, get_page
-from aihub.web.templating import _markdown as markdown_filter
-from aihub.web.templating import localized
+from aihub.web.templating import localized, render_markdown
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
@@ -128,7 +127,7 @@ async def challenge_list(
 def _markdown(source: str) -> Markup:
     # The templates' own markdown filter, remembered: a challenge's description is read far
     # more often than it changes, and keyed by the text itself an edit is a new key.
-    return markdown_filter(source)
+    return render_markdown(source)
 
 
 def _challenge_tab(page: Page, slug: str, tab: str) -> HTMLResponse:
