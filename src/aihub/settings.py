@@ -85,6 +85,12 @@ class Settings(BaseSettings):
         description="Failed log-ins allowed per name, and four times as many per address, "
         "within LOGIN_WINDOW_MINUTES before further tries are refused.",
     )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="Reverse proxies whose X-Forwarded-For is believed (comma-separated "
+        "addresses, or *): log-in limits per address count the browser's address, not "
+        "the proxy's.",
+    )
     login_window_minutes: int = Field(
         15, ge=1, description="The window over which failed log-ins are counted."
     )

@@ -71,12 +71,13 @@ def serve_app(settings: Settings, host: str, port: int, workers: int) -> None:
         uvicorn.run(
             "aihub.app:app_from_env", factory=True, host=host, port=port, workers=workers,
             log_level="info", access_log=False,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
         )
     else:
         from aihub.app import create_app  # noqa: PLC0415 - the app is only built to serve
 
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
-                    access_log=False)
+                    access_log=False, forwarded_allow_ips=settings.forwarded_allow_ips)
 
 
 def serve(
