@@ -109,10 +109,11 @@ def seed_challenges(hub: Hub, *, now: datetime | None = None) -> list[int]:
     """Create the demo challenges as the demo host, with their baselines and the demo teams'
     submissions of the past days (``aihub.demo.activity``); score them all with a worker of
     this process, then let the teams choose their final submissions, which only scored
-    files may be. Returns the jobs run, every one ended."""
+    files may be. Returns the jobs, run here unless another worker took them first."""
     now = now or utcnow()
     job_ids: list[int] = []
     plans: dict[str, tuple[PlannedTeam, ...]] = {}
+    _demo_team_users(hub)
     with tempfile.TemporaryDirectory(prefix="aihub-demo-") as tmp:
         for folder in write_demo_bundles(Path(tmp), now=now):
             with open_bundle(folder, max_bytes=hub.settings.max_bundle_bytes) as bundle:
@@ -179,7 +180,6 @@ def _newcomers(hub: Hub, slug: str, plan: tuple[PlannedTeam, ...]) -> list[Plann
 def _take_part(hub: Hub, bundle: Bundle, plan: tuple[PlannedTeam, ...]) -> list[int]:
     """Each planned team accepts the rules, forms its team and submits its files, each at
     its time in the past; returns the evaluation jobs."""
-    _demo_team_users(hub)
     newcomers = _newcomers(hub, bundle.spec.slug, plan)
     if not newcomers:
         return []

@@ -44,7 +44,7 @@ class DemoTeam:
     username: str
     name: str
     # How good its files get (0..1) before each challenge's own luck; 0.8 is about the
-    # baselines' level.
+    # baselines' level (``noisy_prediction``).
     skill: float
 
 
@@ -154,10 +154,12 @@ def noisy_prediction(
 ) -> pl.Series:
     """``truth`` as a team of this ``quality`` (0..1) would predict it.
 
-    Probabilities: the truth blended with noise, clipped to [0, 1] (quality 0 gives a ROC AUC
-    near 0.7, 1 near 0.97). Values: the truth plus gaussian noise of 0.65 down to 0.17
-    standard deviations of the target. Labels: each kept with probability 0.55 to 0.97, else
-    another of the declared classes.
+    Probabilities: the truth blended with gaussian noise, clipped to [0, 1]. Values: the
+    truth plus gaussian noise of 0.65 down to 0.17 standard deviations of the target.
+    Labels: each kept with probability 0.55 to 0.97, else another of the declared classes.
+    On the demo data, quality 0 / 0.8 / 1 score a ROC AUC of about 0.64 / 0.93 / 0.96, an
+    RMSE of 9.3 / 3.8 / 2.4 km/h and a macro F1 of 0.29 / 0.65 / 0.87: 0.8 is near each
+    baseline.
     """
     kind = get_metric(evaluation.metric).kind
     n = len(truth)
