@@ -58,3 +58,17 @@ def test_a_visitor_cannot_download_the_files_and_is_sent_to_log_in(page: Page) -
     response = page.goto(f"/challenges/{SLUG}/files/train.csv")
     assert response is not None
     assert path_of(page).startswith("/login?next=")
+
+
+@pytest.mark.parametrize("locale", ["ko", "en"])
+def test_on_a_phone_every_teams_score_is_in_view(browse: PageMaker, locale: str) -> None:
+    # Long team and baseline names wrap; the score column must not slide off the screen
+    # (the table may scroll sideways, but a reader should not have to).
+    page = browse(locale, width=375, height=812)
+    page.goto(f"/challenges/{SLUG}/leaderboard")
+    scores = page.locator("table.leaderboard tbody tr td.num:nth-of-type(2)")
+    assert scores.count() >= 2
+    for index in range(scores.count()):
+        box = scores.nth(index).bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 375, \
+            f"row {index}'s score ends at {box['x'] + box['width'] if box else '?'} px"
