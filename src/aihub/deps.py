@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from aihub.accounts.actor import VISITOR, Actor
@@ -22,6 +22,10 @@ async def get_hub(request: Request) -> Hub:
 
 
 HubDep = Annotated[Hub, Depends(get_hub)]
+
+# A row's id in an address. Bounded to the database's INTEGER, so that a huge number is a
+# clear 422 rather than an overflow deep in PostgreSQL.
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647, description="a numeric id")]
 
 
 async def bearer_token(request: Request) -> str | None:

@@ -13,7 +13,7 @@ from aihub.accounts import services, teams
 from aihub.accounts.models import Organization, Team, TeamInvite, TeamMember, User
 from aihub.challenges.models import Challenge
 from aihub.challenges.services import get_visible_challenge
-from aihub.deps import ActorDep, HubDep, ReadSession
+from aihub.deps import ActorDep, HubDep, ReadSession, RowId
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -82,7 +82,7 @@ def create_token_route(body: TokenIn, actor: ActorDep, hub: HubDep) -> NewTokenO
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenOut)
-def revoke_token_route(token_id: int, actor: ActorDep, hub: HubDep) -> TokenOut:
+def revoke_token_route(token_id: RowId, actor: ActorDep, hub: HubDep) -> TokenOut:
     with hub.db.transaction() as session:
         actor.require_user()
         token = services.revoke_token(session, actor, token_id)
@@ -186,7 +186,7 @@ class AnswerIn(BaseModel):
 
 
 @router.post("/invites/{invite_id}", response_model=TeamOut)
-def answer_route(invite_id: int, body: AnswerIn, actor: ActorDep, hub: HubDep) -> TeamOut:
+def answer_route(invite_id: RowId, body: AnswerIn, actor: ActorDep, hub: HubDep) -> TeamOut:
     with hub.db.transaction() as session:
         team = teams.answer_invite(session, actor, invite_id, accept=body.accept)
         challenge = session.get(Challenge, team.challenge_id)

@@ -24,7 +24,7 @@ from aihub.accounts.models import Team
 from aihub.challenges.models import Challenge
 from aihub.challenges.services import get_visible_challenge, scoring_spec
 from aihub.db import utcnow
-from aihub.deps import ActorDep, BearerDep, HubDep, ReadSession, authenticate
+from aihub.deps import ActorDep, BearerDep, HubDep, ReadSession, RowId, authenticate
 from aihub.errors import InvalidInput, PayloadTooLarge
 from aihub.evaluation.scoring import (
     Aligned,
@@ -222,7 +222,7 @@ async def submit_route(
 
 @router.get("/submissions/{submission_id}", response_model=SubmissionOut)
 async def get_route(
-    submission_id: int, actor: ActorDep, hub: HubDep, wait: WaitSeconds = 0
+    submission_id: RowId, actor: ActorDep, hub: HubDep, wait: WaitSeconds = 0
 ) -> SubmissionOut:
     return await _wait_for_score(hub, submission_id, actor, wait)
 
@@ -254,7 +254,7 @@ class SelectIn(BaseModel):
 
 @router.post("/submissions/{submission_id}/select", response_model=SubmissionOut)
 def select_route(
-    submission_id: int, body: SelectIn, actor: ActorDep, hub: HubDep
+    submission_id: RowId, body: SelectIn, actor: ActorDep, hub: HubDep
 ) -> SubmissionOut:
     """Pick (or unpick) a submission for the private leaderboard."""
     now = utcnow()
@@ -267,7 +267,7 @@ def select_route(
 
 
 @router.post("/submissions/{submission_id}/rescore", response_model=SubmissionOut)
-def rescore_route(submission_id: int, actor: ActorDep, hub: HubDep) -> SubmissionOut:
+def rescore_route(submission_id: RowId, actor: ActorDep, hub: HubDep) -> SubmissionOut:
     """Score a submission again (hosts only), for example after fixing the solution."""
     with hub.db.transaction() as session:
         _, challenge = services.get_visible_submission(session, submission_id, actor)

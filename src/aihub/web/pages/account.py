@@ -19,6 +19,7 @@ from aihub.accounts import routes as account_api
 from aihub.accounts.login import FormInvalid, LoginLimits, TooManyAttempts
 from aihub.accounts.profile import my_challenges
 from aihub.accounts.web_sessions import end_session
+from aihub.deps import RowId
 from aihub.errors import AihubError, NotAuthenticated
 from aihub.mail import Mail, Mailer
 from aihub.settings import Settings
@@ -317,7 +318,7 @@ def token_create(page: PageDep, name: Field = "") -> HTMLResponse:
 
 
 @router.post("/me/tokens/{token_id}/revoke")
-def token_revoke(page: PageDep, token_id: int) -> Response:
+def token_revoke(page: PageDep, token_id: RowId) -> Response:
     page.actor.require_user()
     with page.hub.db.transaction() as session:
         services.revoke_token(session, page.actor, token_id)

@@ -37,6 +37,7 @@ from aihub.challenges.hosting import (
 from aihub.challenges.models import Challenge
 from aihub.challenges.schemas import challenge_detail
 from aihub.challenges.services import get_visible_challenge
+from aihub.deps import RowId
 from aihub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from aihub.evaluation.metrics import all_metrics
 from aihub.evaluation.status import Status
@@ -226,7 +227,7 @@ def manage(
 
 
 @router.post("/host/challenges/{slug}/submissions/{submission_id}/rescore")
-def rescore(slug: str, submission_id: int, page: PageDep) -> Response:
+def rescore(slug: str, submission_id: RowId, page: PageDep) -> Response:
     """Score a submission again: the API's ``rescore_route``, answered with a page."""
     page.actor.require_user()
     try:

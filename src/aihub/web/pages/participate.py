@@ -27,6 +27,7 @@ from aihub.challenges.services import (
     get_visible_challenge,
     has_accepted_rules,
 )
+from aihub.deps import RowId
 from aihub.errors import (
     AihubError,
     Forbidden,
@@ -176,7 +177,7 @@ def _status_context(view: SubmissionOut) -> dict[str, Any]:
 
 
 @router.get("/submissions/{submission_id}")
-def submission_status(submission_id: int, page: PageDep) -> Response:
+def submission_status(submission_id: RowId, page: PageDep) -> Response:
     """A submission's status and score: a fragment that htmx polls every second until the
     score or the failure is known, or the submission's page."""
     page.actor.require_user()
@@ -215,7 +216,7 @@ def my_submissions(slug: str, page: PageDep) -> HTMLResponse:
 
 @router.post("/submissions/{submission_id}/select")
 def select(
-    submission_id: int, page: PageDep, selected: Annotated[str, Form()] = "1"
+    submission_id: RowId, page: PageDep, selected: Annotated[str, Form()] = "1"
 ) -> Response:
     """Pick or unpick a final submission: htmx swaps the table, a plain form comes back to
     the list."""

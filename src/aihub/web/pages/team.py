@@ -22,6 +22,7 @@ from aihub.accounts.profile import invites_sent
 from aihub.challenges.models import Challenge
 from aihub.challenges.schemas import challenge_detail
 from aihub.challenges.services import get_visible_challenge
+from aihub.deps import RowId
 from aihub.errors import AihubError, NotFound
 from aihub.web.context import Page, PageDep, csrf_protect
 from aihub.web.pages.language import local_path
@@ -119,7 +120,7 @@ def invites(page: PageDep) -> HTMLResponse:
 
 @router.post("/me/invites/{invite_id}")
 def invite_answer(
-    invite_id: int, page: PageDep, answer: Field = "",
+    invite_id: RowId, page: PageDep, answer: Field = "",
     next_path: Annotated[str, Form(alias="next")] = "",
 ) -> Response:
     page.actor.require_user()
