@@ -36,7 +36,7 @@ import httpx
 import numpy as np
 from _hub import free_port, percentile, write_challenge
 from bench_throughput import cpu_seconds
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from aihub import migrate
 from aihub.accounts import services as accounts
@@ -123,6 +123,9 @@ def seed(teams: int, submissions: int, signed_in: int) -> Seeded:
         for model, key in ((User, "users"), (Team, "teams"), (TeamMember, "members"),
                            (Submission, "submissions")):
             session.execute(insert(model), rows[key])
+        # The team services keep this count; rows inserted directly must set it themselves.
+        session.execute(update(Challenge).where(Challenge.id == challenge.id)
+                        .values(team_count=teams))
         touch_board(session, challenge.phases[0].id)
     cookies = []
     with hub.db.transaction() as session:

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 
 from aihub.accounts import teams
+from aihub.accounts.models import Team
+from aihub.challenges.models import Challenge
 from aihub.errors import Conflict, Forbidden
 from aihub.hub import Hub
 from factories import Factories
@@ -58,3 +61,40 @@ def test_team_with_submissions_is_fixed(hub: Hub, factories: Factories) -> None:
                           message="", now=utcnow(), zone=hub.settings.zone)
     with hub.db.transaction() as session, pytest.raises(Forbidden, match="fixed"):
         teams.leave_team(session, challenge, factories.actor(alice))
+
+
+def test_the_challenges_team_count_follows_every_change(hub: Hub, factories: Factories) -> None:
+    host, ann, ben, cho = factories.host(), factories.person(), factories.person(), \
+        factories.person()
+    challenge = factories.challenge(host, "counted", max_team_size=3)
+
+    def count() -> tuple[int, int]:
+        with hub.db.reading() as session:
+            fresh = session.get(Challenge, challenge.id)
+            assert fresh is not None
+            real = session.scalar(select(func.count(Team.id))
+                                  .where(Team.challenge_id == challenge.id))
+            return fresh.team_count, real or 0
+
+    with hub.db.transaction() as session:
+        fresh = session.get(Challenge, challenge.id)
+        assert fresh is not None
+        teams.create_team(session, fresh, factories.actor(ann), "누리")
+        teams.solo_team(session, fresh, ben.user)
+        teams.solo_team(session, fresh, ben.user)  # already in one: no new team
+    assert count() == (2, 2)
+    with hub.db.transaction() as session:
+        fresh = session.get(Challenge, challenge.id)
+        assert fresh is not None
+        invite = teams.invite(session, fresh, factories.actor(ann), cho.user)
+        teams.solo_team(session, fresh, cho.user)
+    assert count() == (3, 3)
+    with hub.db.transaction() as session:
+        # Accepting moves cho out of the solo team, which then goes.
+        teams.answer_invite(session, factories.actor(cho), invite.id, accept=True)
+    assert count() == (2, 2)
+    with hub.db.transaction() as session:
+        fresh = session.get(Challenge, challenge.id)
+        assert fresh is not None
+        teams.leave_team(session, fresh, factories.actor(ben))
+    assert count() == (1, 1)

@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from aihub.accounts.models import Team, TeamMember, User
+from aihub.accounts import teams
+from aihub.accounts.models import User
 from aihub.challenges.models import Challenge
 from aihub.challenges.services import invite, reveal_private
 from aihub.db import utcnow
@@ -42,10 +43,9 @@ def _teams(hub: Hub, challenge: Challenge, scores: list[float], *, prefix: str =
                         password_hash="x")
             session.add(user)
             session.flush()
-            team = Team(challenge_id=challenge.id, name=f"{prefix}{n}", created_by_id=user.id)
-            session.add(team)
-            session.flush()
-            session.add(TeamMember(team_id=team.id, challenge_id=challenge.id, user_id=user.id))
+            fresh = session.get(Challenge, challenge.id)
+            assert fresh is not None
+            team = teams.solo_team(session, fresh, user)
             session.add(Submission(
                 challenge_id=challenge.id, phase_id=phase_id, team_id=team.id, user_id=user.id,
                 filename="s.csv", sha256="0" * 64, size=1, status=Status.FINISHED.value,

@@ -3,7 +3,7 @@ submission for a member who formed none."""
 
 from __future__ import annotations
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from aihub.accounts.actor import Actor
@@ -21,6 +21,15 @@ def team_of(session: Session, challenge: Challenge, user: User) -> Team | None:
         select(Team)
         .join(TeamMember, TeamMember.team_id == Team.id)
         .where(TeamMember.challenge_id == challenge.id, TeamMember.user_id == user.id)
+    )
+
+
+def _count_teams(session: Session, challenge_id: int, delta: int) -> None:
+    # In SQL, so that two teams made at once both count.
+    session.execute(
+        update(Challenge)
+        .where(Challenge.id == challenge_id)
+        .values(team_count=Challenge.team_count + delta)
     )
 
 
@@ -57,6 +66,7 @@ def create_team(session: Session, challenge: Challenge, actor: Actor, name: str)
     session.flush()
     session.add(TeamMember(team_id=team.id, challenge_id=challenge.id, user_id=user.id))
     session.flush()
+    _count_teams(session, challenge.id, +1)
     return team
 
 
@@ -74,6 +84,7 @@ def solo_team(session: Session, challenge: Challenge, user: User) -> Team:
     session.flush()
     session.add(TeamMember(team_id=team.id, challenge_id=challenge.id, user_id=user.id))
     session.flush()
+    _count_teams(session, challenge.id, +1)
     return team
 
 
@@ -156,6 +167,7 @@ def _remove_member(session: Session, team: Team, user: User) -> None:
     if member_count(session, team) == 0:
         session.delete(team)
         session.flush()
+        _count_teams(session, team.challenge_id, -1)
 
 
 def pending_invites(session: Session, user: User) -> list[TeamInvite]:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aihub.db import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from aihub.accounts.models import Organization
 
 
 class Visibility(StrEnum):
@@ -46,11 +49,16 @@ class Challenge(Base):
     sample_submission: Mapped[str] = mapped_column(String(255), default="")
     # Set when a curator opens the private leaderboard before the phase ends.
     private_revealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Kept by the team services (accounts.teams) in the transaction that adds or removes a
+    # team: every challenge page shows it, and counting 10,000 teams each time costs more
+    # than the rest of the page's queries together.
+    team_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # A host's new challenge waits for a curator's approval before anyone else sees it.
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    organization: Mapped[Organization] = relationship()
     phases: Mapped[list[Phase]] = relationship(
         back_populates="challenge", order_by="Phase.position", cascade="all, delete-orphan"
     )

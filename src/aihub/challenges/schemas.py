@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from aihub.accounts import teams
 from aihub.accounts.actor import Actor
-from aihub.accounts.models import Organization, Team
 from aihub.challenges import policy
 from aihub.challenges.models import Challenge, ChallengeFile, Phase
 from aihub.challenges.services import current_phase, has_accepted_rules
@@ -94,13 +92,8 @@ def file_out(challenge: Challenge, item: ChallengeFile) -> FileOut:
     )
 
 
-def _team_count(session: Session, challenge: Challenge) -> int:
-    return session.scalar(select(func.count(Team.id)).where(Team.challenge_id == challenge.id)) or 0
-
-
 def challenge_summary(session: Session, challenge: Challenge, now: datetime) -> ChallengeSummary:
-    org = session.get(Organization, challenge.organization_id)
-    assert org is not None
+    org = challenge.organization
     return ChallengeSummary(
         slug=challenge.slug,
         title=Text(ko=challenge.title_ko, en=challenge.title_en),
@@ -110,7 +103,7 @@ def challenge_summary(session: Session, challenge: Challenge, now: datetime) -> 
         metric=challenge.metric,
         direction=get_metric(challenge.metric).direction.value,
         phase=phase_out(current_phase(challenge, now), now),
-        teams=_team_count(session, challenge),
+        teams=challenge.team_count,
         approved=challenge.approved_at is not None,
     )
 

@@ -96,7 +96,11 @@ _VISIBLE = select(
         RulesAcceptance.user_id == bindparam("user_id"),
     ),
 ).where(Challenge.slug == bindparam("slug"))
-_VISIBLE_WITH_PHASES = _VISIBLE.options(joinedload(Challenge.phases))
+# What a challenge's page shows, in the same statement: phases, host, files.
+_VISIBLE_WITH_PHASES = _VISIBLE.options(
+    joinedload(Challenge.phases), joinedload(Challenge.organization),
+    joinedload(Challenge.files),
+)
 
 
 def _visible(
