@@ -7,7 +7,7 @@ import os
 import signal
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -66,18 +66,25 @@ def _check_schema(hub: Hub) -> None:
         fail("The database schema is not up to date: run 'aihub db upgrade' first.")
 
 
+def server_options(settings: Settings) -> dict[str, Any]:
+    """How uvicorn serves the hub, shared by ``serve`` and the tests that check it: which
+    proxies' X-Forwarded-For to believe (log-in limits count the browser's address)."""
+    return {
+        "log_level": "info", "access_log": False, "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+    }
+
+
 def serve_app(settings: Settings, host: str, port: int, workers: int) -> None:
     if workers > 1:
         uvicorn.run(
             "aihub.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-            log_level="info", access_log=False,
-            forwarded_allow_ips=settings.forwarded_allow_ips,
+            **server_options(settings),
         )
     else:
         from aihub.app import create_app  # noqa: PLC0415 - the app is only built to serve
 
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
-                    access_log=False, forwarded_allow_ips=settings.forwarded_allow_ips)
+        uvicorn.run(create_app(settings), host=host, port=port, **server_options(settings))
 
 
 def serve(
