@@ -346,6 +346,11 @@ def test_a_host_adds_a_baseline_and_a_missing_file_keeps_the_name(
         names = session.scalars(select(Submission.baseline_name_en).where(
             Submission.is_baseline.is_(True)))
         assert "Mean" in list(names)
+    # The manage page names it, as the API does.
+    assert "평균값 기준선" in web.get("/host/challenges/with-baseline").text
+    listed = web.get("/api/v1/challenges/with-baseline/submissions",
+                     params={"everyone": "true"}, headers=host.headers).json()
+    assert {"ko": "평균값 기준선", "en": "Mean"} in [s["baseline"] for s in listed]
 
 
 def _edit_fields(web: TestClient, slug: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ from aihub.challenges.models import Challenge, Phase
 from aihub.evaluation import queue
 from aihub.evaluation.models import Job
 from aihub.evaluation.status import Status
+from aihub.schemas import Text
 from aihub.submissions.limits import Usage
 from aihub.submissions.models import Submission
 
@@ -35,6 +36,8 @@ class SubmissionOut(BaseModel):
     message: str
     selected: bool
     is_baseline: bool
+    # A baseline's name in both languages (baselines belong to no team).
+    baseline: Text | None = None
     created_at: datetime
     scored_at: datetime | None
     queue_position: int | None
@@ -115,6 +118,8 @@ def build_submission_out(
         message=submission.message,
         selected=submission.selected,
         is_baseline=submission.is_baseline,
+        baseline=Text(ko=submission.baseline_name_ko, en=submission.baseline_name_en)
+        if submission.is_baseline else None,
         created_at=submission.created_at,
         scored_at=submission.scored_at,
         queue_position=queue_position,
