@@ -3,7 +3,7 @@ submission for a member who formed none."""
 
 from __future__ import annotations
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from aihub.accounts.actor import Actor
@@ -16,12 +16,20 @@ from aihub.submissions.models import Submission
 MAX_NAME = 100
 
 
-def team_of(session: Session, challenge: Challenge, user: User) -> Team | None:
-    return session.scalar(
-        select(Team)
-        .join(TeamMember, TeamMember.team_id == Team.id)
-        .where(TeamMember.challenge_id == challenge.id, TeamMember.user_id == user.id)
+# Built once: asked in every submit transaction and on every page of a challenge.
+_TEAM_OF = (
+    select(Team)
+    .join(TeamMember, TeamMember.team_id == Team.id)
+    .where(
+        TeamMember.challenge_id == bindparam("challenge_id"),
+        TeamMember.user_id == bindparam("user_id"),
     )
+)
+
+
+def team_of(session: Session, challenge: Challenge, user: User) -> Team | None:
+    found = session.execute(_TEAM_OF, {"challenge_id": challenge.id, "user_id": user.id})
+    return found.scalar()
 
 
 def _count_teams(session: Session, challenge_id: int, delta: int) -> None:

@@ -113,7 +113,7 @@ def accept_upload(
     # transaction as the challenge and in the same worker thread as the rest.
     with hub.db.reading() as session:
         actor = identify(session)
-        challenge, team = services.challenge_to_submit(session, slug, actor)
+        challenge, team = services.challenge_to_submit(session, slug, actor, now)
     checked = _store_and_check(hub, challenge, actor, upload, message, now)
     with hub.db.transaction() as session:
         submission, job = services.submit_prediction(
@@ -292,6 +292,9 @@ def baseline_route(
 ) -> SubmissionOut:
     """Add a baseline row to the leaderboard (hosts only); it is scored like a submission."""
     now = utcnow()
+    # Who may add one is asked before the file is stored: a refusal leaves nothing behind.
+    with hub.db.reading() as session:
+        services.check_may_add_baseline(get_visible_challenge(session, slug, actor), actor)
     try:
         blob = hub.storage.put_file(file.file, max_bytes=hub.settings.max_upload_bytes)
     except TooLargeError as exc:

@@ -46,17 +46,6 @@ def _open_phase(challenge: Challenge, now: datetime) -> Phase:
     return phase
 
 
-# ``teams.team_of``, built once: it is asked in every submit transaction.
-_TEAM_OF = (
-    select(Team)
-    .join(TeamMember, TeamMember.team_id == Team.id)
-    .where(
-        TeamMember.challenge_id == bindparam("challenge_id"),
-        TeamMember.user_id == bindparam("user_id"),
-    )
-)
-
-
 def check_may_submit(session: Session, challenge: Challenge, actor: Actor) -> None:
     user = actor.require_user()
     _require_rules(challenge, actor, accepted=has_accepted_rules(session, challenge, user))
@@ -71,16 +60,17 @@ def _require_rules(challenge: Challenge, actor: Actor, *, accepted: bool) -> Non
 
 
 def challenge_to_submit(
-    session: Session, slug: str, actor: Actor
+    session: Session, slug: str, actor: Actor, now: datetime
 ) -> tuple[Challenge, Team | None]:
-    """The challenge (phases loaded) if the actor may see it and submit to it, and the
-    actor's team in it so far: the check an upload passes before it is stored.
-    ``submit_prediction`` checks again, and decides the team, when it writes."""
+    """The challenge (phases loaded) if the actor may see it and submit to it now, and the
+    actor's team in it so far: the check an upload passes before it is stored, so that a
+    refused upload leaves nothing behind. ``submit_prediction`` checks again, and decides
+    the team, when it writes."""
     user = actor.require_user()
     challenge, accepted = get_challenge_to_submit(session, slug, actor)
     _require_rules(challenge, actor, accepted=accepted)
-    team = session.execute(_TEAM_OF, {"challenge_id": challenge.id, "user_id": user.id})
-    return challenge, team.scalar()
+    _open_phase(challenge, now)
+    return challenge, teams.team_of(session, challenge, user)
 
 
 def _lock_team(session: Session, team: Team) -> None:
@@ -130,9 +120,7 @@ def submit_prediction(
     check_may_submit(session, challenge, actor)
     user = actor.require_user()
     phase = _open_phase(challenge, now)
-    team = session.execute(
-        _TEAM_OF, {"challenge_id": challenge.id, "user_id": user.id}
-    ).scalar() or teams.solo_team(session, challenge, user)
+    team = teams.team_of(session, challenge, user) or teams.solo_team(session, challenge, user)
     _lock_team(session, team)
     refusal = usage(session, phase, team.id, now, zone).refusal()
     if refusal:
@@ -187,6 +175,12 @@ def record_rejected(
     return submission
 
 
+def check_may_add_baseline(challenge: Challenge, actor: Actor) -> None:
+    actor.require_user()  # a visitor is told to log in, not that hosts only may
+    if not submission_policy.can_add_baseline(actor, challenge):
+        raise Forbidden("Only the challenge's hosts can add baselines.")
+
+
 def add_baseline(
     session: Session,
     challenge: Challenge,
@@ -199,10 +193,10 @@ def add_baseline(
     now: datetime,
     phase: Phase | None = None,
 ) -> tuple[Submission, Job]:
-    if not submission_policy.can_add_baseline(actor, challenge):
-        raise Forbidden("Only the challenge's hosts can add baselines.")
+    check_may_add_baseline(challenge, actor)
     user = actor.require_user()
-    if not name_ko.strip():
+    name_ko, name_en = name_ko.strip(), name_en.strip()
+    if not name_ko:
         raise InvalidInput("A baseline needs a name.")
     phase = phase or current_phase(challenge, now)
     submission = Submission(
