@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import text
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from aihub import __version__, overview
@@ -63,6 +64,17 @@ def _install_error_handlers(app: FastAPI) -> None:
         if web_errors.wants_html(request):
             return web_errors.error_page(request, 422, _describe_validation(exc))
         return JSONResponse({"detail": _describe_validation(exc)}, status_code=422)
+
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, exc: DataError) -> Response:
+        # The database refused a value (PostgreSQL: a NUL character in a text, an integer
+        # out of range). The transaction was rolled back: nothing was stored.
+        detail = ("The request holds a value the database cannot store, such as a NUL "
+                  "character (\\0) in a text or a number out of range; remove it and try again.")
+        log.info("refused value on %s %s: %s", request.method, request.url.path, exc.orig)
+        if web_errors.wants_html(request):
+            return web_errors.error_page(request, 422, detail)
+        return JSONResponse({"detail": detail}, status_code=422)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

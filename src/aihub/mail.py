@@ -84,7 +84,7 @@ def parse_host(value: str) -> tuple[str, int]:
         host, _, rest = value[1:].partition("]")
         return host, int(rest[1:]) if rest.startswith(":") else SMTP_PORT
     host, sep, port = value.rpartition(":")
-    if sep and port.isdigit():
+    if sep and port.isdecimal() and port.isascii():
         return host, int(port)
     return value, SMTP_PORT
 

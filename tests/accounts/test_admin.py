@@ -163,6 +163,10 @@ def test_the_json_routes(hub: Hub, factories: Factories) -> None:
         added = api.put(f"{API}/organizations/ulsan/members/member", json={"role": "owner"},
                         headers=curator.headers)
         assert added.json() == {"username": "member", "display_name": "member", "role": "owner"}
+        # A name with spaces around it is the same person (it was a 500 once).
+        again = api.put(f"{API}/organizations/ulsan/members/%20member%20",
+                        json={"role": "member"}, headers=curator.headers)
+        assert again.json() == {"username": "member", "display_name": "member", "role": "member"}
         stopped = api.post(f"{API}/organizations/ulsan/hosting", json={"can_host": False},
                            headers=curator.headers)
         assert stopped.json()["can_host"] is False

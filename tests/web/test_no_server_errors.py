@@ -26,6 +26,14 @@ GARBAGE_FIELDS = {
     "phases.0.start": "yesterday", "phases.0.end": "2026-13-45T99:99", "max_team_size": "-1",
     "evaluation.metric": "nonsense", "accept": "no", "message": "\x00" * 10, "role": "king",
     "can_host": "perhaps", "active": "2", "curator": "x", "q": "%" * 50, "page": "-5",
+    "evaluation.metric_params.k": "²",  # a digit to str.isdigit, not to int()
+}
+# Every text a form may carry, with a NUL character: PostgreSQL refuses to store it.
+NUL_FIELDS = {
+    name: f"a\x00{name}" for name in (
+        "login", "password", "password_repeat", "email", "username", "display_name", "name",
+        "message", "name_ko", "name_en", "slug", "title.ko", "q", "invitee", "token_name",
+    )
 }
 
 
@@ -73,17 +81,20 @@ def test_no_page_answers_500(web: TestClient, live_hub: Hub, world: dict[str, An
         for values in ({"slug": world["slug"], "name": "train.csv", "token": "x" * 43,
                         "code": "en", "submission_id": "1", "id": "1", "username": "member1",
                         "invite_id": "1", "token_id": "1"},
+                       {"slug": "nul%00slug", "username": "a%00b"},
                        {"slug": "no-such-" + "x" * 80, "name": "../../solution.csv",
                         "token": "%00", "code": "zz", "submission_id": "99999999999",
                         "id": "-1", "username": "ghost", "invite_id": "0", "token_id": "abc"}):
             path = _fill(raw_path, values)
             if "GET" in methods:
-                response = web.get(path, params={"page": "x", "split": "sideways"})
-                assert response.status_code < 500, (path, response.status_code)
+                for params in ({"page": "x", "split": "sideways"}, {"page": "²", "q": "a\x00"}):
+                    response = web.get(path, params=params)
+                    assert response.status_code < 500, (path, params, response.status_code)
                 tried += 1
             if "POST" in methods:
-                response = web.post(path, data=GARBAGE_FIELDS | {"csrf_token": token})
-                assert response.status_code < 500, ("POST", path, response.status_code)
+                for fields in (GARBAGE_FIELDS, NUL_FIELDS):
+                    response = web.post(path, data=fields | {"csrf_token": token})
+                    assert response.status_code < 500, ("POST", path, response.status_code)
                 response = web.post(path, content=b"\xff\xfe not a form",
                                     headers={"content-type": "multipart/form-data"})
                 assert response.status_code < 500, ("POST raw", path, response.status_code)
@@ -101,12 +112,17 @@ def test_no_api_route_answers_500(web: TestClient, world: dict[str, Any]) -> Non
         if not raw_path.startswith("/api/"):
             continue
         for values in ({"slug": world["slug"], "name": "train.csv"},
+                       {"slug": "nul%00slug", "username": "a%00b"},
                        {"slug": "x" * 300, "name": "../solution.csv", "submission_id": "9" * 12,
                         "token_id": "99999999999", "invite_id": "-3", "username": "ghost"}):
             path = _fill(raw_path, values)
             for method in methods & {"GET", "POST", "PUT", "PATCH", "DELETE"}:
-                response = web.request(method, path, headers=headers,
-                                       json={"selected": "x", "name": 3, "active": []})
-                assert response.status_code < 500, (method, path, response.status_code)
+                # The last: a number JSON may carry but no integer can be (1e400 is inf).
+                for body in (b'{"selected": "x", "name": 3, "active": []}',
+                             b'{"name": "t\\u0000", "name_ko": "o\\u0000", "slug": "s"}',
+                             b'{"evaluation": {"metric_params": {"k": 1e400}}}'):
+                    response = web.request(method, path, content=body,
+                                           headers=headers | {"content-type": "application/json"})
+                    assert response.status_code < 500, (method, path, body, response.status_code)
                 tried += 1
     assert tried > 40

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from aihub.accounts import admin
 from aihub.accounts.admin import MemberOut, OrganizationAdminOut, UserOut, UserPage
+from aihub.accounts.models import User
 from aihub.deps import ActorDep, HubDep, ReadSession
 
 router = APIRouter(prefix="/api/v1", tags=["administration"])
@@ -97,9 +98,11 @@ def member_route(
 ) -> MemberOut:
     """Add a member (a host of the organization's challenges) or change their role."""
     with hub.db.transaction() as session:
-        admin.add_member(session, actor, slug, username, role=body.role)
-        view = admin.organization_view(session, actor, slug)
-    return next(member for member in view.members if member.username == username)
+        membership = admin.add_member(session, actor, slug, username, role=body.role)
+        user = session.get(User, membership.user_id)
+        assert user is not None  # the membership was just made for them
+        return MemberOut(username=user.username, display_name=user.display_name,
+                         role=membership.role)
 
 
 @router.delete("/organizations/{slug}/members/{username}",

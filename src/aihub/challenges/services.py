@@ -231,7 +231,7 @@ def checked_scoring_spec(
         raise FieldErrors({"evaluation.metric": str(exc)}) from None
     try:
         parsed = metric_params(params)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise FieldErrors({"evaluation.metric_params": f"cannot be read: {exc}"}) from None
     if parsed.k is not None and parsed.k < 1:
         raise FieldErrors({"evaluation.metric_params.k": "k must be 1 or more."})

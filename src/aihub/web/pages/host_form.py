@@ -105,7 +105,7 @@ def evaluation(form: dict[str, str]) -> dict[str, Any]:
     """The ``evaluation`` block, without the solution file."""
     params: dict[str, Any] = {}
     if k := _get(form, "evaluation.metric_params.k"):
-        params["k"] = int(k) if k.isdigit() else k
+        params["k"] = int(k) if k.isascii() and k.isdecimal() else k
     if positive := _get(form, "evaluation.metric_params.positive_label"):
         params["positive_label"] = positive
     if labels := _names(_get(form, "evaluation.metric_params.labels")):
@@ -295,7 +295,7 @@ def _field_for(key: str, known: set[str]) -> str | None:
     if key in known:
         return key
     parts = key.split(".")
-    if len(parts) == 2 and parts[0] == "phases" and parts[1].isdigit():
+    if len(parts) == 2 and parts[0] == "phases" and parts[1].isascii() and parts[1].isdecimal():
         alias = _ALIASES["phases.{i}"].format(i=parts[1])
         return alias if alias in known else None
     if key in _ALIASES and _ALIASES[key] in known:

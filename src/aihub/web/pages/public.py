@@ -189,6 +189,6 @@ async def leaderboard_page(
     phase: str | None = None, number: Annotated[str, Query(alias="page")] = "1",
 ) -> HTMLResponse:
     # A page number out of range, or not a number, shows the nearest page rather than an error.
-    wanted = int(number) if number.isdigit() and len(number) < 9 else 1
+    wanted = int(number) if number.isascii() and number.isdecimal() and len(number) < 9 else 1
     return await _answer(request, hub, functools.partial(
         _leaderboard, slug=slug, split=split, phase=phase, number=wanted))
