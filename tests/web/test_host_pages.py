@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
+from aihub.accounts.models import Organization
 from aihub.challenges.models import Challenge, Phase
 from aihub.db import utcnow
 from aihub.hub import Hub
@@ -423,3 +424,22 @@ def test_host_pages_read_in_english(web_en: TestClient, live_hub: Hub,
     page = web_en.get("/host/new")
     assert '<html lang="en">' in page.text and "Create the challenge" in page.text
     assert "You host no challenge yet." in web_en.get("/host").text
+
+
+def test_the_menu_offers_host_pages_as_the_policy_does(
+    web: TestClient, live_hub: Hub, live_factories: Factories
+) -> None:
+    # A member of an organization that may no longer create challenges still manages the
+    # ones it has: its menu keeps the Host link, and the page answers.
+    former = live_factories.host("retired-org")
+    with live_hub.db.transaction() as session:
+        session.execute(update(Organization).where(Organization.slug == "retired-org")
+                        .values(can_host=False))
+    sign_in(web, live_hub, former)
+    assert 'href="/host"' in web.get("/").text
+    assert web.get("/host").status_code == 200
+    assert 'href="/curator"' not in web.get("/").text
+    with web_client(live_hub) as other:
+        sign_in(other, live_hub, live_factories.person())
+        assert 'href="/host"' not in other.get("/").text
+        assert other.get("/host").status_code == 403

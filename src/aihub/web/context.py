@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from aihub.accounts.actor import VISITOR, Actor
 from aihub.accounts.web_sessions import actor_for_session
+from aihub.challenges import policy as challenge_policy
 from aihub.db import utcnow
 from aihub.deps import HubDep
 from aihub.hub import Hub
@@ -62,6 +63,9 @@ class Page:
         env = environment(self.locale, self.hub.settings.timezone)
         html = env.get_template(template).render(
             page=self, actor=self.actor, user=self.actor.user, csrf=self.csrf,
+            # Which role's pages the menu offers, as the policies decide.
+            may_host=challenge_policy.may_host(self.actor),
+            may_curate=challenge_policy.can_approve(self.actor),
             other_locale="en" if self.locale == "ko" else "ko", **(context or {}),
         )
         response = HTMLResponse(html, status_code=status)

@@ -8,6 +8,7 @@ curator asks, and so does every page first, for one clear answer to everybody el
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -16,12 +17,16 @@ from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
 from aihub.accounts import admin
+from aihub.accounts import policy as accounts_policy
+from aihub.accounts.actor import Actor
+from aihub.challenges import policy as challenge_policy
 from aihub.challenges.bundle import SLUG_PATTERN
 from aihub.challenges.editing import field_errors
 from aihub.challenges.hosting import curation
 from aihub.challenges.schemas import challenge_detail
 from aihub.challenges.services import approve, get_visible_challenge, reveal_private
 from aihub.errors import Conflict, Forbidden, InvalidInput, NotFound
+from aihub.evaluation import policy as evaluation_policy
 from aihub.evaluation.overview import job_overview
 from aihub.web.context import Page, PageDep, csrf_protect
 
@@ -30,9 +35,11 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)]
 Flag = Annotated[str, Form()]
 
 
-def _require_curator(page: Page) -> None:
+def _require(page: Page, allowed: Callable[[Actor], bool]) -> None:
+    """Refuse the page at once, before any work, unless the domain's policy ``allowed``
+    it (the services ask again when they act)."""
     page.actor.require_user()
-    if not page.actor.is_curator:
+    if not allowed(page.actor):
         raise Forbidden(page.gettext("Only curators have these pages."))
 
 
@@ -45,7 +52,7 @@ def _yes(value: str) -> bool:
 
 @router.get("/curator", response_class=HTMLResponse)
 def curator_index(page: PageDep) -> HTMLResponse:
-    _require_curator(page)
+    _require(page, challenge_policy.can_approve)
     with page.hub.db.reading() as session:
         lists = curation(session, page.actor, page.now)
     # Said back only when it is a challenge's name: the address must not put words on the page.
@@ -56,7 +63,7 @@ def curator_index(page: PageDep) -> HTMLResponse:
 
 @router.post("/curator/challenges/{slug}/approve")
 def approve_challenge(slug: str, page: PageDep) -> Response:
-    _require_curator(page)
+    _require(page, challenge_policy.can_approve)
     with page.hub.db.transaction() as session:
         challenge = get_visible_challenge(session, slug, page.actor)
         approve(session, challenge, page.actor, page.now)
@@ -66,7 +73,7 @@ def approve_challenge(slug: str, page: PageDep) -> Response:
 @router.get("/curator/challenges/{slug}/reveal", response_class=HTMLResponse)
 def reveal_form(slug: str, page: PageDep) -> HTMLResponse:
     """The confirm step: opening a private board cannot be undone."""
-    _require_curator(page)
+    _require(page, challenge_policy.can_reveal)
     with page.hub.db.reading() as session:
         challenge = get_visible_challenge(session, slug, page.actor)
         detail = challenge_detail(session, challenge, page.actor, page.now)
@@ -75,7 +82,7 @@ def reveal_form(slug: str, page: PageDep) -> HTMLResponse:
 
 @router.post("/curator/challenges/{slug}/reveal")
 def reveal(slug: str, page: PageDep) -> Response:
-    _require_curator(page)
+    _require(page, challenge_policy.can_reveal)
     with page.hub.db.transaction() as session:
         challenge = get_visible_challenge(session, slug, page.actor)
         reveal_private(session, challenge, page.actor)
@@ -100,7 +107,7 @@ def users(
     q: Annotated[str, Query(max_length=100)] = "",
     number: Annotated[int, Query(alias="page", ge=1)] = 1,
 ) -> HTMLResponse:
-    _require_curator(page)
+    _require(page, accounts_policy.can_administer)
     return _users_page(page, q, number)
 
 
@@ -112,7 +119,7 @@ def _back_to_users(q: str, number: int) -> str:
 def set_active(
     username: str, page: PageDep, active: Flag, q: Flag = "", number: Annotated[int, Form()] = 1,
 ) -> Response:
-    _require_curator(page)
+    _require(page, accounts_policy.can_administer)
     try:
         with page.hub.db.transaction() as session:
             admin.set_active(session, page.actor, username, active=_yes(active))
@@ -126,7 +133,7 @@ def set_curator(
     username: str, page: PageDep, curator: Flag, q: Flag = "",
     number: Annotated[int, Form()] = 1,
 ) -> Response:
-    _require_curator(page)
+    _require(page, accounts_policy.can_administer)
     try:
         with page.hub.db.transaction() as session:
             admin.set_curator(session, page.actor, username, curator=_yes(curator))
@@ -154,7 +161,7 @@ def _organizations_page(
 
 @router.get("/curator/organizations", response_class=HTMLResponse)
 def organizations(page: PageDep) -> HTMLResponse:
-    _require_curator(page)
+    _require(page, accounts_policy.can_administer)
     return _organizations_page(page)
 
 
@@ -163,7 +170,7 @@ def create_organization(
     page: PageDep, slug: Flag = "", name_ko: Flag = "", name_en: Flag = "",
     can_host: Flag = "",
 ) -> Response:
-    _require_curator(page)
+    _require(page, accounts_policy.can_administer)
     try:
         with page.hub.db.transaction() as session:
             admin.create_organization(session, page.actor, slug=slug, name_ko=name_ko,
@@ -176,7 +183,7 @@ def create_organization(
 
 @router.post("/curator/organizations/{slug}/hosting")
 def set_hosting(slug: str, page: PageDep, can_host: Flag) -> Response:
-    _require_curator(page)
+    _require(page, accounts_policy.can_administer)
     with page.hub.db.transaction() as session:
         admin.set_hosting(session, page.actor, slug, can_host=_yes(can_host))
     return page.redirect(f"/curator/organizations#org-{slug}")
@@ -186,7 +193,7 @@ def set_hosting(slug: str, page: PageDep, can_host: Flag) -> Response:
 def add_member(
     slug: str, page: PageDep, username: Flag = "", role: Flag = "member"
 ) -> Response:
-    _require_curator(page)
+    _require(page, accounts_policy.can_administer)
     try:
         with page.hub.db.transaction() as session:
             admin.add_member(session, page.actor, slug, username, role=role)
@@ -200,7 +207,7 @@ def add_member(
 
 @router.post("/curator/organizations/{slug}/members/{username}/remove")
 def remove_member(slug: str, username: str, page: PageDep) -> Response:
-    _require_curator(page)
+    _require(page, accounts_policy.can_administer)
     try:
         with page.hub.db.transaction() as session:
             admin.remove_member(session, page.actor, slug, username)
@@ -214,7 +221,7 @@ def remove_member(slug: str, username: str, page: PageDep) -> Response:
 
 @router.get("/curator/jobs", response_class=HTMLResponse)
 def jobs(page: PageDep) -> HTMLResponse:
-    _require_curator(page)
+    _require(page, evaluation_policy.can_see_queue)
     with page.hub.db.reading() as session:
         overview = job_overview(session, page.actor, page.now)
     template = "curator/_jobs.html" if page.is_htmx else "curator/jobs.html"
