@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from aihub.accounts import teams
 from aihub.accounts.models import Team
+from aihub.challenges import services as challenge_services
 from aihub.challenges.models import Challenge
 from aihub.errors import Conflict, Forbidden
 from aihub.hub import Hub
@@ -98,3 +99,25 @@ def test_the_challenges_team_count_follows_every_change(hub: Hub, factories: Fac
         assert fresh is not None
         teams.leave_team(session, fresh, factories.actor(ben))
     assert count() == (1, 1)
+
+
+def test_a_team_is_no_way_into_an_invite_only_challenge(hub: Hub, factories: Factories) -> None:
+    host, ann, ben = factories.host(), factories.person(), factories.person()
+    challenge = factories.challenge(host, "closed-door", visibility="invite-only")
+    with hub.db.transaction() as session:
+        fresh = session.get(Challenge, challenge.id)
+        assert fresh is not None
+        challenge_services.invite(session, fresh, factories.actor(host), ann.user)
+        teams.create_team(session, fresh, factories.actor(ann), "열쇠")
+    with hub.db.transaction() as session, pytest.raises(Conflict, match="hosts invite"):
+        fresh = session.get(Challenge, challenge.id)
+        assert fresh is not None
+        teams.invite(session, fresh, factories.actor(ann), ben.user)
+    with hub.db.transaction() as session:
+        fresh = session.get(Challenge, challenge.id)
+        assert fresh is not None
+        challenge_services.invite(session, fresh, factories.actor(host), ben.user)
+        invitation = teams.invite(session, fresh, factories.actor(ann), ben.user)
+    with hub.db.transaction() as session:
+        team = teams.answer_invite(session, factories.actor(ben), invitation.id, accept=True)
+        assert team.name == "열쇠"

@@ -8,7 +8,10 @@ from sqlalchemy.orm import Session
 
 from aihub.accounts.actor import Actor
 from aihub.accounts.models import InviteStatus, Team, TeamInvite, TeamMember, User
+from aihub.accounts.services import actor_for
+from aihub.challenges import policy as challenge_policy
 from aihub.challenges.models import Challenge
+from aihub.challenges.services import is_invited
 from aihub.db import utcnow
 from aihub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from aihub.submissions.models import Submission
@@ -96,6 +99,15 @@ def solo_team(session: Session, challenge: Challenge, user: User) -> Team:
     return team
 
 
+def _may_see(session: Session, challenge: Challenge, user: User) -> bool:
+    """Whether ``user`` may see ``challenge``, as the challenge's policy decides: a team
+    is no way into an invite-only (or not yet approved) challenge."""
+    someone = actor_for(session, user)
+    return challenge_policy.can_view(
+        someone, challenge, invited=is_invited(session, challenge, someone)
+    )
+
+
 def invite(
     session: Session, challenge: Challenge, actor: Actor, invitee: User
 ) -> TeamInvite:
@@ -103,6 +115,11 @@ def invite(
     team = team_of(session, challenge, user)
     if team is None:
         raise Conflict("Create a team first ('aihub teams create'), then invite.")
+    if not _may_see(session, challenge, invitee):
+        raise Conflict(
+            f"{invitee.username} may not take part in this challenge: its hosts invite "
+            "the participants of an invite-only challenge. Ask them to invite this person."
+        )
     if team_of(session, challenge, invitee) == team:
         raise Conflict(f"{invitee.username} is already in your team.")
     if member_count(session, team) >= challenge.max_team_size:
@@ -137,6 +154,8 @@ def answer_invite(session: Session, actor: Actor, invite_id: int, *, accept: boo
         return team
     challenge = session.get(Challenge, team.challenge_id)
     assert challenge is not None
+    if not _may_see(session, challenge, user):  # its visibility may have changed since
+        raise NotFound(f"You have no invitation with id {invite_id}.")
     current = team_of(session, challenge, user)
     if current is not None:
         if _has_submissions(session, current) or member_count(session, current) > 1:
