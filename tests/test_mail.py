@@ -6,6 +6,7 @@ import socketserver
 import stat
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -69,15 +70,28 @@ class _SmtpServer(socketserver.ThreadingTCPServer):
     auth: list[str]
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[_SmtpServer]:
-    server = _SmtpServer(("127.0.0.1", 0), _SmtpHandler)
+@contextmanager
+def _serving(address: str) -> Iterator[_SmtpServer]:
+    server = _SmtpServer((address, 0), _SmtpHandler)
     server.received, server.auth = [], []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[_SmtpServer]:
+    with _serving("127.0.0.1") as server:
+        yield server
+
+
+@pytest.fixture
+def distant_smtp_server() -> Iterator[_SmtpServer]:
+    """A server aihub must treat as on another machine: not one of the names of this one."""
+    with _serving("127.0.0.2") as server:
+        yield server
 
 
 def test_the_smtp_mailer_sends_a_utf8_mail_and_logs_in(smtp_server: _SmtpServer) -> None:
@@ -92,6 +106,22 @@ def test_the_smtp_mailer_sends_a_utf8_mail_and_logs_in(smtp_server: _SmtpServer)
     assert message["To"] == "minji@example.org" and message["Subject"] == "비밀번호 재설정"
     body = message.get_body()
     assert body is not None and "링크: https://hub/x" in body.get_content()
+
+
+def test_no_password_in_clear_text_to_a_server_elsewhere(
+    distant_smtp_server: _SmtpServer,
+) -> None:
+    # The test server offers no STARTTLS: logging in would send the password in clear.
+    smtp_server = distant_smtp_server
+    port = smtp_server.server_address[1]
+    mailer = SmtpMailer("127.0.0.2", port, "aihub <noreply@hub.example>", user="hub",
+                        password="pw", timeout=5)
+    with pytest.raises(OSError, match="clear text"):
+        mailer.send(MAIL)
+    assert smtp_server.auth == [] and smtp_server.received == []
+    # Without a password to protect, a plain relay still gets the mail.
+    SmtpMailer("127.0.0.2", port, "aihub <noreply@hub.example>", timeout=5).send(MAIL)
+    assert len(smtp_server.received) == 1
 
 
 def test_an_unreachable_smtp_server_raises_an_os_error() -> None:

@@ -89,6 +89,9 @@ def parse_host(value: str) -> tuple[str, int]:
     return value, SMTP_PORT
 
 
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
 class SmtpMailer:
     """Sends through an SMTP server: implicit TLS on port 465, STARTTLS elsewhere when the
     server offers it, and a log-in when a user is set."""
@@ -109,12 +112,21 @@ class SmtpMailer:
         else:
             smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         with smtp:
-            if self.port != smtplib.SMTP_SSL_PORT:
+            encrypted = self.port == smtplib.SMTP_SSL_PORT
+            if not encrypted:
                 smtp.ehlo()
                 if smtp.has_extn("starttls"):
                     smtp.starttls(context=context)
                     smtp.ehlo()
+                    encrypted = True
             if self.user:
+                # A password, and the reset links after it, never cross a network in clear:
+                # without TLS only a server on this machine may be logged in to.
+                if not encrypted and self.host not in _LOCAL_HOSTS:
+                    raise OSError(
+                        f"{self.host}:{self.port} offers no TLS (STARTTLS); aihub will not "
+                        "send the SMTP password in clear text."
+                    )
                 smtp.login(self.user, self.password)
             smtp.send_message(message)
 

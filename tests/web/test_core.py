@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -85,3 +87,32 @@ def test_dates_are_shown_in_the_hubs_zone_in_each_locales_way() -> None:
     assert english["when"](moment) == "Nov 21, 2026, 11:05 PM"
     assert english["day"](moment) == "Nov 21, 2026"
     assert environment("en", "UTC").filters["when"](moment) == "Nov 21, 2026, 2:05 PM"
+
+
+def test_processes_starting_together_agree_on_one_secret_key(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from aihub.settings import Settings
+    from aihub.web import security
+
+    settings = Settings(data_dir=tmp_path)
+    with ThreadPoolExecutor(8) as pool:
+        # Each call as a fresh process would make it: no remembered key.
+        def start(_: int) -> bytes:
+            return security._key_from_file.__wrapped__(tmp_path / "secret-key")
+
+        keys = set(pool.map(start, range(16)))
+    assert len(keys) == 1 and len(next(iter(keys))) == 64
+    assert security.secret_key(settings) in keys
+    assert (tmp_path / "secret-key").stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["secret-key"]  # no temporary file left
+
+
+def test_http_errors_keep_their_reason_and_headers(web: TestClient) -> None:
+    # Starlette's answer to an unparseable form says why; the page must pass it on.
+    broken = web.post("/login", content=b"--x\r\nnot a part\r\n",
+                      headers={"content-type": "multipart/form-data; boundary=x"})
+    assert broken.status_code == 400 and "<html" in broken.text
+    assert "Invalid multipart data" in broken.text
+    wrong_method = web.delete("/login")
+    assert wrong_method.status_code == 405 and "GET" in wrong_method.headers["allow"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
@@ -40,4 +42,9 @@ def aihub_error_page(request: Request, exc: AihubError) -> Response:
 
 
 def http_error_page(request: Request, exc: HTTPException) -> Response:
-    return error_page(request, exc.status_code, "")
+    # Starlette's own details ("Not Found", "Method Not Allowed") say no more than the
+    # page's heading; others (a form that cannot be parsed) say what was wrong.
+    detail = exc.detail if exc.detail != HTTPStatus(exc.status_code).phrase else ""
+    response = error_page(request, exc.status_code, detail)
+    response.headers.update(exc.headers or {})
+    return response

@@ -34,18 +34,25 @@ class CsrfFailed(Forbidden):
 @cache
 def _key_from_file(path: Path) -> bytes:
     try:
-        return path.read_bytes().strip()
+        key = path.read_bytes().strip()
     except FileNotFoundError:
-        pass
-    key = secrets.token_hex(32).encode()
-    # O_EXCL: two processes starting together agree on whichever key was written first.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes().strip()
+        key = b""
+    if key:
+        return key
+    # Written whole under another name, then linked into place: a process starting at the
+    # same moment reads either no file or the whole key, never an empty one, and if two
+    # race, the link that loses reads the winner's key.
+    fresh = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
-        handle.write(key)
-    return key
+        handle.write(secrets.token_hex(32).encode())
+    try:
+        os.link(fresh, path)
+    except FileExistsError:
+        pass
+    finally:
+        fresh.unlink()
+    return path.read_bytes().strip()
 
 
 def secret_key(settings: Settings) -> bytes:
