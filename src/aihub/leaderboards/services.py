@@ -69,10 +69,7 @@ class Board:
 class _Entry:
     submission_id: int
     team_id: int | None
-    public: float
-    private: float | None
     created_at: datetime
-    selected: bool
     is_baseline: bool
     name: str
 
@@ -92,17 +89,16 @@ def _ordered(
 _ROW_KEY = case((Submission.is_baseline, -Submission.id), else_=Submission.team_id)
 
 
-def _ranked_within_rows(direction: Direction, split: Split) -> Subquery:
-    """Each scored submission of the phase with its place among its row's submissions (by
+def _ranked_within_rows(direction: Direction) -> Subquery:
+    """Each submission of the phase with both scores, with its place among its row's (by
     public score, then time, then id), whether its row has final selections, and how many
     the row has. The database ranks; Python sees one line per team, not every submission."""
-    scored = [
+    scored = (
         Submission.phase_id == bindparam("phase_id"),
         Submission.status == Status.FINISHED.value,
         Submission.public_score.is_not(None),
-    ]
-    if split is Split.PRIVATE:
-        scored.append(Submission.private_score.is_not(None))
+        Submission.private_score.is_not(None),
+    )
     return (
         select(
             Submission.id, Submission.team_id, Submission.public_score,
@@ -122,36 +118,33 @@ def _ranked_within_rows(direction: Direction, split: Split) -> Subquery:
     )
 
 
-def _best_per_row(direction: Direction, split: Split) -> Select[Any]:
-    """One submission per row: the best public one; or, for the private board, the best
-    private one among the row's final selections (its best public ones if none). The
-    private board is ranked this way, with window functions over every submission: it is
-    ranked rarely (its scores stop moving when it opens), unlike the public board."""
-    ranked = _ranked_within_rows(direction, split)
-    if split is Split.PUBLIC:
-        best = select(ranked).where(ranked.c.public_place == 1).subquery("best")
-    else:
-        chosen = (
-            select(ranked)
-            .where(
-                or_(
-                    and_(ranked.c.row_selected == 1, ranked.c.selected.is_(True)),
-                    and_(ranked.c.row_selected == 0,
-                         ranked.c.public_place <= bindparam("selections")),
-                )
+def _best_private(direction: Direction) -> Select[Any]:
+    """One submission per row: the best private one among the row's final selections (its
+    best public ones if none), ranked with window functions over every submission. The
+    private board is ranked rarely (its scores stop moving when it opens), unlike the
+    public board (``_best_public``)."""
+    ranked = _ranked_within_rows(direction)
+    chosen = (
+        select(ranked)
+        .where(
+            or_(
+                and_(ranked.c.row_selected == 1, ranked.c.selected.is_(True)),
+                and_(ranked.c.row_selected == 0,
+                     ranked.c.public_place <= bindparam("selections")),
             )
-            .subquery("chosen")
         )
-        key = case((chosen.c.is_baseline, -chosen.c.id), else_=chosen.c.team_id)
-        placed = select(
-            chosen,
-            func.row_number().over(
-                partition_by=key,
-                order_by=(_ordered(chosen.c.private_score, direction), chosen.c.created_at,
-                          chosen.c.id),
-            ).label("private_place"),
-        ).subquery("placed")
-        best = select(placed).where(placed.c.private_place == 1).subquery("best")
+        .subquery("chosen")
+    )
+    key = case((chosen.c.is_baseline, -chosen.c.id), else_=chosen.c.team_id)
+    placed = select(
+        chosen,
+        func.row_number().over(
+            partition_by=key,
+            order_by=(_ordered(chosen.c.private_score, direction), chosen.c.created_at,
+                      chosen.c.id),
+        ).label("private_place"),
+    ).subquery("placed")
+    best = select(placed).where(placed.c.private_place == 1).subquery("best")
     return select(best, Team.name).outerjoin(Team, Team.id == best.c.team_id)
 
 
@@ -206,7 +199,7 @@ def _best_public(direction: Direction) -> Select[Any]:
 def _scored_rows(
     session: Session, phase: Phase, direction: Direction, split: Split, lang: str
 ) -> list[tuple[_Entry, float, int]]:
-    query = _best_public(direction) if split is Split.PUBLIC else _best_per_row(direction, split)
+    query = _best_public(direction) if split is Split.PUBLIC else _best_private(direction)
     found = session.execute(
         query, {"phase_id": phase.id, "selections": phase.final_selections}
     ).mappings()
@@ -219,11 +212,10 @@ def _scored_rows(
         else:
             name = row["name"] or ""
         entry = _Entry(
-            submission_id=row["id"], team_id=row["team_id"], public=float(row["public_score"]),
-            private=row["private_score"], created_at=row["created_at"],
-            selected=bool(row["selected"]), is_baseline=baseline, name=name,
+            submission_id=row["id"], team_id=row["team_id"], created_at=row["created_at"],
+            is_baseline=baseline, name=name,
         )
-        score = entry.public if split is Split.PUBLIC else float(row["private_score"])
+        score = float(row["public_score" if split is Split.PUBLIC else "private_score"])
         result.append((entry, score, int(row["entries"])))
     return result
 

@@ -93,17 +93,20 @@ def charts(page: Page, view: BoardView) -> Markup:
     history's time axis runs to now."""
     hour = page.now.replace(minute=0, second=0, microsecond=0)
     until = min(hour + _HOUR, view.phase.ends_at)
-    key = ("charts", page.locale, page.hub.settings.timezone, until)
+    # One entry per language, replaced when the hour moves on: a board that gets no new
+    # score for days keeps one drawing, not one an hour.
+    key = ("charts", page.locale, page.hub.settings.timezone)
     found = view.board.memo.get(key)
-    if isinstance(found, Markup):
-        return found
+    if isinstance(found, tuple) and found[0] == until:
+        drawing: Markup = found[1]
+        return drawing
     drawn = Markup(_env(page).get_template("challenge/_board_charts.html").render(  # noqa: S704
         history=history_chart(view.board.history, view.phase.starts_at, until, time_label(page)),
         spread=distribution_chart(view.board.distribution),
         distribution=view.board.distribution,
         box=CHART_BOX,
     ))
-    view.board.memo[key] = drawn
+    view.board.memo[key] = (until, drawn)
     return drawn
 
 
