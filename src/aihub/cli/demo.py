@@ -31,7 +31,8 @@ def demo(
     else:
         console.print(f"Seeding a demo hub in {data_dir} …")
         seed.seed_people(setup)
-        seed.seed_challenges(setup)
+    # Always: it adds only what is missing, so a seeding cut short is finished here.
+    seed.seed_challenges(setup)
     setup.close()
     member_token, host_token = seed.read_tokens(data_dir)
     url = f"http://{host}:{port}"
