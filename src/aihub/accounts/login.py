@@ -11,7 +11,6 @@ them in the reader's language: the web catalogs translate each of ``MESSAGES``.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,7 +20,13 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from aihub.accounts.models import LoginFailure, PasswordReset, User
-from aihub.accounts.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
+from aihub.accounts.passwords import (
+    MIN_LENGTH,
+    hash_password,
+    needs_rehash,
+    token_digest,
+    verify_password,
+)
 from aihub.accounts.services import EMAIL, USERNAME, create_user
 from aihub.accounts.web_sessions import end_all_sessions, start_session
 from aihub.db import Database
@@ -87,9 +92,6 @@ class LoginLimits:
     def from_settings(cls, settings: Settings) -> LoginLimits:
         return cls(settings.login_attempts, timedelta(minutes=settings.login_window_minutes))
 
-
-def _sha256(plain: str) -> str:
-    return hashlib.sha256(plain.encode()).hexdigest()
 
 
 @cache
@@ -302,7 +304,7 @@ def request_reset(db: Database, *, email: str, now: datetime) -> tuple[User, str
         plain = secrets.token_urlsafe(32)
         session.add(
             PasswordReset(
-                token_hash=_sha256(plain), user_id=user.id, created_at=now,
+                token_hash=token_digest(plain), user_id=user.id, created_at=now,
                 expires_at=now + RESET_VALID,
             )
         )
@@ -310,7 +312,8 @@ def request_reset(db: Database, *, email: str, now: datetime) -> tuple[User, str
 
 
 def _open_reset(session: Session, token: str, now: datetime) -> PasswordReset | None:
-    reset = session.scalar(select(PasswordReset).where(PasswordReset.token_hash == _sha256(token)))
+    digest = token_digest(token)
+    reset = session.scalar(select(PasswordReset).where(PasswordReset.token_hash == digest))
     if reset is None or reset.used_at is not None or reset.expires_at <= now:
         return None
     return reset
@@ -338,7 +341,7 @@ def reset_password(
         user_id = session.execute(
             update(PasswordReset)
             .where(
-                PasswordReset.token_hash == _sha256(token), PasswordReset.used_at.is_(None),
+                PasswordReset.token_hash == token_digest(token), PasswordReset.used_at.is_(None),
                 PasswordReset.expires_at > now,
             )
             .values(used_at=now)

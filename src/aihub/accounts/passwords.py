@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -23,3 +25,10 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
+
+
+def token_digest(token: str) -> str:
+    """What is stored of a random token (API token, session cookie, reset link). They carry
+    256 random bits, so a plain sha256 is as strong as a slow hash here, and lets every
+    request find its token by an indexed look-up."""
+    return hashlib.sha256(token.encode()).hexdigest()

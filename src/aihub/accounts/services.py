@@ -5,7 +5,6 @@ The caller owns the transaction (``Database.transaction``); nothing here commits
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from collections.abc import Sequence
@@ -18,9 +17,9 @@ from sqlalchemy.orm import Session
 from aihub.accounts import policy
 from aihub.accounts.actor import VISITOR, Actor
 from aihub.accounts.models import ApiToken, Membership, Organization, OrgRole, User
-from aihub.accounts.passwords import MIN_LENGTH, hash_password, verify_password
+from aihub.accounts.passwords import MIN_LENGTH, hash_password, token_digest
 from aihub.db import utcnow
-from aihub.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from aihub.errors import Conflict, InvalidInput, NotFound
 
 USERNAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,62}$")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
@@ -62,25 +61,12 @@ def create_user(
     return user
 
 
-def authenticate(session: Session, *, username: str, password: str) -> User:
-    user = session.scalar(select(User).where(User.username == username))
-    # The same message whether the name or the password is wrong, so names cannot be probed.
-    if user is None or not user.is_active or not verify_password(user.password_hash, password):
-        raise NotAuthenticated("Wrong username or password.")
-    return user
-
-
 def get_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         raise NotFound(f"No user is called {username!r}.")
     return user
 
-
-def _hash_token(token: str) -> str:
-    # Tokens carry 256 random bits, so a plain sha256 is as strong as a slow hash here and
-    # lets every request find its token by an indexed lookup.
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def create_token(session: Session, user: User, *, name: str = "cli") -> tuple[ApiToken, str]:
@@ -90,7 +76,7 @@ def create_token(session: Session, user: User, *, name: str = "cli") -> tuple[Ap
         user_id=user.id,
         name=name[:100] or "token",
         prefix=plain[: len(TOKEN_PREFIX) + 6],
-        token_hash=_hash_token(plain),
+        token_hash=token_digest(plain),
     )
     session.add(token)
     session.flush()
@@ -114,7 +100,7 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
 
 
 def user_for_token(session: Session, plain: str) -> User | None:
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(plain)))
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(plain)))
     if token is None or token.revoked_at is not None:
         return None
     user = session.get(User, token.user_id)
@@ -157,7 +143,7 @@ def actor_for_token(session: Session, plain: str) -> Actor | None:
     the token is unknown or revoked or its user inactive. The same answer as
     ``actor_for(session, user_for_token(session, plain))``."""
     return actor_from_rows(
-        session.execute(_ACTOR_FOR_TOKEN, {"token_hash": _hash_token(plain)}).all()
+        session.execute(_ACTOR_FOR_TOKEN, {"token_hash": token_digest(plain)}).all()
     )
 
 

@@ -4,7 +4,6 @@ log-out or password change ends sessions at once."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 
@@ -13,11 +12,8 @@ from sqlalchemy.orm import Session
 
 from aihub.accounts.actor import Actor
 from aihub.accounts.models import Membership, Organization, User, WebSession
+from aihub.accounts.passwords import token_digest
 from aihub.accounts.services import actor_from_rows
-
-
-def _hash(plain: str) -> str:
-    return hashlib.sha256(plain.encode()).hexdigest()
 
 
 def start_session(session: Session, user: User, *, now: datetime, days: int) -> str:
@@ -25,7 +21,7 @@ def start_session(session: Session, user: User, *, now: datetime, days: int) -> 
     plain = secrets.token_urlsafe(32)
     session.add(
         WebSession(
-            token_hash=_hash(plain), user_id=user.id, created_at=now,
+            token_hash=token_digest(plain), user_id=user.id, created_at=now,
             expires_at=now + timedelta(days=days),
         )
     )
@@ -38,14 +34,14 @@ def start_session(session: Session, user: User, *, now: datetime, days: int) -> 
 
 
 def end_session(session: Session, plain: str) -> None:
-    session.execute(delete(WebSession).where(WebSession.token_hash == _hash(plain)))
+    session.execute(delete(WebSession).where(WebSession.token_hash == token_digest(plain)))
 
 
 def end_all_sessions(session: Session, user: User, *, keep: str | None = None) -> None:
     """End every session of ``user`` (after a password change or reset), but ``keep``."""
     query = delete(WebSession).where(WebSession.user_id == user.id)
     if keep is not None:
-        query = query.where(WebSession.token_hash != _hash(keep))
+        query = query.where(WebSession.token_hash != token_digest(keep))
     session.execute(query)
 
 
@@ -67,5 +63,5 @@ def actor_for_session(session: Session, plain: str, *, now: datetime) -> Actor |
     """The actor behind a session cookie in one statement, or None when the session is
     unknown, expired or its user deactivated."""
     return actor_from_rows(
-        session.execute(_ACTOR_FOR_SESSION, {"token_hash": _hash(plain), "now": now}).all()
+        session.execute(_ACTOR_FOR_SESSION, {"token_hash": token_digest(plain), "now": now}).all()
     )
