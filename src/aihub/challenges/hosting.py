@@ -17,7 +17,7 @@ from aihub.accounts.models import Organization
 from aihub.challenges import policy
 from aihub.challenges.models import Challenge
 from aihub.challenges.schemas import ChallengeSummary, OrganizationOut, challenge_summary
-from aihub.challenges.services import current_phase
+from aihub.challenges.services import SUMMARY_LOADS, current_phase
 from aihub.errors import Forbidden
 from aihub.evaluation.status import Status
 from aihub.schemas import Text
@@ -69,10 +69,12 @@ def hosted_challenges(session: Session, actor: Actor, now: datetime) -> list[Hos
     actor.require_user()
     if not policy.may_host(actor):
         raise Forbidden("Only hosts (members of an organization) and curators host challenges.")
-    query = select(Challenge).order_by(Challenge.created_at.desc(), Challenge.id.desc())
+    query = select(Challenge).options(*SUMMARY_LOADS).order_by(
+        Challenge.created_at.desc(), Challenge.id.desc()
+    )
     if not actor.is_curator:
         query = query.where(Challenge.organization_id.in_(actor.org_ids))
-    challenges = [c for c in session.scalars(query) if policy.can_manage(actor, c)]
+    challenges = [c for c in session.scalars(query).unique() if policy.can_manage(actor, c)]
     counts = _counts(session, [c.id for c in challenges])
     return [
         HostedChallenge(
@@ -102,7 +104,8 @@ def curation(session: Session, actor: Actor, now: datetime) -> Curation:
         raise Forbidden("Only curators approve challenges and open private leaderboards.")
     waiting: list[CuratorChallenge] = []
     closed: list[CuratorChallenge] = []
-    for challenge in session.scalars(select(Challenge).order_by(Challenge.created_at)):
+    ordered = select(Challenge).options(*SUMMARY_LOADS).order_by(Challenge.created_at)
+    for challenge in session.scalars(ordered).unique():
         phase = current_phase(challenge, now)
         item = CuratorChallenge(
             challenge=challenge_summary(session, challenge, now),

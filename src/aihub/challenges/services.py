@@ -96,6 +96,9 @@ _VISIBLE = select(
         RulesAcceptance.user_id == bindparam("user_id"),
     ),
 ).where(Challenge.slug == bindparam("slug"))
+# What a summary of a challenge shows besides its own row, loaded with it: a list of
+# challenges is then one statement, not one more per challenge.
+SUMMARY_LOADS = (joinedload(Challenge.phases), joinedload(Challenge.organization))
 # What a challenge's page shows, in the same statement: phases, host, files.
 _VISIBLE_WITH_PHASES = _VISIBLE.options(
     joinedload(Challenge.phases), joinedload(Challenge.organization),
@@ -119,7 +122,9 @@ def _visible(
 
 
 def list_challenges(session: Session, actor: Actor) -> list[Challenge]:
-    challenges = session.scalars(select(Challenge).order_by(Challenge.created_at.desc()))
+    challenges = session.scalars(
+        select(Challenge).options(*SUMMARY_LOADS).order_by(Challenge.created_at.desc())
+    ).unique()
     invited: set[int] = set()
     if actor.user is not None:
         invited = set(
