@@ -65,8 +65,8 @@ def spec_from_fields(raw: dict[str, Any]) -> ChallengeSpec:
     except ValidationError as exc:
         raise FieldErrors(validation_errors(exc)) from None
     checked_scoring_spec(spec.evaluation.metric, spec.evaluation.metric_params,
-                    spec.evaluation.id_column, spec.evaluation.target_columns,
-                    spec.evaluation.split_column)
+                         spec.evaluation.id_column, spec.evaluation.target_columns,
+                         spec.evaluation.split_column)
     return spec
 
 
@@ -310,8 +310,8 @@ def _edit_evaluation(
         split_column=challenge.split_column or None,
     )
     current = scoring_spec(challenge)
-    spec = checked_scoring_spec(new.metric, new.metric_params, new.id_column, new.target_columns,
-                           new.split_column)
+    spec = checked_scoring_spec(new.metric, new.metric_params, new.id_column,
+                                new.target_columns, new.split_column)
     if solution is None and spec.fingerprint() == current.fingerprint():
         return
     if has_submissions(session, challenge):

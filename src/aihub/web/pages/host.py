@@ -323,22 +323,22 @@ async def edit(slug: str, request: Request, page: PageDep) -> Response:
 def _edit(page: Page, slug: str, form: FormData) -> Response:
     hub, settings = page.hub, page.hub.settings
     with hub.db.reading() as session:
-        _managed(session, slug, page)
+        locked = has_submissions(session, _managed(session, slug, page))
     values = forms.text_fields(form)
+    uploads = forms.chosen_files(form, "evaluation.solution")
     with tempfile.TemporaryDirectory(prefix="aihub-edit-") as tmp:
         try:
+            # The new solution is copied before the write transaction, which must not hold
+            # the database's write lock while a large file is copied (edit_challenge checks
+            # again that nobody has submitted in between).
+            solution = forms.spool(
+                uploads[0], Path(tmp) / forms.safe_name(uploads[0].filename or ""),
+                "evaluation.solution", settings.max_upload_bytes,
+            ) if uploads and not locked else None
             with hub.db.transaction() as session:
                 challenge = _managed(session, slug, page)
-                locked = has_submissions(session, challenge)
                 changes = parse_edit(forms.edit_fields(values, challenge, settings.zone,
                                                        with_evaluation=not locked))
-                solution = None
-                uploads = forms.chosen_files(form, "evaluation.solution")
-                if uploads and not locked:
-                    solution = forms.spool(
-                        uploads[0], Path(tmp) / forms.safe_name(uploads[0].filename or ""),
-                        "evaluation.solution", settings.max_upload_bytes,
-                    )
                 edit_challenge(session, hub.storage, hub.truths, page.actor, challenge, changes,
                                solution=solution, max_file_bytes=settings.max_upload_bytes)
         except UploadError as exc:
