@@ -153,7 +153,10 @@ def test_the_setting_chooses_the_mailer(tmp_path: Path) -> None:
     [({"mailer": "smtp", "public_base_url": "https://hub.example"}, "SMTP_HOST"),
      # Links in real mail are never built from a Host header the asker chose.
      ({"mailer": "smtp", "smtp_host": "mail.example"}, "PUBLIC_BASE_URL"),
-     ({"mailer": "pigeon"}, "'log' or 'smtp'")],
+     ({"mailer": "pigeon"}, "'log' or 'smtp'"),
+     # A host that cannot be read is refused at start, not at the first password reset.
+     *[({"mailer": "smtp", "smtp_host": bad, "public_base_url": "https://hub.example"},
+        "not host or host:port") for bad in ("[::1]:x", "mail:x", "mail:99999", "[::1", ":25")]],
 )
 def test_mail_settings_that_cannot_work_are_refused_at_start(
     tmp_path: Path, values: dict[str, str], message: str

@@ -20,11 +20,10 @@ from pathlib import Path
 from typing import Protocol
 
 from aihub.db import utcnow
-from aihub.settings import Settings
+from aihub.settings import Settings, parse_host
 
 log = logging.getLogger(__name__)
 
-SMTP_PORT = 587
 SMTP_TIMEOUT_SECONDS = 20.0
 # Ends each mail in mail.log.
 SEPARATOR = "-" * 72
@@ -75,18 +74,6 @@ class LogMailer:
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
         with self._lock, os.fdopen(os.open(self.path, flags, 0o600), "a", encoding="utf-8") as f:
             f.write(text)
-
-
-def parse_host(value: str) -> tuple[str, int]:
-    """``host`` or ``host:port`` (IPv6 in brackets: ``[::1]:25``)."""
-    value = value.strip()
-    if value.startswith("["):
-        host, _, rest = value[1:].partition("]")
-        return host, int(rest[1:]) if rest.startswith(":") else SMTP_PORT
-    host, sep, port = value.rpartition(":")
-    if sep and port.isdecimal() and port.isascii():
-        return host, int(port)
-    return value, SMTP_PORT
 
 
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})

@@ -10,6 +10,26 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+SMTP_PORT = 587
+
+
+def parse_host(value: str) -> tuple[str, int]:
+    """``host`` or ``host:port`` (IPv6 in brackets: ``[::1]:25``); ValueError, saying how
+    to write it, for anything else."""
+    value = value.strip()
+    if value.startswith("["):
+        host, closed, rest = value[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else str(SMTP_PORT) if not rest else "?"
+    else:
+        host, sep, port = value.rpartition(":")
+        if not sep:
+            host, port = value, str(SMTP_PORT)
+        closed = "]"
+    if not host or not closed or not (port.isascii() and port.isdecimal()) \
+            or not 0 < int(port) < 65536:
+        raise ValueError(f"{value!r} is not host or host:port (IPv6 as [::1]:25)")
+    return host, int(port)
+
 
 class Settings(BaseSettings):
     """Everything aihub can be told, each with a default and a line of help.
@@ -119,6 +139,8 @@ class Settings(BaseSettings):
     def _mail_can_reach_people(self) -> Settings:
         if self.mailer == "smtp" and not self.smtp_host:
             raise ValueError("MAILER=smtp needs SMTP_HOST (host or host:port)")
+        if self.smtp_host:
+            parse_host(self.smtp_host)  # refused now, with the reason, not at the first mail
         if self.mailer == "smtp" and not self.public_base_url:
             # Links in real mails must not be built from the request's Host header, which
             # whoever asks for a password reset can forge.
