@@ -22,7 +22,7 @@ from starlette.datastructures import UploadFile as Upload
 from aihub.accounts.actor import Actor
 from aihub.accounts.models import Team
 from aihub.challenges.models import Challenge
-from aihub.challenges.services import get_visible_challenge, scoring_spec
+from aihub.challenges.services import get_challenge_to_submit, get_visible_challenge, scoring_spec
 from aihub.db import utcnow
 from aihub.deps import ActorDep, BearerDep, HubDep, ReadSession, RowId, authenticate
 from aihub.errors import InvalidInput, PayloadTooLarge
@@ -42,6 +42,7 @@ from aihub.submissions.schemas import (
     UsageOut,
     build_submission_out,
     submission_out,
+    submissions_out,
     usage_out,
 )
 
@@ -229,15 +230,16 @@ async def get_route(
 
 @router.get("/challenges/{slug}/submissions", response_model=list[SubmissionOut])
 def list_route(
-    slug: str, session: ReadSession, actor: ActorDep, everyone: bool = False
+    slug: str, session: ReadSession, actor: ActorDep, everyone: bool = False,
+    limit: Annotated[int, Query(ge=1, le=1000, description="at most this many")] = 1000,
+    offset: Annotated[int, Query(ge=0, description="skip the newest this many")] = 0,
 ) -> list[SubmissionOut]:
-    """Your team's submissions, newest first; hosts may ask for everyone's."""
-    challenge = get_visible_challenge(session, slug, actor)
-    now = utcnow()
-    return [
-        submission_out(session, s, challenge, actor, now)
-        for s in services.list_team_submissions(session, challenge, actor, everyone=everyone)
-    ]
+    """Your team's submissions, newest first; hosts may ask for everyone's, a page at a
+    time (``limit``, ``offset``)."""
+    challenge, _ = get_challenge_to_submit(session, slug, actor)  # with its phases
+    rows = services.list_team_submissions(session, challenge, actor, everyone=everyone,
+                                          limit=limit, offset=offset)
+    return submissions_out(session, rows, challenge, actor, utcnow())
 
 
 @router.get("/challenges/{slug}/limits", response_model=UsageOut)

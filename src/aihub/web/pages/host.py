@@ -13,12 +13,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from aihub.accounts.models import Team
 from aihub.challenges import policy
 from aihub.challenges.editing import (
     SolutionCheck,
@@ -43,7 +41,7 @@ from aihub.evaluation.metrics import all_metrics
 from aihub.evaluation.status import Status
 from aihub.storage import TooLargeError
 from aihub.submissions import services as submissions
-from aihub.submissions.schemas import submission_out
+from aihub.submissions.schemas import submissions_out
 from aihub.web.context import Page, PageDep, csrf_protect
 from aihub.web.pages import host_form as forms
 from aihub.web.pages.host_form import UploadError
@@ -200,13 +198,7 @@ def _manage_context(
             session, challenge, page.actor, everyone=True, status=status_filter,
             limit=PER_PAGE, offset=(number - 1) * PER_PAGE,
         )
-        # Held so that submission_out finds each team in the session, without a query each.
-        team_ids = {row.team_id for row in shown_rows if row.team_id is not None}
-        _teams = list(session.scalars(select(Team).where(Team.id.in_(team_ids))))
-        shown = [
-            submission_out(session, item, challenge, page.actor, page.now)
-            for item in shown_rows
-        ]
+        shown = submissions_out(session, shown_rows, challenge, page.actor, page.now)
     return {
         "detail": detail, "submissions": shown, "total": total, "pages": pages,
         "number": number, "status_filter": status_filter or "",
