@@ -144,19 +144,21 @@ def sign_up(
     now: datetime, session_days: int,
 ) -> tuple[User, str]:
     """Create an account and log its browser in: returns the user and the session cookie's
-    value. ``create_user`` hashes the password inside this write transaction (once per
-    account, unlike log-ins)."""
+    value. The form is checked and the password hashed before the write transaction, which
+    then checks again (``create_user``) in case the name was taken in between."""
     username, email, display_name = username.strip(), email.strip(), display_name.strip()
-    with db.transaction() as session:
+    with db.reading() as session:
         problems = new_account_problems(
             session, username=username, email=email, display_name=display_name,
             password=password, repeat=repeat,
         )
-        if problems:
-            raise FormInvalid(problems)
+    if problems:
+        raise FormInvalid(problems)
+    hashed = hash_password(password)
+    with db.transaction() as session:
         user = create_user(
             session, username=username, email=email, password=password,
-            display_name=display_name,
+            display_name=display_name, password_hash=hashed,
         )
         return user, start_session(session, user, now=now, days=session_days)
 
