@@ -6,7 +6,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aihub.db import Base, UTCDateTime, utcnow
@@ -19,6 +28,26 @@ class Visibility(StrEnum):
     PUBLIC = "public"
     UNLISTED = "unlisted"
     INVITE_ONLY = "invite-only"
+
+
+class EvaluationKind(StrEnum):
+    """How a submission's outcome becomes scores."""
+
+    METRIC = "metric"  # a built-in metric against the hidden solution file
+    PROGRAM = "program"  # the host's scoring program (a Codabench task), sandboxed
+
+
+class SubmissionKind(StrEnum):
+    PREDICTIONS = "predictions"  # a prediction file (or, for bundles, a results zip)
+    CODE = "code"  # a zip with the participant's program, run in the sandbox
+
+
+class FileAudience(StrEnum):
+    """Who reads a challenge file: participants download it, code runs see it at /data."""
+
+    PARTICIPANTS = "participants"
+    SANDBOX = "sandbox"  # mounted for code runs only: hidden test features stay hidden
+    BOTH = "both"
 
 
 class Challenge(Base):
@@ -57,6 +86,27 @@ class Challenge(Base):
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    evaluation_kind: Mapped[str] = mapped_column(
+        String(16), default=EvaluationKind.METRIC.value, server_default="metric"
+    )
+    submission_kind: Mapped[str] = mapped_column(
+        String(16), default=SubmissionKind.PREDICTIONS.value, server_default="predictions"
+    )
+    # Code runs: the worker runtime (a Python environment) and the checked CodeSpec
+    # (format, limits, the packages the host fixed) as JSON.
+    runtime: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    code_spec: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # Program scoring: the leaderboard's columns (Codabench's first leaderboard) as JSON.
+    board_columns: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # The job queue its evaluations go to: a hub-wide class ("default") or its own, so
+    # an organizer can attach workers for this challenge alone.
+    queue: Mapped[str] = mapped_column(String(64), default="default", server_default="default")
+    # A curator's explicit choice to run code where bubblewrap cannot (weaker isolation).
+    sandbox_fallback_allowed: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="0"
+    )
+    source: Mapped[str] = mapped_column(String(16), default="aihub", server_default="aihub")
+    import_report: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     organization: Mapped[Organization] = relationship()
     phases: Mapped[list[Phase]] = relationship(
@@ -87,6 +137,9 @@ class Phase(Base):
     # Raised by every change to the phase's scores or selections: pages keep a computed
     # leaderboard until the number moves (see leaderboards.cache).
     board_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Program scoring: the phase's task (blobs of the scoring and ingestion programs, input
+    # and reference data; commands; time limit) as JSON, see evaluation.plans.PhaseTask.
+    task: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     challenge: Mapped[Challenge] = relationship(back_populates="phases")
 
@@ -110,6 +163,9 @@ class ChallengeFile(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     description_ko: Mapped[str] = mapped_column(String(500), default="")
     description_en: Mapped[str] = mapped_column(String(500), default="")
+    audience: Mapped[str] = mapped_column(
+        String(16), default=FileAudience.PARTICIPANTS.value, server_default="participants"
+    )
 
     challenge: Mapped[Challenge] = relationship(back_populates="files")
 

@@ -35,3 +35,29 @@ class Job(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # What went wrong, for hosts and operators; participants read the submission's reason.
     error: Mapped[str] = mapped_column(Text, default="")
+    # Whose fault a failure was: participant (their program or file), host (the scoring
+    # program or data), infrastructure (a worker died; never counted against anyone).
+    error_kind: Mapped[str] = mapped_column(String(16), default="", server_default="")
+
+
+class Runner(Base):
+    """A machine an organizer owns that pulls jobs over HTTPS with a token.
+
+    It is given no database or broker credentials: only its token (stored as sha256), good
+    for the jobs of its queues.
+    """
+
+    __tablename__ = "runners"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    queues: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

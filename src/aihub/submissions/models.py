@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aihub.db import Base, UTCDateTime, utcnow
@@ -50,3 +51,13 @@ class Submission(Base):
     baseline_name_en: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Program scoring: every leaderboard column's value (public_score holds the primary).
+    scores: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # Code runs: the program's output as the participant may read it (capped, and empty
+    # when the host hides it), and everything, for hosts.
+    log: Mapped[str] = mapped_column(Text, default="", server_default="")
+    host_log: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # A scoring program's detailed_results.html, a blob served under a strict CSP.
+    detailed_results_sha256: Mapped[str] = mapped_column(
+        String(64), default="", server_default=""
+    )
