@@ -47,6 +47,7 @@ def enqueue(
             "started_at": None,
             "finished_at": None,
             "error": "",
+            "error_kind": "",
         },
     )
 
@@ -89,6 +90,7 @@ _FINISH_HELD = (
         lease_owner=None,
         lease_expires_at=None,
         error=bindparam("reason"),
+        error_kind=bindparam("error_kind"),
     )
 )
 
@@ -160,7 +162,9 @@ def heartbeat(session: Session, lease: Lease, *, lease_seconds: float) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def finish_held(session: Session, lease: Lease, status: Status, *, error: str = "") -> bool:
+def finish_held(
+    session: Session, lease: Lease, status: Status, *, error: str = "", error_kind: str = ""
+) -> bool:
     """End the leased job in one fenced UPDATE; False (nothing written) if the lease is lost.
 
     The WHERE clause is the fencing check of ``holds``: the row changes only while it is
@@ -173,6 +177,7 @@ def finish_held(session: Session, lease: Lease, status: Status, *, error: str = 
         {
             "job_id": lease.job_id, "owner": lease.owner, "attempt": lease.attempt,
             "new_status": status.value, "now": utcnow(), "reason": error,
+            "error_kind": error_kind,
         },
     )
     return bool(result.rowcount)

@@ -10,10 +10,12 @@ job to another.
 from __future__ import annotations
 
 import logging
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import bindparam, update
 
@@ -21,8 +23,10 @@ from aihub.challenges.models import Challenge
 from aihub.challenges.services import scoring_spec
 from aihub.db import Database, utcnow
 from aihub.evaluation import queue
+from aihub.evaluation.execute import INTERNAL_FAILURE, RunKit, execute
 from aihub.evaluation.jobs import ScoreSubmission, parse_payload
 from aihub.evaluation.models import Job
+from aihub.evaluation.plans import BlobRef, EvaluationResult, TaskKind
 from aihub.evaluation.prepared import PreparedCache
 from aihub.evaluation.queue import Lease
 from aihub.evaluation.scoring import (
@@ -35,16 +39,14 @@ from aihub.evaluation.scoring import (
     score,
 )
 from aihub.evaluation.status import Status
+from aihub.evaluation.tasks import task_for_job, task_kind
 from aihub.leaderboards.versions import touch_board_of
 from aihub.storage import LocalStorage
 from aihub.submissions.models import Submission
 
 log = logging.getLogger(__name__)
 
-INTERNAL_FAILURE = (
-    "Scoring failed on the hub's side, not because of your file; the hosts have been told. "
-    "This submission does not count against your limits."
-)
+__all__ = ["INTERNAL_FAILURE", "Evaluator", "LocalFiles", "Outcome", "record_result"]
 
 
 # Built once: building the statement costs more than running it.
@@ -60,6 +62,65 @@ _RECORD = (
         scored_at=bindparam("at"),
     )
 )
+_RECORD_RUN = (
+    update(Submission)
+    .where(Submission.id == bindparam("submission_id"))
+    .values(
+        status=bindparam("new_status"),
+        public_score=bindparam("public"),
+        private_score=bindparam("private"),
+        scores=bindparam("scores"),
+        error=bindparam("participant_error"),
+        host_error=bindparam("full_error"),
+        log=bindparam("log"),
+        host_log=bindparam("host_log"),
+        detailed_results_sha256=bindparam("detailed"),
+        scored_at=bindparam("at"),
+    )
+)
+
+
+class LocalFiles:
+    """Blobs of the hub's own store: a worker with the hub's disk reads them in place."""
+
+    def __init__(self, storage: LocalStorage) -> None:
+        self.storage = storage
+
+    def local_path(self, ref: BlobRef) -> Path:
+        return self.storage.path(ref.sha256)
+
+    def keep(self, path: Path, name: str) -> BlobRef:
+        blob = self.storage.put_path(path)
+        return BlobRef(sha256=blob.sha256, size=blob.size, name=name)
+
+
+def record_result(
+    db: Database, lease: Lease, submission_id: int, result: EvaluationResult
+) -> Status | None:
+    """Write a runner's result in one fenced transaction; None if the lease was lost."""
+    status = Status(result.status)
+    with db.transaction() as session:
+        # The fenced UPDATE comes first: a runner that lost its lease writes nothing.
+        if not queue.finish_held(
+            session, lease, status, error=result.host_error[:4000],
+            error_kind=result.error_kind.value if result.error_kind else "",
+        ):
+            log.warning("job %s: lease lost before the result was written", lease.job_id)
+            return None
+        session.connection().execute(
+            _RECORD_RUN,
+            {
+                "submission_id": submission_id, "new_status": status.value,
+                "public": result.public, "private": result.private,
+                "scores": result.scores, "participant_error": result.error,
+                "full_error": result.host_error, "log": result.log,
+                "host_log": result.host_log,
+                "detailed": result.detailed_results.sha256 if result.detailed_results else "",
+                "at": utcnow(),
+            },
+        )
+        touch_board_of(session, submission_id)
+    return status
 
 
 @dataclass(frozen=True)
@@ -103,10 +164,17 @@ class Evaluator:
         self.storage = storage
         self.truths = truths
         self.max_bytes = max_bytes
+        files = LocalFiles(storage)
+        # Runners of code and program tasks are added by the hub when a sandbox is set up.
+        self.kit = RunKit(files=files, truths=truths, max_bytes=max_bytes, keep=files.keep)
 
-    def run(self, lease: Lease) -> Status | None:
-        """Run the leased job; returns the status written, or None if the lease was lost."""
+    def run(self, lease: Lease, stop: threading.Event | None = None) -> Status | None:
+        """Run the leased job; returns the status written, or None if the lease was lost.
+
+        ``stop`` is set when the job must end early (its lease was lost or it was
+        cancelled): a sandboxed run is then killed and nothing is written."""
         # One read for everything the job needs: the payload, the submission, the challenge.
+        task = None
         with self.db.reading() as session:
             job = session.get(Job, lease.job_id)
             assert job is not None
@@ -116,7 +184,17 @@ class Evaluator:
                 return self._write_job_failure(lease, f"unknown job payload: {exc}")
             submission = session.get(Submission, payload.submission_id)
             challenge = session.get(Challenge, submission.challenge_id) if submission else None
-        return self._score(lease, payload, submission, challenge)
+            if challenge is not None and task_kind(challenge) is not TaskKind.PREDICTIONS:
+                task = task_for_job(session, self.storage, lease.job_id, lease.attempt)
+                if task is None:
+                    return self._write_job_failure(lease, "the submission or its phase is gone")
+        if task is None:
+            return self._score(lease, payload, submission, challenge)
+        # Code and programs: the same path as every other runner (execute, then record).
+        status = record_result(self.db, lease, task.submission_id, execute(task, self.kit, stop))
+        if status is not None and self.on_done is not None:
+            self.on_done(task.submission_id)
+        return status
 
     def _score(
         self,

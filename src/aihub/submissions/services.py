@@ -101,7 +101,8 @@ def _new_submission(
         "size": blob.size, "message": "", "status": Status.QUEUED.value,
         "public_score": None, "private_score": None, "error": "", "host_error": "",
         "selected": False, "limit_exempt": False, "is_baseline": False, "baseline_name_ko": "",
-        "baseline_name_en": "", "created_at": now, "scored_at": None,
+        "baseline_name_en": "", "created_at": now, "scored_at": None, "scores": None,
+        "log": "", "host_log": "", "detailed_results_sha256": "",
     }
 
 
