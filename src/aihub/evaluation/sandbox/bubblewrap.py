@@ -1,0 +1,266 @@
+"""The bubblewrap sandbox: each run as its slot's uid, in its own namespaces, with only
+/usr, the runtime, the caller's read-only mounts and the box's writable areas visible.
+
+    sandbox = BubblewrapSandbox(slots=SlotPool(61000, 2), work_dir=Path("/var/tmp/aihub"))
+    with sandbox.open(runtime, limits) as box:      # takes a slot, makes its areas
+        out = box.writable("/predictions")          # host path, owned by the slot uid
+        result = box.run(["python3", "main.py"], mounts=[Mount(sub, "/submission")],
+                         workdir="/submission")
+        files = read_outputs(out)                   # links and devices refused
+    # here: processes killed, cgroups removed, areas unmounted and wiped, slot free
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from aihub.evaluation.sandbox.areas import SharedArea, WritableArea, can_mount_tmpfs
+from aihub.evaluation.sandbox.base import Isolation
+from aihub.evaluation.sandbox.cgroups import CgroupSupport, RunCgroup
+from aihub.evaluation.sandbox.command import (
+    LAUNCHER_ENV,
+    bwrap_args,
+    check_layout,
+    launcher_args,
+    rlimit_args,
+    sandbox_env,
+)
+from aihub.evaluation.sandbox.errors import SandboxError
+from aihub.evaluation.sandbox.limits import Limits
+from aihub.evaluation.sandbox.paths import (
+    Mount,
+    check_reachable,
+    check_target,
+    check_world_reachable,
+)
+from aihub.evaluation.sandbox.process import Execution, kill_uid_processes, uid_processes
+from aihub.evaluation.sandbox.results import Facts, RunResult, classify, split_status
+from aihub.evaluation.sandbox.runtimes import Runtime
+from aihub.evaluation.sandbox.slots import Slot, SlotPool
+
+_STDERR_TAIL = 4096
+# bubblewrap's own processes in the slot's process budget: the outer monitor and the init
+# of the pid namespace.
+_BWRAP_PROCESSES = 2
+
+
+class BubblewrapSandbox:
+    name = "bubblewrap"
+    isolation = Isolation.FULL
+
+    def __init__(self, *, slots: SlotPool, work_dir: Path, limits: Limits | None = None,
+                 cgroups: CgroupSupport | None = None, host_tmpfs: bool | None = None,
+                 bwrap: str = "/usr/bin/bwrap") -> None:
+        if os.geteuid() == 0 and not slots.per_slot_uids:
+            raise SandboxError("As root the sandbox must give each slot its own uid: "
+                               "sandboxed code never runs as root (sandbox.md, finding 1).")
+        self.slots = slots
+        self.limits = limits or Limits()
+        self.bwrap = bwrap
+        self.work_dir = _prepare_work_dir(work_dir)
+        self.cgroups = CgroupSupport.detect() if cgroups is None else cgroups
+        self.host_tmpfs = can_mount_tmpfs(self.work_dir) if host_tmpfs is None else host_tmpfs
+
+    @contextmanager
+    def open(self, runtime: Runtime | None = None, limits: Limits | None = None, *,
+             timeout: float | None = None) -> Iterator[BubblewrapBox]:
+        slot = self.slots.acquire(timeout)
+        try:
+            box = BubblewrapBox(self, slot, limits or self.limits, runtime)
+        except BaseException:
+            self.slots.release(slot)
+            raise
+        try:
+            yield box
+        finally:
+            try:
+                box.close()
+            finally:
+                self.slots.release(slot)
+
+    def shared_area(self, size_bytes: int) -> SharedArea:
+        return SharedArea(self.work_dir / "shared", size_bytes=size_bytes,
+                          use_tmpfs=self.host_tmpfs)
+
+
+def _prepare_work_dir(work_dir: Path) -> Path:
+    if not work_dir.exists():
+        work_dir.mkdir(parents=True)
+        work_dir.chmod(0o711)  # slots may enter their own areas, not list the others
+    check_world_reachable(work_dir)
+    return work_dir
+
+
+class BubblewrapBox:
+    def __init__(self, sandbox: BubblewrapSandbox, slot: Slot, limits: Limits,
+                 runtime: Runtime | None) -> None:
+        self.sandbox = sandbox
+        self.slot = slot
+        self.limits = limits
+        self.runtime = runtime
+        if runtime is not None:
+            check_reachable(runtime.root, slot.uid, slot.gid)
+        self.folder = Path(tempfile.mkdtemp(prefix=f"box-{slot.uid}-", dir=sandbox.work_dir))
+        self.folder.chmod(0o711)
+        self._areas: list[WritableArea] = []
+        self._own_areas: list[WritableArea] = []
+        self._runs: list[BubblewrapRun] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def writable(self, target: str, *, area: SharedArea | None = None) -> Path:
+        target = check_target(target)
+        with self._lock:
+            if any(existing.target == target for existing in self._areas):
+                raise SandboxError(f"The box already has a writable area at {target}.")
+            if area is not None:
+                shared = WritableArea(target, area.path, area.area.size_bytes, mounted=True)
+                self._areas.append(shared)
+                return area.path
+            made = WritableArea.create(
+                target, self.folder / f"area-{len(self._own_areas)}",
+                size_bytes=self.limits.output_bytes, uid=self.slot.uid, gid=self.slot.gid,
+                mode=0o700, use_tmpfs=self.sandbox.host_tmpfs,
+            )
+            self._areas.append(made)
+            self._own_areas.append(made)
+            return made.path
+
+    def start(self, argv: Sequence[str], *, mounts: Sequence[Mount] = (),
+              workdir: str = "/tmp", env: Mapping[str, str] | None = None,  # noqa: S108
+              limits: Limits | None = None) -> BubblewrapRun:
+        if not argv:
+            raise SandboxError("A sandboxed run needs a command to run.")
+        limits = limits or self.limits
+        with self._lock:
+            if self._closed:
+                raise SandboxError("This sandbox box is closed; open a new one.")
+            areas = list(self._areas)
+        mounts = [self._checked(mount) for mount in mounts]
+        check_layout([*(m.target for m in mounts), *(a.target for a in areas),
+                      *([str(self.runtime.root)] if self.runtime else [])])
+        run = BubblewrapRun(self, argv, mounts=mounts, areas=areas, workdir=workdir,
+                            env=sandbox_env(self.runtime, env), limits=limits)
+        with self._lock:
+            self._runs.append(run)
+        return run
+
+    def run(self, argv: Sequence[str], *, mounts: Sequence[Mount] = (),
+            workdir: str = "/tmp", env: Mapping[str, str] | None = None,  # noqa: S108
+            limits: Limits | None = None) -> RunResult:
+        return self.start(argv, mounts=mounts, workdir=workdir, env=env, limits=limits).wait()
+
+    def _checked(self, mount: Mount) -> Mount:
+        check_reachable(mount.source, self.slot.uid, self.slot.gid)
+        return Mount(mount.source.resolve(), check_target(mount.target))
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            runs = list(self._runs)
+        for run in runs:
+            run.kill()
+            run.wait()
+        if self.sandbox.slots.per_slot_uids:
+            # Nothing of the slot may outlive the box: the next job gets the same uid.
+            kill_uid_processes(self.slot.uid)
+        for area in self._own_areas:
+            area.remove()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class BubblewrapRun:
+    """One program started in a box."""
+
+    def __init__(self, box: BubblewrapBox, argv: Sequence[str], *, mounts: Sequence[Mount],
+                 areas: Sequence[WritableArea], workdir: str, env: Mapping[str, str],
+                 limits: Limits) -> None:
+        self.limits = limits
+        self._areas = areas
+        self._result: RunResult | None = None
+        self._wait_lock = threading.Lock()
+        sandbox = box.sandbox
+        self._cgroup = RunCgroup(sandbox.cgroups, memory_bytes=limits.memory_bytes,
+                                 processes=limits.processes + _BWRAP_PROCESSES,
+                                 label=str(box.slot.uid)) if sandbox.cgroups.version else None
+        try:
+            argv = [
+                *launcher_args(
+                    slot=box.slot, per_slot_uids=sandbox.slots.per_slot_uids,
+                    cgroup_procs=self._cgroup.procs_files if self._cgroup else [],
+                    rlimits=rlimit_args(limits, nproc=self._nproc(box),
+                                        address_space=not self._memory_by_cgroup),
+                ),
+                *bwrap_args(sandbox.bwrap, runtime=box.runtime, mounts=mounts, areas=areas,
+                            workdir=workdir, env=env, workspace_bytes=limits.workspace_bytes),
+                *argv,
+            ]
+            self._execution = Execution(
+                argv, env=dict(LAUNCHER_ENV), wall_seconds=limits.wall_seconds,
+                stdout_cap=limits.stdout_bytes, stderr_cap=limits.stderr_bytes,
+                kill_after=limits.output_kill_bytes,
+            )
+        except BaseException:
+            if self._cgroup is not None:
+                self._cgroup.remove()
+            raise
+        self.pid = self._execution.pid
+
+    @property
+    def _memory_by_cgroup(self) -> bool:
+        return self._cgroup is not None and self._cgroup.limits_memory
+
+    def _nproc(self, box: BubblewrapBox) -> int:
+        budget = self.limits.processes + _BWRAP_PROCESSES
+        if not box.sandbox.slots.per_slot_uids:
+            # RLIMIT_NPROC counts every process of the uid: here the worker's own too.
+            budget += len(uid_processes(box.slot.uid))
+        return budget
+
+    def kill(self) -> None:
+        self._execution.kill()
+
+    def done(self) -> bool:
+        return self._execution.done()
+
+    def wait(self) -> RunResult:
+        with self._wait_lock:
+            if self._result is None:
+                self._result = self._finish()
+            return self._result
+
+    def _finish(self) -> RunResult:
+        ended = self._execution.wait()
+        cgroup = self._cgroup
+        oom_kills, cpu, peak = 0, ended.cpu_seconds, ended.max_rss_bytes or None
+        if cgroup is not None:
+            try:
+                cgroup.kill_all()
+                oom_kills = cgroup.oom_kills()
+                cpu = cgroup.cpu_seconds() or cpu
+                peak = cgroup.peak_memory() or peak
+            finally:
+                cgroup.remove()
+        out, err = self._execution.stdout, self._execution.stderr
+        stderr = err.text()
+        facts = Facts(
+            status=ended.status, killed_for=ended.killed_for, oom_kills=oom_kills,
+            memory_by_cgroup=self._memory_by_cgroup, cpu_seconds=cpu,
+            disk_over=any(area.over_size() for area in self._areas),
+            stderr_tail=stderr[-_STDERR_TAIL:],
+        )
+        outcome, reason = classify(facts, self.limits)
+        code, sig = split_status(ended.status)
+        return RunResult(
+            outcome=outcome, exit_code=code, signal=sig, stdout=out.text(), stderr=stderr,
+            stdout_truncated=out.truncated, stderr_truncated=err.truncated,
+            wall_seconds=ended.wall_seconds, cpu_seconds=cpu, peak_memory_bytes=peak,
+            reason=reason,
+        )
+

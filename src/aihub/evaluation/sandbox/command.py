@@ -1,0 +1,113 @@
+"""The command line of one sandboxed run (sandbox.md §4.1), built in one place:
+
+    sh -c 'join the run cgroups; exec "$@"'          (root, only where cgroups are used)
+    setpriv --reuid U --regid U --clear-groups --    (the slot's uid, with no groups)
+    prlimit --nproc --cpu --fsize --nofile --core [--as] --
+    bwrap --unshare-all --disable-userns --die-with-parent --new-session --cap-drop ALL
+          --ro-bind /usr /usr (+ lib, lib64, bin, sbin symlinks) --proc /proc --dev /dev
+          --size N --tmpfs /tmp   --ro-bind RUNTIME RUNTIME   --ro-bind SRC DST ...
+          --bind AREA TARGET ...  --chdir DIR --clearenv --setenv ... -- ARGV
+
+Each step execs the next, so the process started by the runner becomes bubblewrap and the
+whole chain costs one short shell start plus two small C programs. The cgroups are joined
+by the shell before anything the program controls runs, so no fork escapes them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shlex
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from aihub.evaluation.sandbox.areas import WritableArea
+from aihub.evaluation.sandbox.errors import SandboxError
+from aihub.evaluation.sandbox.limits import Limits
+from aihub.evaluation.sandbox.paths import Mount
+from aihub.evaluation.sandbox.runtimes import Runtime
+from aihub.evaluation.sandbox.slots import Slot
+
+WORKSPACE = "/tmp"  # noqa: S108 - a private tmpfs inside the sandbox, not the host's /tmp
+HOSTNAME = "aihub-sandbox"
+# The runner's own environment for the launcher: nothing of the worker's is passed on.
+LAUNCHER_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+_JOIN = 'for f; do [ "$f" = -- ] && break; echo $$ > "$f" || exit 125; shift; done; shift; ' \
+        'exec "$@"'
+
+
+def sandbox_env(runtime: Runtime | None, env: Mapping[str, str] | None) -> dict[str, str]:
+    """The whole environment of the program: the caller's values over these defaults."""
+    path = "/usr/bin:/bin" if runtime is None else f"{runtime.bin_dir}:/usr/bin:/bin"
+    values = {
+        "PATH": path, "HOME": WORKSPACE, "TMPDIR": WORKSPACE, "LANG": "C.UTF-8",
+        "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    for name, value in (env or {}).items():
+        if not name or "=" in name or "\0" in name or "\0" in value:
+            raise SandboxError(f"Environment variable {name!r} has a name or value that "
+                               f"cannot be passed (empty, '=' or NUL).")
+        values[name] = value
+    return values
+
+
+def bwrap_args(bwrap: str, *, runtime: Runtime | None, mounts: Sequence[Mount],
+               areas: Sequence[WritableArea], workdir: str, env: Mapping[str, str],
+               workspace_bytes: int) -> list[str]:
+    args = [
+        bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
+        "--new-session", "--cap-drop", "ALL", "--hostname", HOSTNAME,
+        "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib",
+        "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/bin", "/bin",
+        "--symlink", "usr/sbin", "/sbin", "--proc", "/proc", "--dev", "/dev",
+        "--size", str(workspace_bytes), "--tmpfs", WORKSPACE,
+    ]
+    if runtime is not None:
+        args += ["--ro-bind", str(runtime.root), str(runtime.root)]
+    for mount in mounts:
+        args += ["--ro-bind", str(mount.source), mount.target]
+    for area in areas:
+        args += ["--bind", str(area.path), area.target]
+    args += ["--chdir", workdir, "--clearenv"]
+    for name, value in env.items():
+        args += ["--setenv", name, value]
+    return [*args, "--"]
+
+
+def rlimit_args(limits: Limits, *, nproc: int, address_space: bool) -> list[str]:
+    """prlimit's options. CPU: soft at the limit (SIGXCPU, reported as CPU_LIMIT), hard a
+    second later (SIGKILL) for a program that ignores SIGXCPU. Address space only where no
+    memory cgroup is writable: it breaks CUDA, which reserves large virtual ranges."""
+    args = [
+        "/usr/bin/prlimit", f"--nproc={nproc}",
+        f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 1}",
+        f"--fsize={limits.file_size_bytes}", f"--nofile={limits.open_files}", "--core=0",
+    ]
+    if address_space:
+        args.append(f"--as={limits.memory_bytes}")
+    return [*args, "--"]
+
+
+def launcher_args(*, slot: Slot, per_slot_uids: bool, cgroup_procs: Sequence[Path],
+                  rlimits: Sequence[str]) -> list[str]:
+    args: list[str] = []
+    if cgroup_procs:
+        args += ["/bin/sh", "-c", _JOIN, "sh", *map(str, cgroup_procs), "--"]
+    if per_slot_uids:
+        args += ["/usr/bin/setpriv", f"--reuid={slot.uid}", f"--regid={slot.gid}",
+                 "--clear-groups", "--"]
+    return [*args, *rlimits]
+
+
+def check_layout(targets: Sequence[str]) -> None:
+    """Mount targets (including the runtime's folder) may not repeat or nest: a bind
+    inside a read-only bind cannot get its mount point made."""
+    ordered = sorted(targets)
+    for first, second in itertools.pairwise(ordered):
+        if first == second or second.startswith(first.rstrip("/") + "/"):
+            raise SandboxError(f"Sandbox paths {first} and {second} overlap; give each mount "
+                               f"its own folder (e.g. /app/input and /app/output).")
+
+
+def describe(argv: Sequence[str]) -> str:
+    """The command line as a shell would show it (logs and docs)."""
+    return shlex.join(argv)

@@ -1,0 +1,180 @@
+"""One launched command: its output read by threads up to a cap, its wall clock, and its
+reaping with the resource usage of the tree.
+
+The runner is a threaded process (web server, worker), so nothing runs between fork and
+exec here (no ``preexec_fn``): the new session is made by ``subprocess`` in C, and the
+uid, limits and cgroups are set by the exec'd launcher (see ``bubblewrap.py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from aihub.evaluation.sandbox.results import Outcome
+
+_CHUNK = 64 * 1024
+
+
+class CappedReader:
+    """Reads a pipe to its end on a thread, keeping the first ``cap`` bytes; calls
+    ``on_flood`` once when more than ``kill_after`` bytes came, then keeps draining so the
+    writer never blocks on a full pipe."""
+
+    def __init__(self, fd: int, cap: int, kill_after: int, on_flood: Callable[[], None],
+                 name: str) -> None:
+        self._fd = fd
+        self._cap = cap
+        self._kill_after = kill_after
+        self._on_flood = on_flood
+        self._chunks: list[bytes] = []
+        self.kept = 0
+        self.total = 0
+        self._thread = threading.Thread(target=self._read, name=name, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        flooded = False
+        try:
+            while chunk := os.read(self._fd, _CHUNK):
+                self.total += len(chunk)
+                if self.kept < self._cap:
+                    part = chunk[: self._cap - self.kept]
+                    self._chunks.append(part)
+                    self.kept += len(part)
+                if not flooded and self.total > self._kill_after:
+                    flooded = True
+                    self._on_flood()
+        finally:
+            os.close(self._fd)
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > self.kept
+
+    def text(self) -> str:
+        return b"".join(self._chunks).decode("utf-8", errors="replace")
+
+
+@dataclass(frozen=True)
+class Exit:
+    status: int  # exit code, or -N for a launcher killed by signal N
+    wall_seconds: float
+    cpu_seconds: float  # of the reaped tree (rusage)
+    max_rss_bytes: int
+    killed_for: Outcome | None
+
+
+class Execution:
+    """A started launcher in its own session, killed at ``wall_seconds`` or when a stream
+    floods; ``wait`` reaps it once."""
+
+    def __init__(self, argv: Sequence[str], *, env: dict[str, str], wall_seconds: float,
+                 stdout_cap: int, stderr_cap: int, kill_after: Callable[[int], int]) -> None:
+        self._lock = threading.Lock()
+        self._wait_lock = threading.Lock()
+        self._reaped = False
+        self._exit: Exit | None = None
+        self.killed_for: Outcome | None = None
+        self._proc = subprocess.Popen(  # noqa: S603 - argv is built by the sandbox, not a shell
+            list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=env, start_new_session=True, close_fds=True,
+        )
+        self.started = time.monotonic()
+        self.pid = self._proc.pid
+        assert self._proc.stdout is not None and self._proc.stderr is not None
+        flood = lambda: self.kill(Outcome.OUTPUT_LIMIT)  # noqa: E731
+        # The readers own the pipes' descriptors from here on (they close them at EOF).
+        self.stdout = CappedReader(os.dup(self._proc.stdout.fileno()), stdout_cap,
+                                   kill_after(stdout_cap), flood, f"sandbox-out-{self.pid}")
+        self.stderr = CappedReader(os.dup(self._proc.stderr.fileno()), stderr_cap,
+                                   kill_after(stderr_cap), flood, f"sandbox-err-{self.pid}")
+        self._proc.stdout.close()
+        self._proc.stderr.close()
+        self._timer = threading.Timer(wall_seconds, self.kill, args=(Outcome.TIME_LIMIT,))
+        self._timer.daemon = True
+        self._timer.start()
+
+    def kill(self, reason: Outcome | None = None) -> None:
+        """SIGKILL the launcher's process group: the outer bubblewrap and the init of the
+        sandbox's pid namespace, whose death takes every process inside with it."""
+        with self._lock:
+            if self._reaped:
+                return  # the pid may belong to someone else by now
+            if self.killed_for is None:
+                self.killed_for = reason
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.pid, signal.SIGKILL)
+
+    def done(self) -> bool:
+        if self._exit is not None:
+            return True
+        # Not Popen.poll(): that would reap the child behind wait()'s back.
+        with contextlib.suppress(ChildProcessError):
+            return os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+        return True
+
+    def wait(self) -> Exit:
+        with self._wait_lock:
+            if self._exit is None:
+                self._exit = self._reap()
+            return self._exit
+
+    def _reap(self) -> Exit:
+        # Wait without reaping first, so that kill() never signals a reused pid.
+        os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOWAIT)
+        with self._lock:
+            self._reaped = True
+            _, status, usage = os.wait4(self.pid, 0)
+        wall = time.monotonic() - self.started
+        self._timer.cancel()
+        code = os.waitstatus_to_exitcode(status)
+        self._proc.returncode = code  # so Popen neither waits again nor warns
+        for reader in (self.stdout, self.stderr):
+            reader.join(timeout=5.0)
+        return Exit(code, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024,
+                    self.killed_for)
+
+
+def uid_processes(uid: int) -> list[int]:
+    """Pids of processes whose real, effective or saved uid is ``uid`` (from /proc/*/status:
+    /proc/<pid> itself shows root as owner of processes that are not dumpable)."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with Path(f"/proc/{entry.name}/status").open() as status:
+                for line in status:
+                    if line.startswith("Uid:"):
+                        if str(uid) in line.split()[1:4]:
+                            found.append(int(entry.name))
+                        break
+        except OSError:
+            continue  # it ended while we looked
+    return found
+
+
+def kill_uid_processes(uid: int, timeout: float = 5.0) -> int:
+    """SIGKILL every process of ``uid`` until none is left; returns how many were killed."""
+    if uid == 0 or uid == os.getuid():
+        raise ValueError(f"refusing to kill every process of uid {uid}")
+    killed = 0
+    deadline = time.monotonic() + timeout
+    while (pids := uid_processes(uid)) and time.monotonic() < deadline:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+        time.sleep(0.005)
+    return killed
