@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from aihub.errors import InvalidInput
+from aihub.evaluation.plans import CodeFormat, CodeSpec
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$"
 _TEXT_FILE_LIMIT = 1024 * 1024
@@ -45,6 +46,9 @@ class BundleFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     path: str
     description: Localized | None = None
+    # participants: downloadable; sandbox: seen only by code runs at /data (hidden test
+    # features); both: downloadable and seen by code runs.
+    audience: Literal["participants", "sandbox", "both"] = "participants"
 
 
 class PhaseSpec(BaseModel):
@@ -106,6 +110,9 @@ class ChallengeSpec(BaseModel):
     sample_submission: str | None = None
     phases: Annotated[list[PhaseSpec], Field(min_length=1)]
     baselines: list[BaselineSpec] = Field(default_factory=list)
+    # Present for a code challenge: participants submit a zip that runs in the sandbox.
+    code: CodeSpec | None = None
+    queue: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")] = "default"
 
     @model_validator(mode="after")
     def _consistent(self) -> ChallengeSpec:
@@ -122,7 +129,26 @@ class ChallengeSpec(BaseModel):
             )
         if self.sample_submission and self.sample_submission not in paths:
             raise ValueError("'sample_submission' must be one of the paths under 'files'")
+        if self.code is not None:
+            self._check_code(self.code)
+        elif any(item.audience != "participants" for item in self.files):
+            raise ValueError("files with audience 'sandbox' or 'both' need a 'code' section")
         return self
+
+    def _check_code(self, code: CodeSpec) -> None:
+        seen = {item.path for item in self.files if item.audience != "participants"}
+        if code.format is CodeFormat.MODEL:
+            missing = [name for name in (code.train_file, code.test_file) if name not in seen]
+            if missing:
+                raise ValueError(
+                    f"code.format 'model' reads {', '.join(missing)} from /data: list each "
+                    "under 'files' with audience 'sandbox' (hidden) or 'both'"
+                )
+        elif not seen:
+            raise ValueError(
+                "a code challenge needs at least one file with audience 'sandbox' or 'both': "
+                "the data its programs read at /data"
+            )
 
 
 def _format_validation_error(error: ValidationError) -> str:

@@ -25,6 +25,7 @@ from aihub.challenges.services import (
     accept_rules,
     approve,
     create_from_bundle,
+    downloadable_files,
     get_file,
     get_visible_challenge,
     has_accepted_rules,
@@ -56,7 +57,7 @@ def show_route(slug: str, session: ReadSession, actor: ActorDep) -> ChallengeDet
 @router.get("/challenges/{slug}/files", response_model=list[FileOut])
 def files_route(slug: str, session: ReadSession, actor: ActorDep) -> list[FileOut]:
     challenge = get_visible_challenge(session, slug, actor)
-    return [file_out(challenge, item) for item in challenge.files]
+    return [file_out(challenge, item) for item in downloadable_files(challenge)]
 
 
 @router.get("/challenges/{slug}/files/{name:path}", response_class=FileResponse)

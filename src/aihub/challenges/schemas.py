@@ -11,7 +11,7 @@ from aihub.accounts import teams
 from aihub.accounts.actor import Actor
 from aihub.challenges import policy
 from aihub.challenges.models import Challenge, ChallengeFile, Phase
-from aihub.challenges.services import current_phase, has_accepted_rules
+from aihub.challenges.services import current_phase, downloadable_files, has_accepted_rules
 from aihub.evaluation.metrics import get_metric
 from aihub.schemas import Text
 
@@ -120,7 +120,7 @@ def challenge_detail(
         rules=Text(ko=challenge.rules_ko, en=challenge.rules_en),
         max_team_size=challenge.max_team_size,
         phases=[phase_out(p, now) for p in challenge.phases],
-        files=[file_out(challenge, item) for item in challenge.files],
+        files=[file_out(challenge, item) for item in downloadable_files(challenge)],
         sample_submission=challenge.sample_submission,
         public_rows=challenge.solution_rows_public,
         private_rows=challenge.solution_rows_private,

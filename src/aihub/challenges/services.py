@@ -17,8 +17,10 @@ from aihub.challenges.models import (
     Challenge,
     ChallengeFile,
     ChallengeInvite,
+    FileAudience,
     Phase,
     RulesAcceptance,
+    SubmissionKind,
     Visibility,
 )
 from aihub.db import utcnow
@@ -327,6 +329,10 @@ def _new_challenge(bundle: Bundle, org: Organization, user: User, solution_sha: 
         split_column=spec.evaluation.split_column or "",
         solution_sha256=solution_sha,
         sample_submission=spec.sample_submission or "",
+        submission_kind=(SubmissionKind.CODE if spec.code else SubmissionKind.PREDICTIONS).value,
+        runtime=spec.code.runtime if spec.code else "",
+        code_spec=spec.code.model_dump(mode="json") if spec.code else None,
+        queue=spec.queue,
     )
 
 
@@ -344,6 +350,7 @@ def _add_files(
                 size=blob.size,
                 description_ko=description_ko[:500],
                 description_en=description_en[:500],
+                audience=item.audience,
             )
         )
 
@@ -366,10 +373,16 @@ def _add_phases(challenge: Challenge, bundle: Bundle) -> None:
         )
 
 
+def downloadable_files(challenge: Challenge) -> list[ChallengeFile]:
+    """The files participants may download: never those only code runs may see."""
+    return [item for item in challenge.files if item.audience != FileAudience.SANDBOX.value]
+
+
 def get_file(challenge: Challenge, name: str) -> ChallengeFile:
-    for item in challenge.files:
+    files = downloadable_files(challenge)
+    for item in files:
         if item.name == name:
             return item
-    names: Sequence[str] = [item.name for item in challenge.files]
+    names: Sequence[str] = [item.name for item in files]
     raise NotFound(f"Challenge {challenge.slug!r} has no file {name!r}; its files: "
                    f"{', '.join(names)}.")

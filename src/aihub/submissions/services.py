@@ -137,6 +137,7 @@ def submit_prediction(
         ScoreSubmission(submission_id=submission.id),
         max_attempts=max_attempts,
         submission_id=submission.id,
+        queue=challenge.queue,
     )
     return submission, job
 
@@ -217,7 +218,8 @@ def add_baseline(
     session.add(submission)
     session.flush()
     job = queue.enqueue(
-        session, ScoreSubmission(submission_id=submission.id), submission_id=submission.id
+        session, ScoreSubmission(submission_id=submission.id), submission_id=submission.id,
+        queue=challenge.queue,
     )
     return submission, job
 
@@ -371,5 +373,6 @@ def rescore(session: Session, challenge: Challenge, actor: Actor, submission_id:
     submission.error = submission.host_error = ""
     touch_board(session, submission.phase_id)
     return queue.enqueue(
-        session, ScoreSubmission(submission_id=submission.id), submission_id=submission.id
+        session, ScoreSubmission(submission_id=submission.id), submission_id=submission.id,
+        queue=challenge.queue,
     )
