@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -39,7 +40,12 @@ from aihub.evaluation.sandbox.paths import (
     check_target,
     check_world_reachable,
 )
-from aihub.evaluation.sandbox.process import Execution, kill_uid_processes, uid_processes
+from aihub.evaluation.sandbox.process import (
+    Execution,
+    become_subreaper,
+    kill_uid_processes,
+    uid_processes,
+)
 from aihub.evaluation.sandbox.results import Facts, RunResult, classify, split_status
 from aihub.evaluation.sandbox.runtimes import Runtime
 from aihub.evaluation.sandbox.slots import Slot, SlotPool
@@ -66,6 +72,7 @@ class BubblewrapSandbox:
         self.work_dir = _prepare_work_dir(work_dir)
         self.cgroups = CgroupSupport.detect() if cgroups is None else cgroups
         self.host_tmpfs = can_mount_tmpfs(self.work_dir) if host_tmpfs is None else host_tmpfs
+        become_subreaper()
 
     @contextmanager
     def open(self, runtime: Runtime | None = None, limits: Limits | None = None, *,
@@ -93,7 +100,7 @@ def _prepare_work_dir(work_dir: Path) -> Path:
     if not work_dir.exists():
         work_dir.mkdir(parents=True)
         work_dir.chmod(0o711)  # slots may enter their own areas, not list the others
-    check_world_reachable(work_dir)
+    check_world_reachable(work_dir, enter_only=True)
     return work_dir
 
 
@@ -189,6 +196,7 @@ class BubblewrapRun:
         self._cgroup = RunCgroup(sandbox.cgroups, memory_bytes=limits.memory_bytes,
                                  processes=limits.processes + _BWRAP_PROCESSES,
                                  label=str(box.slot.uid)) if sandbox.cgroups.version else None
+        info_pipe = os.pipe()
         try:
             argv = [
                 *launcher_args(
@@ -198,15 +206,19 @@ class BubblewrapRun:
                                         address_space=not self._memory_by_cgroup),
                 ),
                 *bwrap_args(sandbox.bwrap, runtime=box.runtime, mounts=mounts, areas=areas,
-                            workdir=workdir, env=env, workspace_bytes=limits.workspace_bytes),
+                            workdir=workdir, env=env, workspace_bytes=limits.workspace_bytes,
+                            info_fd=info_pipe[1]),
                 *argv,
             ]
             self._execution = Execution(
                 argv, env=dict(LAUNCHER_ENV), wall_seconds=limits.wall_seconds,
                 stdout_cap=limits.stdout_bytes, stderr_cap=limits.stderr_bytes,
-                kill_after=limits.output_kill_bytes,
+                kill_after=limits.output_kill_bytes, info_pipe=info_pipe,
             )
         except BaseException:
+            for fd in info_pipe:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
             if self._cgroup is not None:
                 self._cgroup.remove()
             raise

@@ -52,9 +52,10 @@ def sandbox_env(runtime: Runtime | None, env: Mapping[str, str] | None) -> dict[
 
 def bwrap_args(bwrap: str, *, runtime: Runtime | None, mounts: Sequence[Mount],
                areas: Sequence[WritableArea], workdir: str, env: Mapping[str, str],
-               workspace_bytes: int) -> list[str]:
+               workspace_bytes: int, info_fd: int | None = None) -> list[str]:
     args = [
-        bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
+        bwrap, *(["--info-fd", str(info_fd)] if info_fd is not None else []),
+        "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
         "--new-session", "--cap-drop", "ALL", "--hostname", HOSTNAME,
         "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib",
         "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/bin", "/bin",

@@ -50,16 +50,17 @@ def check_target(target: str, *, taken: tuple[str, ...] = ()) -> str:
     return clean
 
 
-def check_reachable(path: Path, uid: int, gid: int) -> None:
+def check_reachable(path: Path, uid: int, gid: int, *, enter_only: bool = False) -> None:
     """Raise ``UnreachablePath`` unless ``uid``/``gid`` can enter every folder above ``path``
-    and read ``path`` itself (and search it, for a folder)."""
+    and read ``path`` itself (and search it, for a folder; only search it if
+    ``enter_only``)."""
     path = path.resolve()
     if not path.exists():
         raise UnreachablePath(f"{path} does not exist, so it cannot be mounted in the sandbox.")
     for folder in reversed(path.parents):
         if not _allows(folder, uid, gid, stat.S_IXUSR):
             raise UnreachablePath(_unreachable_message(path, folder, uid))
-    need = stat.S_IRUSR | (stat.S_IXUSR if path.is_dir() else 0)
+    need = (0 if enter_only else stat.S_IRUSR) | (stat.S_IXUSR if path.is_dir() else 0)
     if not _allows(path, uid, gid, need):
         raise UnreachablePath(
             f"The sandbox (uid {uid}) cannot read {path} (mode {_mode(path)}): make it "
@@ -111,8 +112,8 @@ def make_job_folder(base: Path | None = None, prefix: str = "job-") -> Path:
     return folder
 
 
-def check_world_reachable(path: Path) -> None:
+def check_world_reachable(path: Path, *, enter_only: bool = False) -> None:
     """Raise ``UnreachablePath`` unless a uid with no relation to the owners (a slot uid)
-    can enter ``path`` and every folder above it."""
+    can enter every folder above ``path`` and read (or only enter) ``path``."""
     nobody = 2**31 - 2  # no file belongs to this uid or gid
-    check_reachable(path, nobody, nobody)
+    check_reachable(path, nobody, nobody, enter_only=enter_only)

@@ -9,7 +9,11 @@ uid, limits and cgroups are set by the exec'd launcher (see ``bubblewrap.py``).
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
+import json
 import os
+import resource
 import signal
 import subprocess
 import threading
@@ -21,6 +25,7 @@ from pathlib import Path
 from aihub.evaluation.sandbox.results import Outcome
 
 _CHUNK = 64 * 1024
+_PR_SET_CHILD_SUBREAPER = 36
 
 
 class CappedReader:
@@ -80,7 +85,12 @@ class Execution:
     floods; ``wait`` reaps it once."""
 
     def __init__(self, argv: Sequence[str], *, env: dict[str, str], wall_seconds: float,
-                 stdout_cap: int, stderr_cap: int, kill_after: Callable[[int], int]) -> None:
+                 stdout_cap: int, stderr_cap: int, kill_after: Callable[[int], int],
+                 info_pipe: tuple[int, int] | None = None) -> None:
+        """``info_pipe``: (read, write) ends of the pipe passed to bubblewrap's --info-fd
+        (the write end's number must be in ``argv``); it tells the pid of the sandbox's
+        init, which bubblewrap leaves for its parent's reaper to collect."""
+        self._info_pipe = info_pipe
         self._lock = threading.Lock()
         self._wait_lock = threading.Lock()
         self._reaped = False
@@ -89,7 +99,10 @@ class Execution:
         self._proc = subprocess.Popen(  # noqa: S603 - argv is built by the sandbox, not a shell
             list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, env=env, start_new_session=True, close_fds=True,
+            pass_fds=info_pipe[1:] if info_pipe else (),
         )
+        if info_pipe:
+            os.close(info_pipe[1])
         self.started = time.monotonic()
         self.pid = self._proc.pid
         assert self._proc.stdout is not None and self._proc.stderr is not None
@@ -140,10 +153,49 @@ class Execution:
         self._timer.cancel()
         code = os.waitstatus_to_exitcode(status)
         self._proc.returncode = code  # so Popen neither waits again nor warns
+        cpu = usage.ru_utime + usage.ru_stime
+        rss = usage.ru_maxrss
+        if self._info_pipe is not None:
+            init_usage = _reap_init(self._info_pipe[0])
+            if init_usage is not None:
+                cpu += init_usage.ru_utime + init_usage.ru_stime
+                rss = max(rss, init_usage.ru_maxrss)
         for reader in (self.stdout, self.stderr):
             reader.join(timeout=5.0)
-        return Exit(code, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024,
-                    self.killed_for)
+        return Exit(code, wall, cpu, rss * 1024, self.killed_for)
+
+
+def become_subreaper() -> bool:
+    """Make this process the reaper of its orphaned descendants (PR_SET_CHILD_SUBREAPER).
+
+    bubblewrap's outer process exits as soon as the sandbox's init reports the program's
+    status, before the init itself has exited; the orphaned init would otherwise be left to
+    the host's pid 1, which may collect it late or never (a container whose pid 1 is the
+    worker), and until then it counts against the slot's process limit."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    return bool(libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+
+
+def _reap_init(info_fd: int, timeout: float = 5.0) -> resource.struct_rusage | None:
+    """Reap the sandbox's init (pid from bubblewrap's --info-fd) once it has exited; None
+    when its pid is unknown or it is not our child (we are not a subreaper)."""
+    try:
+        with os.fdopen(info_fd, "rb") as info:
+            data = info.read(4096)
+        pid = int(json.loads(data.split(b"}")[0] + b"}")["child-pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            reaped, _, usage = os.wait4(pid, os.WNOHANG)
+        except ChildProcessError:
+            return None
+        if reaped == pid:
+            return usage
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.001)
 
 
 def uid_processes(uid: int) -> list[int]:

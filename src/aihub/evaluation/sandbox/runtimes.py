@@ -162,7 +162,7 @@ def _prepare_dir(runtimes_dir: Path) -> None:
         runtimes_dir.mkdir(parents=True)
         runtimes_dir.chmod(0o755)
     try:
-        check_world_reachable(runtimes_dir)
+        check_world_reachable(runtimes_dir, enter_only=True)
     except UnreachablePath as exc:
         raise RuntimeUnavailable(f"Runtimes must be reachable by sandbox uids. {exc}") from exc
 

@@ -1,0 +1,85 @@
+"""Fixtures for the sandbox's tests: the real bubblewrap, real runtimes, small limits.
+
+Runtimes are built once into a cached folder (AIHUB_RUNTIMES_DIR, default
+/var/tmp/aihub-runtimes); job files live under /var/tmp, which every slot uid can enter
+(pytest's tmp_path cannot be: it sits below a 0700 folder).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sandbox_helpers import SMALL
+
+from aihub.evaluation.sandbox import (
+    BubblewrapSandbox,
+    Runtime,
+    RuntimeUnavailable,
+    SandboxReport,
+    SlotPool,
+    build_runtime,
+    make_job_folder,
+    probe_sandbox,
+)
+
+FIRST_UID = int(os.environ.get("AIHUB_TEST_SANDBOX_FIRST_UID", "61000"))
+
+
+@pytest.fixture(scope="session")
+def report() -> SandboxReport:
+    report = probe_sandbox(first_uid=FIRST_UID)
+    if not report.usable:
+        pytest.skip("bubblewrap cannot sandbox code here: " + " ".join(report.problems))
+    return report
+
+
+@pytest.fixture(scope="session")
+def runtimes_dir() -> Path:
+    return Path(os.environ.get("AIHUB_RUNTIMES_DIR", "/var/tmp/aihub-runtimes"))
+
+
+@pytest.fixture(scope="session")
+def bare(runtimes_dir: Path) -> Runtime:
+    """A runtime without packages: a venv of Debian's Python, quick to build."""
+    return build_runtime(runtimes_dir, "bare", packages=[])
+
+
+@pytest.fixture(scope="session")
+def default_runtime(runtimes_dir: Path) -> Runtime:
+    """The default stack (numpy, pandas, scipy, scikit-learn, matplotlib), built once."""
+    try:
+        return build_runtime(runtimes_dir, "default")
+    except RuntimeUnavailable as exc:
+        pytest.skip(f"the default runtime cannot be built here (no network?): {exc.detail}")
+
+
+@pytest.fixture(scope="session")
+def work_root() -> Iterator[Path]:
+    root = make_job_folder(prefix="tests-")
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def sandbox(report: SandboxReport, work_root: Path) -> BubblewrapSandbox:
+    return BubblewrapSandbox(
+        slots=SlotPool(FIRST_UID, 2, per_slot_uids=report.per_slot_uids),
+        work_dir=work_root / "boxes", limits=SMALL, cgroups=report.cgroups,
+        host_tmpfs=report.host_tmpfs,
+    )
+
+
+@pytest.fixture
+def job(work_root: Path) -> Path:
+    """A fresh folder for one test's host files, reachable by the slot uids."""
+    return make_job_folder(work_root, prefix="job-")
+
+
+@pytest.fixture
+def per_slot(report: SandboxReport) -> None:
+    if not report.per_slot_uids:
+        pytest.skip("per-slot uids need the tests to run as root")
