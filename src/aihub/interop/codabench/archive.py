@@ -1,8 +1,8 @@
 """Zips in and out: a bundle or one of its items unpacked safely, a folder packed stably.
 
-Unpacking refuses absolute names, ``..``, links and NUL bytes, and counts bytes as they are
-written (a zip's declared sizes can lie). Packing gives the same bytes for the same files
-(sorted names, fixed times), so a re-imported bundle yields the same sha256 blobs.
+Unpacking is the hub's one checked unpacking (``aihub.archives``). Packing gives the same
+bytes for the same files (sorted names, fixed times), so a re-imported bundle yields the
+same sha256 blobs.
 """
 
 from __future__ import annotations
@@ -10,55 +10,26 @@ from __future__ import annotations
 import shutil
 import stat
 import zipfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
+from aihub.archives import ArchiveLimits, unpack
 from aihub.errors import InvalidInput
 
 DEFAULT_MAX_BYTES = 4 * 1024**3
-DEFAULT_MAX_FILES = 100_000
+DEFAULT_MAX_FILES = 50_000
 COMPETITION_YAML = "competition.yaml"
 _CHUNK = 1024 * 1024
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 _IGNORED_TOP = frozenset({"__MACOSX"})  # macOS Finder adds it next to the real folder
 
 
-def _member_target(dest: Path, info: zipfile.ZipInfo) -> Path:
-    name = info.filename
-    pure = PurePosixPath(name)
-    if "\x00" in name or pure.is_absolute() or ".." in pure.parts or name.startswith("\\"):
-        raise InvalidInput(f"The zip holds {name!r}: names must be relative, without '..'.")
-    if stat.S_ISLNK(info.external_attr >> 16):
-        raise InvalidInput(f"The zip holds a symbolic link, {name!r}; zips may hold only "
-                           "files and folders.")
-    return dest.joinpath(*pure.parts)
-
-
 def unpack_zip(archive: Path, dest: Path, *, max_bytes: int = DEFAULT_MAX_BYTES,
                max_files: int = DEFAULT_MAX_FILES, label: str = "The zip") -> None:
-    """Unpack ``archive`` into the folder ``dest`` (created), refusing unsafe members."""
+    """Unpack ``archive`` into the folder ``dest`` (created) with the hub's checked
+    unpacking (``aihub.archives``: no absolute names, ``..``, links or zip bombs)."""
     dest.mkdir(parents=True, exist_ok=True)
-    try:
-        with zipfile.ZipFile(archive) as zf:
-            infos = zf.infolist()
-            if len(infos) > max_files:
-                raise InvalidInput(f"{label} holds {len(infos)} entries, more than the limit "
-                                   f"of {max_files}.")
-            written = 0
-            for info in infos:
-                target = _member_target(dest, info)
-                if info.is_dir():
-                    target.mkdir(parents=True, exist_ok=True)
-                    continue
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(info) as src, target.open("wb") as out:
-                    while chunk := src.read(_CHUNK):
-                        written += len(chunk)
-                        if written > max_bytes:
-                            raise InvalidInput(f"{label} unpacks to more than {max_bytes} "
-                                               "bytes, the limit.")
-                        out.write(chunk)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError) as exc:
-        raise InvalidInput(f"Bad zip file uploaded: {label} does not open ({exc}).") from exc
+    unpack(archive, dest, ArchiveLimits(max_members=max_files, max_bytes=max_bytes),
+           label=label)
 
 
 def find_bundle_root(folder: Path) -> tuple[Path, str | None]:

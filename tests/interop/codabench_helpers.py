@@ -1,0 +1,48 @@
+"""Where the Codabench test bundles are, and small tools to copy and edit them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+OWN_BUNDLES = Path(__file__).parent / "bundles"
+SUBMISSIONS = OWN_BUNDLES / "submissions"
+
+
+def upstream_fixtures() -> Path:
+    """The upstream example bundles (data and YAML only; not in the repository, licence
+    unclear): AIHUB_CODABENCH_BUNDLES, else ../shared/codabench_bundles, else skip."""
+    candidates = [os.environ.get("AIHUB_CODABENCH_BUNDLES"), "/work/shared/codabench_bundles"]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "wheat_seeds_code_submission").is_dir():
+            return Path(candidate)
+    pytest.skip("the upstream Codabench example bundles are not here (they are not in the "
+                "repository): set AIHUB_CODABENCH_BUNDLES to their folder to run these tests")
+
+
+def copy_bundle(name: str, dest: Path) -> Path:
+    """A writable copy of one of our own bundles."""
+    target = dest / name
+    shutil.copytree(OWN_BUNDLES / name, target)
+    return target
+
+
+def yaml_only(source: Path, dest: Path) -> Path:
+    """A folder holding just ``source`` as its competition.yaml."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy(source, dest / "competition.yaml")
+    return dest
+
+
+def edit_yaml(folder: Path, change: Callable[[dict[str, Any]], None]) -> Path:
+    path = folder / "competition.yaml"
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return folder
