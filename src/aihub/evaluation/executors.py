@@ -2,8 +2,10 @@
 
 - ``InProcessExecutor``: worker threads inside the web process (the embedded default); a job
   id is handed to them right after the commit so scoring starts without polling delay.
-- ``ExternalExecutor``: nothing runs here; ``aihub worker`` processes find the jobs in the
-  table.
+- ``ExternalExecutor``: nothing runs here; ``aihub worker`` processes (or runners pulling
+  over HTTPS, ``runner_api``) find the jobs in the table.
+- ``CeleryExecutor``: after the commit, a message naming each job goes to its queue on
+  RabbitMQ, where ``aihub worker --celery`` processes wait (``celery_app``).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import queue as stdqueue
 import threading
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -116,3 +118,33 @@ class InProcessExecutor:
             session, owner=self._inline_owner, lease_seconds=self._lease_seconds,
             queues=("default",), job_id=job_id,
         )
+
+
+class CeleryExecutor:
+    """Publishes each committed job to its queue; Celery workers on other machines run it.
+
+    Celery is imported only when this executor is built, so a hub without the ``celery``
+    extra runs every other executor.
+    """
+
+    runs_here = False
+
+    def __init__(self, db: Database, broker_url: str, *, app: Any = None) -> None:
+        from aihub.evaluation import celery_app  # noqa: PLC0415 - the optional extra
+
+        self._celery = celery_app
+        self.db = db
+        self.app = app if app is not None else celery_app.make_celery(broker_url)
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        # Publishing connections go back to the pool; nothing is queued here.
+        self.app.pool.force_close_all()
+
+    def dispatch(self, job_ids: Sequence[int]) -> None:
+        self._celery.publish(self.app, self._celery.queues_of(self.db, job_ids))
+
+    def claim_inline(self, session: Session, job_id: int) -> Lease | None:
+        return None

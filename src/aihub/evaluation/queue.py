@@ -9,16 +9,28 @@ its lease cannot write over the work of the one that took over.
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
+from aihub.challenges.models import Challenge
 from aihub.db import insert_row, utcnow
 from aihub.evaluation.jobs import JobPayload, dump_payload
 from aihub.evaluation.models import Job
+from aihub.evaluation.plans import ErrorKind
 from aihub.evaluation.status import Status, check_transition
+from aihub.submissions.models import Submission
+
+# The job's reason when the reaper gives up (hosts and curators read it; the participant
+# reads runner.INTERNAL_FAILURE, which says it does not count against their limits).
+GAVE_UP = (
+    "gave up after {tries} tries: the worker running it stopped (killed, out of memory, or "
+    "lost) each time"
+)
 
 
 def enqueue(
@@ -104,9 +116,12 @@ def claim(
     queues: tuple[str, ...] = ("default",),
     now: datetime | None = None,
     min_age: float = 0.0,
+    organization_id: int | None = None,
 ) -> Lease | None:
     """Take a queued job: the one named, or the oldest in the given queues that has waited
-    at least ``min_age`` seconds."""
+    at least ``min_age`` seconds (and, with ``organization_id``, belongs to a challenge of
+    that organization: an organizer's runner never takes another's job, even if a queue
+    name were shared)."""
     now = now or utcnow()
     if job_id is None:
         query = (
@@ -117,6 +132,8 @@ def claim(
         )
         if min_age > 0:
             query = query.where(Job.created_at <= now - timedelta(seconds=min_age))
+        if organization_id is not None:
+            query = query.where(Job.submission_id.in_(_submissions_of(organization_id)))
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         job_id = session.scalar(query)
@@ -132,6 +149,14 @@ def claim(
     if row is None:
         return None
     return Lease(job_id=job_id, owner=owner, attempt=row[0], submission_id=row[1])
+
+
+def _submissions_of(organization_id: int) -> Select[int]:
+    return (
+        select(Submission.id)
+        .join(Challenge, Challenge.id == Submission.challenge_id)
+        .where(Challenge.organization_id == organization_id)
+    )
 
 
 def holds(session: Session, lease: Lease) -> Job | None:
@@ -183,13 +208,14 @@ def finish_held(
     return bool(result.rowcount)
 
 
-def finish(job: Job, status: Status, *, error: str = "") -> None:
+def finish(job: Job, status: Status, *, error: str = "", error_kind: str = "") -> None:
     check_transition(Status(job.status), status)
     job.status = status.value
     job.finished_at = utcnow()
     job.lease_owner = None
     job.lease_expires_at = None
     job.error = error
+    job.error_kind = error_kind
 
 
 def requeue(job: Job) -> None:
@@ -218,10 +244,8 @@ def reap(session: Session, *, now: datetime | None = None) -> Reaped:
     for job in session.scalars(query):
         if job.attempts >= job.max_attempts:
             finish(
-                job,
-                Status.FAILED,
-                error=f"gave up after {job.attempts} tries: the worker running it stopped "
-                "(killed, out of memory, or lost) each time",
+                job, Status.FAILED, error=GAVE_UP.format(tries=job.attempts),
+                error_kind=ErrorKind.INFRASTRUCTURE.value,
             )
             given_up.append(job)
         else:
@@ -240,3 +264,81 @@ def position_in_queue(session: Session, job: Job) -> int | None:
         )
     )
     return int(ahead or 0)
+
+
+def cancel(session: Session, job: Job, *, reason: str = "cancelled by the challenge's hosts") -> bool:
+    """Move a queued or running job, and its submission, to ``cancelled``; False if the job
+    had already ended.
+
+    A worker running it is not told directly: its next heartbeat (every third of the lease)
+    finds no row it holds, sets the run's ``stop`` event, which kills the sandbox, and its
+    fenced write finds nothing to write to. Cancelled submissions never count against limits.
+    Callers check who may cancel (``policy.can_cancel``) and own the transaction.
+    """
+    if Status(job.status) not in (Status.QUEUED, Status.RUNNING):
+        return False
+    finish(job, Status.CANCELLED, error=reason)
+    if job.submission_id is not None:
+        session.execute(
+            update(Submission)
+            .where(Submission.id == job.submission_id)
+            .values(status=Status.CANCELLED.value, error=reason, scored_at=job.finished_at)
+        )
+    return True
+
+
+class Estimate(NamedTuple):
+    # Queued jobs of the same queue ahead of this one (0 = next); None once it has started.
+    position: int | None
+    # Seconds until it should start, from the queue's recent history; None when there is
+    # none to go by (a new queue) or the job is no longer waiting.
+    eta_seconds: float | None
+
+
+# How far back a queue's finished jobs count towards its typical duration.
+_HISTORY = 50
+
+
+def _typical_seconds(session: Session, queue_name: str) -> float | None:
+    rows = session.execute(
+        select(Job.started_at, Job.finished_at)
+        .where(
+            Job.queue == queue_name, Job.status == Status.FINISHED.value,
+            Job.started_at.is_not(None), Job.finished_at.is_not(None),
+        )
+        .order_by(Job.finished_at.desc())
+        .limit(_HISTORY)
+    ).all()
+    durations = [(end - start).total_seconds() for start, end in rows if start and end]
+    return statistics.median(durations) if durations else None
+
+
+def _busy_workers(session: Session, queue_name: str, now: datetime) -> int:
+    """Workers running a job of this queue that heartbeated within a lease period (an idle
+    worker leaves no trace in the table, so this undercounts, and estimates err long)."""
+    count = session.scalar(
+        select(func.count(func.distinct(Job.lease_owner))).where(
+            Job.queue == queue_name, Job.status == Status.RUNNING.value,
+            Job.lease_expires_at >= now,
+        )
+    )
+    return int(count or 0)
+
+
+def queue_estimate(session: Session, job: Job, *, now: datetime | None = None) -> Estimate:
+    """Where a job stands in its queue and roughly when it will start.
+
+    The estimate is the queue's median run time (its last finished jobs) times the jobs
+    ahead, shared among the workers seen running this queue's jobs, plus half a run when
+    every one of them is busy. It is a guide for people waiting, not a promise.
+    """
+    position = position_in_queue(session, job)
+    if position is None:
+        return Estimate(None, None)
+    typical = _typical_seconds(session, job.queue)
+    if typical is None:
+        return Estimate(position, None)
+    busy = _busy_workers(session, job.queue, now or utcnow())
+    workers = max(busy, 1)
+    eta = typical * position / workers + (typical / 2 if busy else 0.0)
+    return Estimate(position, round(eta, 1))

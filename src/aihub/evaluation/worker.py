@@ -13,6 +13,8 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
@@ -47,12 +49,13 @@ def claim_in(
     queues: tuple[str, ...],
     job_id: int | None,
     min_age: float = 0.0,
+    organization_id: int | None = None,
 ) -> Lease | None:
     """Claim a job in the caller's transaction (``queue.claim``) and mirror it on the
     submission, so participants see it running."""
     lease = queue.claim(
         session, owner=owner, lease_seconds=lease_seconds, job_id=job_id, queues=queues,
-        min_age=min_age,
+        min_age=min_age, organization_id=organization_id,
     )
     if lease is not None and lease.submission_id is not None:
         session.connection().execute(_MIRROR_RUNNING, {"submission_id": lease.submission_id})
@@ -74,6 +77,7 @@ def claim_job(
     queues: tuple[str, ...],
     job_id: int | None,
     min_age: float = 0.0,
+    organization_id: int | None = None,
 ) -> Lease | None:
     # An idle worker looks before it takes the write lock: on SQLite every write
     # transaction, even one that finds nothing, makes the submitting requests wait.
@@ -82,7 +86,7 @@ def claim_job(
     with db.transaction() as session:
         return claim_in(
             session, owner=owner, lease_seconds=lease_seconds, queues=queues, job_id=job_id,
-            min_age=min_age,
+            min_age=min_age, organization_id=organization_id,
         )
 
 
@@ -91,9 +95,10 @@ def _submission_of(session: Session, job_id: int) -> int | None:
     return job.submission_id if job is not None else None
 
 
-def reap(db: Database) -> int:
+def reap(db: Database, *, requeued: Callable[[list[int]], None] | None = None) -> int:
     """Return the jobs of dead workers to the queue; fail those out of tries. Returns how
-    many jobs were handled."""
+    many jobs were handled. ``requeued`` is told the re-queued jobs after the commit (a
+    Celery worker publishes a message for each: the one their dead worker held is gone)."""
     with db.transaction() as session:
         reaped = queue.reap(session)
         for job_id in reaped.requeued:
@@ -120,7 +125,16 @@ def reap(db: Database) -> int:
             reaped.requeued,
             [job.id for job in reaped.given_up],
         )
+    if reaped.requeued and requeued is not None:
+        requeued(reaped.requeued)
     return len(reaped.requeued) + len(reaped.given_up)
+
+
+@dataclass(frozen=True)
+class _Running:
+    lease: Lease
+    # Set when the job must end early: a heartbeat found the lease lost or the job cancelled.
+    stop: threading.Event
 
 
 class Worker:
@@ -149,7 +163,7 @@ class Worker:
         self.queues = queues
         self.name = name or worker_name()
         self.wakeups = wakeups
-        self._current: Lease | None = None
+        self._current: _Running | None = None
         self._lock = threading.Lock()
         self._last_reap = 0.0
 
@@ -168,29 +182,60 @@ class Worker:
             )
         if lease is None:
             return False
-        self._run(lease)
+        self.run_lease(lease)
         return True
 
-    def _run(self, lease: Lease) -> None:
+    def run_job(self, job_id: int) -> bool:
+        """Claim the named job and run it; False when it is not queued (taken by another
+        worker, ended, or cancelled): a duplicate message costs one conditional UPDATE."""
+        lease = claim_job(
+            self.db, owner=self.name, lease_seconds=self.lease_seconds, queues=self.queues,
+            job_id=job_id,
+        )
+        if lease is None:
+            return False
+        self.run_lease(lease)
+        return True
+
+    def run_lease(self, lease: Lease) -> Status | None:
+        """Run a claimed job; the heartbeat thread (``start_heartbeats``) keeps its lease."""
+        running = _Running(lease, threading.Event())
         with self._lock:
-            self._current = lease
+            self._current = running
         try:
-            self.evaluator.run(lease)
+            return self.evaluator.run(lease, running.stop)
         finally:
             with self._lock:
                 self._current = None
 
+    def beat(self) -> None:
+        """Push the current job's lease forward; stop the run if the lease is lost."""
+        with self._lock:
+            running = self._current
+        if running is None:
+            return
+        try:
+            with self.db.transaction() as session:
+                held = queue.heartbeat(session, running.lease, lease_seconds=self.lease_seconds)
+        except Exception:  # a missed beat is retried; the lease has slack for two more
+            log.exception("heartbeat for job %s failed", running.lease.job_id)
+            return
+        if not held:
+            # Reaped (we were presumed dead) or cancelled: whatever the run produces now
+            # would be refused by the fenced write, so stop it at once.
+            log.warning("job %s: lease lost or job cancelled; stopping it", running.lease.job_id)
+            running.stop.set()
+
     def _heartbeats(self, stop: threading.Event) -> None:
         while not stop.wait(self.lease_seconds / 3):
-            with self._lock:
-                lease = self._current
-            if lease is None:
-                continue
-            try:
-                with self.db.transaction() as session:
-                    queue.heartbeat(session, lease, lease_seconds=self.lease_seconds)
-            except Exception:  # a missed beat is retried; the lease has slack for two more
-                log.exception("heartbeat for job %s failed", lease.job_id)
+            self.beat()
+
+    def start_heartbeats(self, stop: threading.Event) -> threading.Thread:
+        thread = threading.Thread(
+            target=self._heartbeats, args=(stop,), name=f"{self.name}-beats", daemon=True
+        )
+        thread.start()
+        return thread
 
     def _maybe_reap(self) -> None:
         now = time.monotonic()
@@ -207,8 +252,7 @@ class Worker:
             return None
 
     def run_forever(self, stop: threading.Event) -> None:
-        beats = threading.Thread(target=self._heartbeats, args=(stop,), daemon=True)
-        beats.start()
+        beats = self.start_heartbeats(stop)
         while not stop.is_set():
             try:
                 self._maybe_reap()

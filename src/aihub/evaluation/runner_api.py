@@ -1,0 +1,394 @@
+"""The HTTP pull API for machines an organizer owns (``aihub worker --remote``).
+
+A runner authenticates with its runner token (``Authorization: Bearer aihub_runner_…``) and
+holds no database or broker credentials. It claims a job of its token's queues (a long
+poll), downloads exactly the files of that job (``EvaluationTask.blobs``, only while it
+holds the job under that attempt), heartbeats, and completes with an ``EvaluationResult``,
+written fenced by ``runner.record_result``: a runner whose lease ran out, or whose job was
+cancelled, gets 409 and writes nothing. The hub reaps expired leases while runners poll,
+so a killed runner's job goes back to the queue even where no other worker runs.
+
+Also here: the routes with which hosts and curators create, list and revoke runner tokens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import datetime, timedelta
+from typing import Annotated
+from weakref import WeakKeyDictionary
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
+from fastapi import Path as PathParam
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aihub.accounts import services as accounts
+from aihub.db import utcnow
+from aihub.deps import ActorDep, HubDep, RowId
+from aihub.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PayloadTooLarge
+from aihub.evaluation import queue, runners
+from aihub.evaluation.execute import INTERNAL_FAILURE, failed
+from aihub.evaluation.models import Job, Runner
+from aihub.evaluation.plans import BlobRef, ErrorKind, EvaluationResult, EvaluationTask
+from aihub.evaluation.queue import Lease
+from aihub.evaluation.runner import record_result
+from aihub.evaluation.status import Status
+from aihub.evaluation.tasks import task_for_job
+from aihub.evaluation.worker import claim_job, reap
+from aihub.hub import Hub
+from aihub.storage import TooLargeError
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/api/v1", tags=["runners"])
+
+# A claim waits at most this long for a job: under the usual 30 s proxy and NAT timeouts.
+MAX_WAIT_SECONDS = 25.0
+_SHA256 = r"^[0-9a-f]{64}$"
+_NOT_YOURS = (
+    "This job is not held by this runner under that attempt (its lease ran out, it was "
+    "cancelled, or it went to another runner): stop it and discard its result."
+)
+
+
+# ---------------------------------------------------------------- authentication
+
+
+def _runner_token(request: Request) -> str:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise NotAuthenticated(
+            "Send 'Authorization: Bearer <runner token>'; a curator or the challenge's host "
+            "creates one with 'aihub runners create' or POST /api/v1/runners."
+        )
+    return value.strip()
+
+
+def current_runner(request: Request, hub: HubDep) -> Runner:
+    """The runner behind the request; 401 for an unknown or revoked token. Looked up on
+    every request, so a revocation counts from the next one."""
+    plain = _runner_token(request)
+    with hub.db.reading() as session:
+        runner = runners.runner_for_token(session, plain)
+    if runner is None:
+        raise NotAuthenticated("This runner token is unknown or revoked; ask for a new one.")
+    now = utcnow()
+    if runners.needs_seen(runner, now):
+        with hub.db.transaction() as session:
+            runners.mark_seen(session, runner.id, now)
+    return runner
+
+
+RunnerDep = Annotated[Runner, Depends(current_runner)]
+
+
+# ---------------------------------------------------------------- claim
+
+
+class ClaimIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # A subset of the token's queues; empty means all of them.
+    queues: list[str] = Field(default_factory=list, max_length=runners.MAX_QUEUES)
+    wait_seconds: float = Field(
+        MAX_WAIT_SECONDS, ge=0, le=MAX_WAIT_SECONDS,
+        description="Wait up to this long for a job before answering 204.",
+    )
+
+
+class BlobLink(BaseModel):
+    sha256: str
+    size: int
+    name: str
+    url: str
+
+
+class ClaimOut(BaseModel):
+    job_id: int
+    attempt: int
+    lease_expires_at: datetime
+    lease_seconds: float
+    # Heartbeat at least this often; a 409 answer means stop and discard.
+    heartbeat_seconds: float
+    task: EvaluationTask
+    blobs: list[BlobLink]
+
+
+# Throttles the reaping done on runners' behalf, per hub (one per process in production).
+_reaped_at: WeakKeyDictionary[Hub, float] = WeakKeyDictionary()
+
+
+def _maybe_reap(hub: Hub) -> None:
+    now = time.monotonic()
+    if now - _reaped_at.get(hub, 0.0) >= hub.settings.job_lease_seconds / 2:
+        _reaped_at[hub] = now
+        reap(hub.db)
+
+
+def _fail_unrunnable(hub: Hub, lease: Lease, reason: str) -> None:
+    result = failed(INTERNAL_FAILURE, ErrorKind.INFRASTRUCTURE, reason)
+    record_result(hub.db, lease, lease.submission_id or 0, result)
+
+
+def _try_claim(
+    hub: Hub, runner: Runner, queues: tuple[str, ...]
+) -> tuple[Lease, EvaluationTask] | None:
+    _maybe_reap(hub)
+    while True:
+        lease = claim_job(
+            hub.db, owner=runners.lease_owner(runner), queues=queues, job_id=None,
+            lease_seconds=hub.settings.job_lease_seconds,
+            organization_id=runner.organization_id,
+        )
+        if lease is None:
+            return None
+        try:
+            with hub.db.reading() as session:
+                task = task_for_job(session, hub.storage, lease.job_id, lease.attempt)
+        except Exception as exc:  # a broken payload or a missing file: ours, not theirs
+            log.exception("job %s cannot be turned into a task", lease.job_id)
+            task, reason = None, f"the job cannot be handed to a runner: {exc!r}"
+        else:
+            reason = "the submission or its challenge is gone"
+        if task is not None:
+            return lease, task
+        _fail_unrunnable(hub, lease, reason)
+
+
+def _claim_out(request: Request, hub: Hub, lease: Lease, task: EvaluationTask) -> ClaimOut:
+    lease_seconds = hub.settings.job_lease_seconds
+    links = [
+        BlobLink(
+            sha256=ref.sha256, size=ref.size, name=ref.name,
+            url=str(request.url_for("runner_blob", job_id=lease.job_id, sha256=ref.sha256))
+            + f"?attempt={lease.attempt}",
+        )
+        for ref in task.blobs()
+    ]
+    return ClaimOut(
+        job_id=lease.job_id, attempt=lease.attempt,
+        lease_expires_at=utcnow() + timedelta(seconds=lease_seconds),
+        lease_seconds=lease_seconds, heartbeat_seconds=lease_seconds / 3,
+        task=task, blobs=links,
+    )
+
+
+def _claim_queues(runner: Runner, asked: list[str]) -> tuple[str, ...]:
+    if not asked:
+        return tuple(runner.queues)
+    outside = sorted(set(asked) - set(runner.queues))
+    if outside:
+        raise InvalidInput(
+            f"This runner's token does not serve the queue(s) {', '.join(outside)}; it "
+            f"serves {', '.join(runner.queues)}."
+        )
+    return tuple(dict.fromkeys(asked))
+
+
+@router.post(
+    "/runner/claim",
+    response_model=ClaimOut,
+    responses={204: {"description": "No job came within wait_seconds."}},
+)
+async def claim_route(body: ClaimIn, request: Request, hub: HubDep, runner: RunnerDep) -> Response:
+    """Take the oldest queued job of this runner's queues, waiting up to ``wait_seconds``:
+    the task, its lease, and a download link for each file it needs."""
+    queues = _claim_queues(runner, body.queues)
+    deadline = time.monotonic() + body.wait_seconds
+    while True:
+        claimed = await run_in_threadpool(_try_claim, hub, runner, queues)
+        if claimed is not None:
+            out = _claim_out(request, hub, *claimed)
+            return JSONResponse(out.model_dump(mode="json"))
+        left = deadline - time.monotonic()
+        if left <= 0 or await request.is_disconnected():
+            return Response(status_code=status.HTTP_204_NO_CONTENT)
+        await asyncio.sleep(min(left, hub.settings.worker_poll_seconds))
+
+
+# ---------------------------------------------------------------- the held job
+
+
+AttemptQuery = Annotated[int, Query(ge=1, le=1000, description="The attempt claimed.")]
+
+
+def _lease(runner: Runner, job_id: int, attempt: int) -> Lease:
+    return Lease(job_id=job_id, owner=runners.lease_owner(runner), attempt=attempt)
+
+
+def _held(session: Session, lease: Lease) -> Job | None:
+    return session.scalar(
+        select(Job).where(
+            Job.id == lease.job_id, Job.status == Status.RUNNING.value,
+            Job.lease_owner == lease.owner, Job.attempts == lease.attempt,
+        )
+    )
+
+
+@router.get("/runner/jobs/{job_id}/blobs/{sha256}", name="runner_blob",
+            response_class=FileResponse)
+def blob_route(
+    job_id: RowId,
+    sha256: Annotated[str, PathParam(pattern=_SHA256)],
+    attempt: AttemptQuery,
+    hub: HubDep,
+    runner: RunnerDep,
+) -> FileResponse:
+    """A file of the job this runner holds under this attempt, streamed. Any other file,
+    or a job no longer held, is a 404: a runner cannot fetch blobs by guessing hashes."""
+    lease = _lease(runner, job_id, attempt)
+    with hub.db.reading() as session:
+        task = task_for_job(session, hub.storage, job_id, attempt) if _held(session, lease) \
+            else None
+    if task is None or sha256 not in {ref.sha256 for ref in task.blobs()}:
+        raise NotFound(f"Job {job_id} (attempt {attempt}) held by this runner has no file "
+                       f"{sha256[:64]}.")
+    return FileResponse(hub.storage.path(sha256), media_type="application/octet-stream")
+
+
+class HeartbeatIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    attempt: int = Field(ge=1, le=1000)
+
+
+class HeartbeatOut(BaseModel):
+    lease_expires_at: datetime
+
+
+@router.post("/runner/jobs/{job_id}/heartbeat", response_model=HeartbeatOut,
+             responses={409: {"description": "The lease is lost: stop and discard."}})
+def heartbeat_route(job_id: RowId, body: HeartbeatIn, hub: HubDep,
+                    runner: RunnerDep) -> HeartbeatOut:
+    """Keep the job's lease; 409 when it is lost (reaped, cancelled): stop and discard."""
+    seconds = hub.settings.job_lease_seconds
+    with hub.db.transaction() as session:
+        held = queue.heartbeat(session, _lease(runner, job_id, body.attempt),
+                               lease_seconds=seconds)
+    if not held:
+        raise Conflict(_NOT_YOURS)
+    return HeartbeatOut(lease_expires_at=utcnow() + timedelta(seconds=seconds))
+
+
+class CompleteOut(BaseModel):
+    status: Status
+
+
+def _parse_result(text: str) -> EvaluationResult:
+    try:
+        return EvaluationResult.model_validate_json(text)
+    except ValidationError as exc:
+        raise InvalidInput(f"The result is not an EvaluationResult (version 1): {exc}") from exc
+
+
+def _store_detailed(hub: Hub, upload: UploadFile, named: BlobRef | None) -> BlobRef:
+    try:
+        blob = hub.storage.put_file(upload.file, max_bytes=hub.settings.max_upload_bytes)
+    except TooLargeError as exc:
+        raise PayloadTooLarge(f"The detailed results file is {exc}.") from exc
+    name = named.name if named is not None else "detailed_results.html"
+    return BlobRef(sha256=blob.sha256, size=blob.size, name=name)
+
+
+@router.post("/runner/jobs/{job_id}/complete", response_model=CompleteOut,
+             responses={409: {"description": "Fenced out: nothing was written."}})
+def complete_route(
+    job_id: RowId,
+    hub: HubDep,
+    runner: RunnerDep,
+    attempt: Annotated[int, Form(ge=1, le=1000)],
+    result: Annotated[str, Form(description="The EvaluationResult, as JSON.")],
+    detailed_results: Annotated[UploadFile | None, File()] = None,
+) -> CompleteOut:
+    """Record the job's result (an ``EvaluationResult`` as JSON) and, optionally, the
+    scoring program's detailed results file; 409, writing nothing, if fenced out."""
+    parsed = _parse_result(result)
+    lease = _lease(runner, job_id, attempt)
+    with hub.db.reading() as session:
+        job = _held(session, lease)
+        submission_id = job.submission_id if job is not None else None
+    if job is None:
+        raise Conflict(_NOT_YOURS)
+    # A result may only name a detailed results file uploaded with it: never a blob the
+    # hub already has (another challenge's solution, shown to participants).
+    detailed = _store_detailed(hub, detailed_results, parsed.detailed_results) \
+        if detailed_results is not None else None
+    parsed = parsed.model_copy(update={"detailed_results": detailed})
+    written = record_result(hub.db, lease, submission_id or 0, parsed)
+    if written is None:
+        raise Conflict(_NOT_YOURS)
+    if submission_id is not None:
+        hub.completions.notify(submission_id)
+    return CompleteOut(status=written)
+
+
+# ---------------------------------------------------------------- managing runner tokens
+
+
+class RunnerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    queues: list[str] = Field(min_length=1, max_length=runners.MAX_QUEUES)
+    # Curators only: tie the runner to one organization's jobs (a host's always is).
+    organization: str | None = None
+
+
+class RunnerOut(BaseModel):
+    id: int
+    name: str
+    prefix: str
+    queues: list[str]
+    organization_id: int | None
+    created_at: datetime
+    last_seen_at: datetime | None
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, runner: Runner) -> RunnerOut:
+        return cls(
+            id=runner.id, name=runner.name, prefix=runner.prefix, queues=list(runner.queues),
+            organization_id=runner.organization_id, created_at=runner.created_at,
+            last_seen_at=runner.last_seen_at, revoked_at=runner.revoked_at,
+        )
+
+
+class RunnerCreatedOut(RunnerOut):
+    # Shown this once: the hub keeps only its sha256.
+    token: str
+
+
+@router.post("/runners", response_model=RunnerCreatedOut, status_code=status.HTTP_201_CREATED)
+def create_runner_route(body: RunnerIn, hub: HubDep, actor: ActorDep) -> RunnerCreatedOut:
+    """Create a runner token for queues (curators: any; hosts: their own challenges')."""
+    with hub.db.transaction() as session:
+        organization_id = None
+        if body.organization:
+            organization_id = accounts.get_organization(session, body.organization).id
+        runner, plain = runners.create_runner(
+            session, actor, name=body.name, queues=body.queues,
+            organization_id=organization_id,
+        )
+        return RunnerCreatedOut(**RunnerOut.of(runner).model_dump(), token=plain)
+
+
+@router.get("/runners", response_model=list[RunnerOut])
+def list_runners_route(hub: HubDep, actor: ActorDep) -> list[RunnerOut]:
+    """The runners you manage: all for curators, your organizations' for hosts."""
+    actor.require_user()
+    with hub.db.reading() as session:
+        return [RunnerOut.of(runner) for runner in runners.list_runners(session, actor)]
+
+
+@router.delete("/runners/{runner_id}", response_model=RunnerOut)
+def revoke_runner_route(runner_id: RowId, hub: HubDep, actor: ActorDep) -> RunnerOut:
+    """Revoke a runner token: its next request gets 401."""
+    actor.require_user()
+    with hub.db.transaction() as session:
+        return RunnerOut.of(runners.revoke_runner(session, actor, runner_id))
