@@ -7,8 +7,11 @@ import threading
 from collections import defaultdict
 
 from aihub.db import Database
+from aihub.evaluation.code import CodeRunner
 from aihub.evaluation.executors import Executor, ExternalExecutor, InProcessExecutor
+from aihub.evaluation.plans import TaskKind
 from aihub.evaluation.runner import Evaluator
+from aihub.evaluation.sandbox import Sandbox, create_sandbox
 from aihub.evaluation.scoring import TruthCache
 from aihub.mail import Mailer, mailer_from_settings
 from aihub.settings import Settings
@@ -64,6 +67,9 @@ class Hub:
             max_bytes=settings.max_upload_bytes,
             on_done=self.completions.notify,
         )
+        self.evaluator.kit.runners[TaskKind.CODE] = CodeRunner(
+            self.make_sandbox, settings.resolved_runtimes_dir, settings.sandbox_dir
+        )
         self.executor: Executor
         if start_workers and settings.workers_in_process > 0:
             self.executor = InProcessExecutor(
@@ -75,6 +81,14 @@ class Hub:
             )
         else:
             self.executor = ExternalExecutor()
+
+    def make_sandbox(self) -> Sandbox:
+        """This machine's sandbox, or ``SandboxUnavailable`` saying what is missing."""
+        settings = self.settings
+        return create_sandbox(
+            work_dir=settings.sandbox_dir, first_uid=settings.sandbox_first_uid,
+            slots=settings.sandbox_slots,
+        )
 
     def start(self) -> None:
         self.executor.start()

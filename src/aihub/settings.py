@@ -84,6 +84,23 @@ class Settings(BaseSettings):
     truth_cache_size: int = Field(
         8, ge=1, description="Prepared solutions kept in memory per process."
     )
+    runtimes_dir: Path | None = Field(
+        None,
+        description="Where this worker's runtimes (Python environments for code runs) live; "
+        "empty means DATA_DIR/runtimes. Make them with `aihub runtimes build`.",
+    )
+    sandbox_dir: Path = Field(
+        Path("/var/tmp/aihub-sandbox"),  # noqa: S108 - a fixed, documented work folder
+        description="Work folder of sandboxed runs. Sandbox users must be able to enter "
+        "it, so it must not be under a folder closed to others (mode 0700).",
+    )
+    sandbox_first_uid: int = Field(
+        61000, ge=1000,
+        description="Sandboxed run k runs as uid SANDBOX_FIRST_UID + k (needs a root worker).",
+    )
+    sandbox_slots: int = Field(
+        2, ge=1, description="Sandboxed runs at once on this machine (one uid each)."
+    )
     public_base_url: str = Field(
         "", description="The hub's address as users see it, for links in the CLI and mails."
     )
@@ -160,6 +177,10 @@ class Settings(BaseSettings):
     @property
     def resolved_blob_dir(self) -> Path:
         return self.blob_dir or self.data_dir / "blobs"
+
+    @property
+    def resolved_runtimes_dir(self) -> Path:
+        return self.runtimes_dir or self.data_dir / "runtimes"
 
     @property
     def cache_dir(self) -> Path:

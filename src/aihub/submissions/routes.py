@@ -26,6 +26,8 @@ from aihub.challenges.services import get_challenge_to_submit, get_visible_chall
 from aihub.db import utcnow
 from aihub.deps import ActorDep, BearerDep, HubDep, ReadSession, RowId, authenticate
 from aihub.errors import InvalidInput, PayloadTooLarge
+from aihub.evaluation.code import check_code_upload
+from aihub.evaluation.plans import CodeSpec, TaskKind
 from aihub.evaluation.scoring import (
     Aligned,
     ScoringSpec,
@@ -34,6 +36,7 @@ from aihub.evaluation.scoring import (
     check_submission,
 )
 from aihub.evaluation.status import Status
+from aihub.evaluation.tasks import task_kind
 from aihub.hub import Hub
 from aihub.storage import Blob, TooLargeError
 from aihub.submissions import services
@@ -69,15 +72,35 @@ class _Checked:
     aligned: Aligned
 
 
-def _store_and_check(
-    hub: Hub, challenge: Challenge, actor: Actor, upload: Upload, message: str,
-    now: datetime,
-) -> _Checked:
-    filename = Path(upload.filename or "submission.csv").name
+def _store(hub: Hub, upload: Upload, default_name: str) -> tuple[Blob, str]:
+    filename = Path(upload.filename or default_name).name
     try:
         blob = hub.storage.put_file(upload.file, max_bytes=hub.settings.max_upload_bytes)
     except TooLargeError as exc:
         raise PayloadTooLarge(f"The file is {exc}; submit a smaller or compressed file.") from exc
+    return blob, filename
+
+
+def _refuse(
+    hub: Hub, challenge: Challenge, actor: Actor, blob: Blob, filename: str, message: str,
+    now: datetime, exc: SubmissionError,
+) -> InvalidInput:
+    with hub.db.transaction() as session:
+        rejected = services.record_rejected(
+            session, challenge, actor, blob,
+            filename=filename, message=message, error=str(exc), now=now,
+        )
+    return InvalidInput(
+        f"{exc} (submission {rejected.id} was recorded as failed and does not count "
+        "against your limits)"
+    )
+
+
+def _store_and_check(
+    hub: Hub, challenge: Challenge, actor: Actor, upload: Upload, message: str,
+    now: datetime,
+) -> _Checked:
+    blob, filename = _store(hub, upload, "submission.csv")
     spec = scoring_spec(challenge)
     try:
         truth = hub.truths.get(
@@ -88,16 +111,37 @@ def _store_and_check(
             original_name=filename, max_bytes=hub.settings.max_upload_bytes,
         )
     except SubmissionError as exc:
-        with hub.db.transaction() as session:
-            rejected = services.record_rejected(
-                session, challenge, actor, blob,
-                filename=filename, message=message, error=str(exc), now=now,
-            )
-        raise InvalidInput(
-            f"{exc} (submission {rejected.id} was recorded as failed and does not count "
-            "against your limits)"
-        ) from exc
+        raise _refuse(hub, challenge, actor, blob, filename, message, now, exc) from exc
     return _Checked(blob, filename, spec, truth, aligned)
+
+
+def _store_and_check_code(
+    hub: Hub, challenge: Challenge, actor: Actor, upload: Upload, message: str,
+    now: datetime,
+) -> tuple[Blob, str]:
+    """A zip of code (or a Codabench results zip): checked as a zip at once, run later."""
+    blob, filename = _store(hub, upload, "submission.zip")
+    code = CodeSpec.model_validate(challenge.code_spec) if challenge.code_spec else None
+    try:
+        check_code_upload(hub.storage.path(blob.sha256), code)
+    except SubmissionError as exc:
+        raise _refuse(hub, challenge, actor, blob, filename, message, now, exc) from exc
+    return blob, filename
+
+
+def _accept_code(
+    hub: Hub, challenge: Challenge, actor: Actor, upload: Upload, message: str, now: datetime
+) -> int:
+    blob, filename = _store_and_check_code(hub, challenge, actor, upload, message, now)
+    with hub.db.transaction() as session:
+        submission, job = services.submit_prediction(
+            session, challenge, actor, blob,
+            filename=filename, message=message, now=now, zone=hub.settings.zone,
+            max_attempts=hub.settings.job_max_attempts,
+        )
+    # Code runs for minutes: never inline, always a worker (after the commit).
+    hub.executor.dispatch([job.id])
+    return submission.id
 
 
 def accept_upload(
@@ -115,6 +159,8 @@ def accept_upload(
     with hub.db.reading() as session:
         actor = identify(session)
         challenge, team = services.challenge_to_submit(session, slug, actor, now)
+    if task_kind(challenge) is not TaskKind.PREDICTIONS:
+        return _accept_code(hub, challenge, actor, upload, message, now), actor, None
     checked = _store_and_check(hub, challenge, actor, upload, message, now)
     with hub.db.transaction() as session:
         submission, job = services.submit_prediction(

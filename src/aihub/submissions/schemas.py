@@ -43,6 +43,12 @@ class SubmissionOut(BaseModel):
     queue_position: int | None
     # Hosts only: the full reason of a failure.
     host_error: str | None = None
+    # Code runs: what the program wrote (capped; empty when the hosts hide it).
+    log: str = ""
+    # Hosts only: everything the programs wrote, the scoring program's too.
+    host_log: str | None = None
+    # Program scoring: every leaderboard column's value.
+    scores: dict[str, float] | None = None
 
 
 class UsageOut(BaseModel):
@@ -135,4 +141,7 @@ def build_submission_out(
         scored_at=submission.scored_at,
         queue_position=queue_position,
         host_error=submission.host_error if host else None,
+        log=submission.log,
+        host_log=submission.host_log if host else None,
+        scores=submission.scores,
     )

@@ -17,13 +17,19 @@ def archive_limits(code: CodeSpec) -> ArchiveLimits:
     return ArchiveLimits(max_members=MAX_MEMBERS, max_bytes=code.limits.disk_mb * 1024 * 1024)
 
 
-def check_code_upload(path: Path, code: CodeSpec) -> list[Member]:
-    """The members of a code submission zip, or a ``SubmissionError`` saying what to fix."""
-    entry = ENTRY_POINTS[code.format]
+def check_code_upload(path: Path, code: CodeSpec | None) -> list[Member]:
+    """The members of a submission zip, or a ``SubmissionError`` saying what to fix.
+
+    ``code`` None: a Codabench challenge, whose ingestion program decides what the zip
+    must hold; only the zip itself is checked here."""
+    limits = archive_limits(code) if code else ArchiveLimits(max_members=MAX_MEMBERS)
     try:
-        members = list_members(path, archive_limits(code), label="Your zip")
+        members = list_members(path, limits, label="Your zip")
     except InvalidInput as exc:
         raise SubmissionError(str(exc)) from exc
+    if code is None:
+        return members
+    entry = ENTRY_POINTS[code.format]
     root = common_root(members)
     names = {member.name.removeprefix(f"{root}/") if root else member.name for member in members}
     if entry not in names:

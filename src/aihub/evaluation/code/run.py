@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -30,6 +31,7 @@ from aihub.evaluation.plans import (
 )
 from aihub.evaluation.sandbox import (
     MIB,
+    Isolation,
     Limits,
     Mount,
     RunHandle,
@@ -37,6 +39,7 @@ from aihub.evaluation.sandbox import (
     Runtime,
     RuntimeUnavailable,
     Sandbox,
+    SandboxUnavailable,
     UnsafeOutput,
     copy_outputs,
     get_runtime,
@@ -66,23 +69,43 @@ def sandbox_limits(code: CodeSpec) -> Limits:
 
 @dataclass
 class CodeRunner:
-    """The ``KindRunner`` of code tasks on a worker with a sandbox and runtimes."""
+    """The ``KindRunner`` of code tasks on a worker with a sandbox and runtimes.
 
-    sandbox: Sandbox
+    The sandbox is made on first use (``make_sandbox`` probes the machine): a hub that
+    never runs code never pays for the probe, and one that cannot sandbox says why in the
+    job's failure instead of at start-up."""
+
+    make_sandbox: Callable[[], Sandbox]
     runtimes_dir: Path
     work_dir: Path
 
     def __post_init__(self) -> None:
         self.inputs = InputCache(self.work_dir / "inputs")
+        self._sandbox: Sandbox | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def sandbox(self) -> Sandbox:
+        with self._lock:
+            if self._sandbox is None:
+                self._sandbox = self.make_sandbox()
+            return self._sandbox
 
     def __call__(
         self, task: EvaluationTask, kit: RunKit, stop: threading.Event
     ) -> EvaluationResult:
         assert task.code is not None
         try:
+            sandbox = self.sandbox
             runtime = get_runtime(self.runtimes_dir, task.code.runtime)
-        except RuntimeUnavailable as exc:
+        except (RuntimeUnavailable, SandboxUnavailable) as exc:
             return failed(INTERNAL_FAILURE, ErrorKind.INFRASTRUCTURE, str(exc))
+        if sandbox.isolation is not Isolation.FULL and not task.allow_fallback:
+            return failed(
+                INTERNAL_FAILURE, ErrorKind.INFRASTRUCTURE,
+                f"this worker's sandbox ({sandbox.name}) has reduced isolation and no "
+                "curator allowed it for this challenge",
+            )
         differs = {name: runtime.packages.get(name) for name, version in
                    task.code.packages.items() if runtime.packages.get(name) != version}
         if differs:

@@ -1,0 +1,45 @@
+"""Helpers of the code-challenge tests: run the queue, zip files, describe a code challenge."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import Any
+
+from aihub.evaluation.worker import Worker
+from aihub.hub import Hub
+
+
+def code_extra(*, fmt: str = "model", limits: dict[str, Any] | None = None,
+               show_log: bool = True) -> dict[str, Any]:
+    """The parts of challenge.yaml (factories.write_binary_bundle's ``extra``) that make
+    its binary challenge a code challenge: train.csv seen by both, test.csv by code only."""
+    return {
+        "code": {
+            "format": fmt, "show_log": show_log,
+            "limits": {"time_seconds": 20, "memory_mb": 512, "processes": 32,
+                       "disk_mb": 64, "log_kb": 16, **(limits or {})},
+        },
+        "files": [
+            {"path": "train.csv", "audience": "both"},
+            {"path": "test.csv", "audience": "sandbox"},
+            {"path": "sample_submission.csv"},
+        ],
+    }
+
+
+def run_queued(hub: Hub) -> int:
+    """Run every queued job in this thread, as an `aihub worker --once` would."""
+    worker = Worker(hub.db, hub.evaluator, lease_seconds=60, poll_seconds=0.05)
+    count = 0
+    while worker.run_once():
+        count += 1
+    return count
+
+
+def zipped(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
