@@ -11,8 +11,14 @@ from typing import Any
 import pytest
 import yaml
 
+from aihub.evaluation.sandbox import MIB, Limits
+
 OWN_BUNDLES = Path(__file__).parent / "bundles"
 SUBMISSIONS = OWN_BUNDLES / "submissions"
+# Small limits for the test programs, which need little.
+LIMITS = Limits(wall_seconds=60, cpu_seconds=60, memory_bytes=512 * MIB, processes=64,
+                file_size_bytes=32 * MIB, workspace_bytes=32 * MIB, output_bytes=32 * MIB,
+                stdout_bytes=256 * 1024, stderr_bytes=256 * 1024)
 
 
 def upstream_fixtures() -> Path:

@@ -1,0 +1,169 @@
+"""One program of a task in its own sandbox box: what it sees, its command, how it ended.
+
+Each program (ingestion, the participant's own command, scoring) gets a box of its own, so
+the scorer never shares a sandbox with participant code, and only the scorer's box mounts
+``/app/input/ref``. Paths inside are Codabench's (``/app/...``, working directory
+``/app/program``), so bundles run unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from pathlib import Path
+
+from aihub.evaluation.plans import ErrorKind
+from aihub.evaluation.sandbox import (
+    Limits,
+    Mount,
+    Outcome,
+    RunHandle,
+    RunResult,
+    Runtime,
+    Sandbox,
+    SharedArea,
+)
+from aihub.interop.codabench.programs import ProgramKind, command_argv, rewrite_legacy_command
+
+WORKDIR = "/app/program"
+ENV = {"PYTHONUNBUFFERED": "1"}
+_POLL_SECONDS = 0.05
+_TAIL_LINES = 20
+_TAIL_CHARS = 3000
+
+
+class Role(StrEnum):
+    INGESTION = "ingestion"  # the organizer's ingestion program, which runs participant code
+    SUBMISSION = "submission"  # the participant's own command (a metadata file with one)
+    SCORING = "scoring"  # the organizer's scoring program: the only box with the reference
+
+
+class Step(StrEnum):
+    PREDICTION = "prediction"
+    SCORING = "scoring"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a run gave no scores: ``participant`` is safe to show them (it quotes nothing a
+    box with the reference data wrote); ``host`` has the details."""
+
+    kind: ErrorKind
+    participant: str
+    host: str
+
+
+@dataclass(frozen=True)
+class BoxLog:
+    role: Role
+    step: Step
+    command: str  # as run, placeholders replaced
+    outcome: Outcome
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    wall_seconds: float
+
+    @property
+    def participant_visible(self) -> bool:
+        """Whether the box saw no reference data (its output may be shown to participants,
+        unless the phase hides output)."""
+        return self.role is not Role.SCORING
+
+
+@dataclass(frozen=True)
+class Program:
+    role: Role
+    step: Step
+    command: str  # from the folder's metadata, as written
+    mounts: tuple[Mount, ...]
+    writable: tuple[tuple[str, SharedArea | None], ...]  # targets; a SharedArea or own area
+
+    @property
+    def command_line(self) -> str:
+        kind = ProgramKind.INGESTION if self.role is Role.INGESTION else ProgramKind.PROGRAM
+        return rewrite_legacy_command(self.command, kind, is_scoring=self.step is Step.SCORING)
+
+
+@dataclass
+class Started:
+    program: Program
+    handle: RunHandle
+    areas: dict[str, Path]  # writable target → host path
+
+    def log(self, result: RunResult) -> BoxLog:
+        return BoxLog(self.program.role, self.program.step, self.program.command_line,
+                      result.outcome, result.exit_code, result.stdout, result.stderr,
+                      result.wall_seconds)
+
+
+def step_limits(limits: Limits, seconds: float) -> Limits:
+    """The sandbox's limits with the step's wall time (CPU time at least as long)."""
+    return replace(limits, wall_seconds=seconds,
+                   cpu_seconds=max(limits.cpu_seconds, math.ceil(seconds)))
+
+
+def start(stack: ExitStack, sandbox: Sandbox, runtime: Runtime | None, limits: Limits,
+          program: Program, *, slot_timeout: float) -> Started:
+    """Open a box for ``program`` (closed with ``stack``) and start it."""
+    box = stack.enter_context(sandbox.open(runtime, limits, timeout=slot_timeout))
+    areas = {target: box.writable(target, area=area) for target, area in program.writable}
+    argv = command_argv(program.command_line)
+    handle = box.start(argv, mounts=program.mounts, workdir=WORKDIR, env=ENV)
+    return Started(program, handle, areas)
+
+
+def wait_all(started: Sequence[Started], stop: threading.Event | None) -> list[RunResult]:
+    """Wait for every program (each ends at its wall limit at the latest); a set ``stop``
+    kills them all."""
+    while stop is not None and not all(run.handle.done() for run in started):
+        if stop.is_set():
+            for run in started:
+                run.handle.kill()
+            break
+        time.sleep(_POLL_SECONDS)
+    return [run.handle.wait() for run in started]
+
+
+def tail(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()][-_TAIL_LINES:]
+    return "\n".join(lines)[-_TAIL_CHARS:]
+
+
+def time_limit_text(seconds: float, step: Step) -> str:
+    return f"Execution Time Limit exceeded. Limit was {seconds:g} seconds ({step} step)."
+
+
+def participant_failure(log: BoxLog, result: RunResult, seconds: float) -> Failure:
+    """A box running participant code ended badly: tell them why, with the end of its
+    error output (these boxes never see the reference data)."""
+    what = ("Your program" if log.role is Role.SUBMISSION
+            else "The ingestion program (which runs your code)")
+    if result.outcome is Outcome.TIME_LIMIT:
+        message = time_limit_text(seconds, log.step)
+    else:
+        message = f"{what} failed: {result.reason}"
+    last = tail(result.stderr)
+    if last and result.outcome is not Outcome.TIME_LIMIT:
+        message += f"\nLast lines of its error output:\n{last}"
+    host = (f"{log.role} ({log.step} step), command {log.command!r}: {result.reason} "
+            f"[{result.outcome}, exit {result.exit_code}]\n{last}").rstrip()
+    return Failure(ErrorKind.PARTICIPANT, message, host)
+
+
+def scoring_failure(log: BoxLog, result: RunResult, seconds: float) -> Failure:
+    """The scoring box ended badly: details (its stderr) for the host only."""
+    if result.outcome is Outcome.TIME_LIMIT:
+        message = time_limit_text(seconds, Step.SCORING)
+    else:
+        message = (f"The scoring program failed: {result.reason} The host can see its log. "
+                   "Check that your submission has the files and format the challenge asks "
+                   "for.")
+    host = (f"scoring program, command {log.command!r}: {result.reason} [{result.outcome}, "
+            f"exit {result.exit_code}]\n{tail(result.stderr)}").rstrip()
+    return Failure(ErrorKind.HOST, message, host)
