@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 import shutil
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -213,3 +214,17 @@ def test_participant_code_cannot_read_the_reference(bubblewrap: BubblewrapSandbo
     assert "denied /app/input/ref: FileNotFoundError" in hostile.stdout
     assert "canary_labels" not in hostile.stdout
     assert canary not in _all_text(result, job / "kept")
+
+
+def test_a_stop_event_ends_the_run(bubblewrap: BubblewrapSandbox, bare_runtime: Runtime,
+                                   job: Path) -> None:
+    stop = threading.Event()
+    timer = threading.Timer(0.5, stop.set)
+    timer.start()
+    try:
+        result = _runner(bubblewrap, bare_runtime, job).run(
+            _task("blobs_code", job), _submission("sleeper", job), stop=stop)
+    finally:
+        timer.cancel()
+    assert result.failure is not None and result.failure.kind is ErrorKind.INFRASTRUCTURE
+    assert result.logs[0].outcome is not Outcome.OK

@@ -6,6 +6,7 @@ wrote; ``runner`` runs a task's programs in the sandbox with Codabench's ``/app`
 See ``docs/codabench.md``.
 """
 
+from aihub.interop.codabench.boxes import BoxLog, Failure, Role, Step
 from aihub.interop.codabench.model import (
     Column,
     Competition,
@@ -21,29 +22,38 @@ from aihub.interop.codabench.model import (
 )
 from aihub.interop.codabench.reader import ImportedBundle, open_bundle, read_competition
 from aihub.interop.codabench.report import BundleInvalid, ImportReport, LineKind, ReportLine
+from aihub.interop.codabench.runner import ProgramTask, TaskResult, TaskRunner, materialize_task
 from aihub.interop.codabench.runtimes import IMAGE_RUNTIMES, runtime_for_image
 from aihub.interop.codabench.scores import Scores, ScoresError, read_scores
 
 __all__ = [
     "IMAGE_RUNTIMES",
+    "BoxLog",
     "BundleInvalid",
     "Column",
     "Competition",
     "Computation",
+    "Failure",
     "ImportReport",
     "ImportedBundle",
     "Leaderboard",
     "LineKind",
     "Page",
     "Phase",
+    "ProgramTask",
     "ReportLine",
+    "Role",
     "Scores",
     "ScoresError",
     "Solution",
     "Sorting",
     "SourceFormat",
+    "Step",
     "SubmissionRule",
     "Task",
+    "TaskResult",
+    "TaskRunner",
+    "materialize_task",
     "open_bundle",
     "read_competition",
     "read_scores",

@@ -62,6 +62,10 @@ from aihub.interop.codabench.scores import (
 )
 
 OUTPUT_MAX_FILES = 1000
+# A run stopped from outside (a cancelled job, a worker shutting down) is not the
+# participant's doing: infrastructure, retried or dropped by the caller.
+CANCELLED = Failure(ErrorKind.INFRASTRUCTURE, "The run was stopped before it finished.",
+                    "stopped from outside (stop event set)")
 _RESERVED = ("Error, the output directory already contains a metadata file. This file is "
              "used to store exitCode and other data, do not write to this file manually.")
 
@@ -237,6 +241,8 @@ class TaskRunner:
             results = wait_all(started, run.stop)
             logs = [one.log(result) for one, result in zip(started, results, strict=True)]
             run.logs.extend(logs)
+            if run.stop is not None and run.stop.is_set():
+                return CANCELLED
             # The submission's own box first: its crash explains the ingestion's.
             for log, result in zip(logs, results, strict=True):
                 if not result.ok:
@@ -304,6 +310,8 @@ class TaskRunner:
             results = wait_all(started, run.stop)
             logs = [one.log(result) for one, result in zip(started, results, strict=True)]
             run.logs.extend(logs)
+            if run.stop is not None and run.stop.is_set():
+                return run.failed(CANCELLED)
             output = started[0].areas["/app/output"]
             detailed = detailed_results(output)
             if len(results) > 1 and not results[1].ok:
