@@ -21,6 +21,7 @@ from aihub.evaluation.sandbox.command import LAUNCHER_ENV, bwrap_args, launcher_
 from aihub.evaluation.sandbox.errors import SandboxUnavailable
 from aihub.evaluation.sandbox.limits import MIB, Limits
 from aihub.evaluation.sandbox.paths import DEFAULT_JOB_BASE
+from aihub.evaluation.sandbox.process import Execution, become_subreaper
 from aihub.evaluation.sandbox.slots import DEFAULT_FIRST_UID, SlotPool
 
 _PROBE_TIMEOUT = 20.0
@@ -102,21 +103,29 @@ def _version(path: str) -> str:
 
 
 def _try_namespaces(bwrap: str, slots: SlotPool) -> tuple[bool, str]:
+    """Run /usr/bin/true the way a slot runs programs (its uid, prlimit, the same bwrap
+    options), reaping bubblewrap's init as a run does."""
     slot = slots.slot_for(0)
+    become_subreaper()
+    info_pipe = os.pipe()
     argv = [
         *launcher_args(slot=slot, per_slot_uids=slots.per_slot_uids, cgroup_procs=[],
                        rlimits=["/usr/bin/prlimit", "--nproc=64", "--"]),
         *bwrap_args(bwrap, runtime=None, mounts=[], areas=[], workdir="/",
-                    env={"PATH": "/usr/bin:/bin"}, workspace_bytes=MIB),
+                    env={"PATH": "/usr/bin:/bin"}, workspace_bytes=MIB, info_fd=info_pipe[1]),
         "/usr/bin/true",
     ]
     try:
-        done = subprocess.run(argv, capture_output=True, text=True,  # noqa: S603
-                              env=dict(LAUNCHER_ENV), timeout=_PROBE_TIMEOUT, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
+        execution = Execution(argv, env=dict(LAUNCHER_ENV), wall_seconds=_PROBE_TIMEOUT,
+                              stdout_cap=MIB, stderr_cap=MIB, kill_after=lambda cap: 2 * cap,
+                              info_pipe=info_pipe)
+    except OSError as exc:
+        for fd in info_pipe:
+            os.close(fd)
         return False, str(exc)
-    if done.returncode != 0:
-        return False, done.stderr.strip() or f"exit status {done.returncode}"
+    ended = execution.wait()
+    if ended.status != 0:
+        return False, execution.stderr.text().strip() or f"exit status {ended.status}"
     return True, ""
 
 

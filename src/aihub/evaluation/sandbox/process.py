@@ -198,7 +198,7 @@ def _reap_init(info_fd: int, timeout: float = 5.0) -> resource.struct_rusage | N
         time.sleep(0.001)
 
 
-def uid_processes(uid: int) -> list[int]:
+def uid_processes(uid: int, *, zombies: bool = True) -> list[int]:
     """Pids of processes whose real, effective or saved uid is ``uid`` (from /proc/*/status:
     /proc/<pid> itself shows root as owner of processes that are not dumpable)."""
     found = []
@@ -206,15 +206,25 @@ def uid_processes(uid: int) -> list[int]:
         if not entry.name.isdigit():
             continue
         try:
-            with Path(f"/proc/{entry.name}/status").open() as status:
-                for line in status:
-                    if line.startswith("Uid:"):
-                        if str(uid) in line.split()[1:4]:
-                            found.append(int(entry.name))
-                        break
+            fields = _status_fields(Path(f"/proc/{entry.name}/status"))
         except OSError:
             continue  # it ended while we looked
+        if str(uid) in fields.get("Uid", "").split()[:3] and (
+                zombies or not fields.get("State", "").startswith("Z")):
+            found.append(int(entry.name))
     return found
+
+
+def _status_fields(path: Path) -> dict[str, str]:
+    fields = {}
+    with path.open() as status:
+        for line in status:
+            name, _, value = line.partition(":")
+            if name in ("State", "Uid"):
+                fields[name] = value.strip()
+                if len(fields) == 2:
+                    break
+    return fields
 
 
 def kill_uid_processes(uid: int, timeout: float = 5.0) -> int:
@@ -223,7 +233,8 @@ def kill_uid_processes(uid: int, timeout: float = 5.0) -> int:
         raise ValueError(f"refusing to kill every process of uid {uid}")
     killed = 0
     deadline = time.monotonic() + timeout
-    while (pids := uid_processes(uid)) and time.monotonic() < deadline:
+    # Zombies are skipped: they hold nothing but their pid, and a signal cannot end them.
+    while (pids := uid_processes(uid, zombies=False)) and time.monotonic() < deadline:
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
