@@ -18,8 +18,13 @@ from aihub.interop.codabench import (
     SourceFormat,
     SubmissionRule,
     read_competition,
+    read_scores,
 )
-from aihub.interop.codabench.programs import ProgramKind, rewrite_legacy_command
+from aihub.interop.codabench.programs import (
+    ProgramKind,
+    folder_metadata,
+    rewrite_legacy_command,
+)
 
 
 def _read(folder: Path) -> Competition:
@@ -81,10 +86,21 @@ def test_iris_v2() -> None:
         "python /app/program/ingestion.py /app/input_data /app/output /app/program "
         "/app/ingested_program")
     assert [c.key for c in competition.leaderboard.columns] == ["set1_score", "Duration"]
+    sample = upstream_fixtures() / "iris_v2" / "starting_kit" / "sample_code_submission"
+    assert folder_metadata(sample).command is None  # left to the ingestion program
+
+
+def test_iris_v2_scores_txt(tmp_path: Path) -> None:
+    board = _read(upstream_fixtures() / "iris_v2").leaderboard
+    (tmp_path / "scores.txt").write_text("set1_score: 0.9733\nDuration: 1.25\n")
+    assert read_scores(tmp_path, board).values == {"set1_score": 0.9733, "Duration": 1.25}
 
 
 def test_example_gpu() -> None:
     competition = _read(upstream_fixtures() / "example_gpu")
+    scores = read_scores(upstream_fixtures() / "example_gpu" / "scoring_output",
+                         competition.leaderboard)
+    assert scores.values == {"gpu_detected": 0.0}
     (column,) = competition.leaderboard.columns
     assert (column.key, column.sorting, column.precision) == ("gpu_detected", Sorting.DESC, 2)
     assert competition.leaderboard.rule is SubmissionRule.FORCE_LATEST_MULTIPLE
