@@ -24,7 +24,8 @@ LIMITS = Limits(wall_seconds=60, cpu_seconds=60, memory_bytes=512 * MIB, process
 def upstream_fixtures() -> Path:
     """The upstream example bundles (data and YAML only; not in the repository, licence
     unclear): AIHUB_CODABENCH_BUNDLES, else ../shared/codabench_bundles, else skip."""
-    candidates = [os.environ.get("AIHUB_CODABENCH_BUNDLES"), "/work/shared/codabench_bundles"]
+    beside_repository = Path(__file__).resolve().parents[3] / "shared" / "codabench_bundles"
+    candidates = [os.environ.get("AIHUB_CODABENCH_BUNDLES"), str(beside_repository)]
     for candidate in candidates:
         if candidate and (Path(candidate) / "wheat_seeds_code_submission").is_dir():
             return Path(candidate)
