@@ -11,8 +11,12 @@ from aihub.accounts import teams
 from aihub.accounts.actor import Actor
 from aihub.challenges import policy
 from aihub.challenges.models import Challenge, ChallengeFile, Phase
-from aihub.challenges.services import current_phase, downloadable_files, has_accepted_rules
-from aihub.evaluation.metrics import get_metric
+from aihub.challenges.services import (
+    board_metric,
+    current_phase,
+    downloadable_files,
+    has_accepted_rules,
+)
 from aihub.schemas import Text
 
 
@@ -101,7 +105,7 @@ def challenge_summary(session: Session, challenge: Challenge, now: datetime) -> 
         organization=OrganizationOut(slug=org.slug, name=Text(ko=org.name_ko, en=org.name_en)),
         visibility=challenge.visibility,
         metric=challenge.metric,
-        direction=get_metric(challenge.metric).direction.value,
+        direction=board_metric(challenge).direction.value,
         phase=phase_out(current_phase(challenge, now), now),
         teams=challenge.team_count,
         approved=challenge.approved_at is not None,

@@ -17,6 +17,7 @@ from aihub.challenges.models import (
     Challenge,
     ChallengeFile,
     ChallengeInvite,
+    EvaluationKind,
     FileAudience,
     Phase,
     RulesAcceptance,
@@ -25,8 +26,15 @@ from aihub.challenges.models import (
 )
 from aihub.db import utcnow
 from aihub.errors import Conflict, FieldErrors, Forbidden, InvalidInput, NotFound
-from aihub.evaluation.metrics import UnknownMetricError, get_metric
+from aihub.evaluation.metrics import (
+    Direction,
+    Metric,
+    PredictionKind,
+    UnknownMetricError,
+    get_metric,
+)
 from aihub.evaluation.metrics.base import MetricParams
+from aihub.evaluation.plans import BoardColumns
 from aihub.evaluation.scoring import ScoringSpec, SolutionError, TruthCache
 from aihub.storage import LocalStorage
 
@@ -40,6 +48,26 @@ def metric_params(raw: dict[str, Any]) -> MetricParams:
         positive_label=raw.get("positive_label"),
         labels=tuple(labels),
         extra=extra,
+    )
+
+
+def _scored_by_the_program(*_: object) -> float:
+    raise TypeError("a program-scored challenge's scores come from its scoring program")
+
+
+def board_metric(challenge: Challenge) -> Metric:
+    """What a challenge's leaderboard ranks by: its built-in metric, or the primary column
+    of the host's scoring program (named by its key, ranked in its column's direction)."""
+    if challenge.evaluation_kind != EvaluationKind.PROGRAM.value:
+        return get_metric(challenge.metric)
+    columns = BoardColumns.model_validate(challenge.board_columns or {})
+    primary = next(column for column in columns.columns if column.key == columns.primary)
+    return Metric(
+        name=primary.key,
+        direction=Direction.MAXIMIZE if primary.sorting == "desc" else Direction.MINIMIZE,
+        kind=PredictionKind.VALUE,
+        function=_scored_by_the_program,
+        description=primary.title,
     )
 
 

@@ -32,8 +32,8 @@ from aihub.accounts.actor import Actor
 from aihub.accounts.models import Team
 from aihub.challenges import policy
 from aihub.challenges.models import Challenge, Phase
+from aihub.challenges.services import board_metric
 from aihub.errors import Forbidden
-from aihub.evaluation.metrics import get_metric
 from aihub.evaluation.metrics.base import Direction
 from aihub.evaluation.status import Status
 from aihub.submissions.models import Submission
@@ -243,7 +243,7 @@ def leaderboard(
 ) -> Board:
     private_open = policy.private_board_open(challenge, phase, now)
     check_split(actor, challenge, phase, split, now)
-    direction = get_metric(challenge.metric).direction
+    direction = board_metric(challenge).direction
     scored = _scored_rows(session, phase, direction, split, lang)
     scored.sort(key=lambda item: _sort_key(direction, item[1], item[0]))
     rows: list[Row] = []

@@ -23,9 +23,8 @@ from aihub.accounts import teams
 from aihub.challenges import policy
 from aihub.challenges.listing import Filters, MetricType, PhaseStatus, filtered_challenges
 from aihub.challenges.schemas import challenge_detail
-from aihub.challenges.services import get_challenge_to_submit, get_phase
+from aihub.challenges.services import board_metric, get_challenge_to_submit, get_phase
 from aihub.deps import HubDep
-from aihub.evaluation.metrics import get_metric
 from aihub.hub import Hub
 from aihub.leaderboards.cache import board_view, cache_of
 from aihub.leaderboards.services import Split
@@ -176,7 +175,7 @@ def _leaderboard(page: Page, slug: str, split: Split, phase: str | None,
             phases=list(challenge.phases),
             is_host=policy.is_host(page.actor, challenge),
             can_see_private=policy.can_see_private(page.actor, challenge, chosen, page.now),
-            metric=get_metric(challenge.metric),
+            metric=board_metric(challenge),
         )
         response = page.render("challenge/leaderboard.html", context)
     response.headers["Server-Timing"] = f'board;desc="{view.freshness.value}"'
