@@ -18,6 +18,7 @@ import aihub.models  # noqa: F401  - registers every table on Base.metadata
 from aihub import migrate
 from aihub.app import create_app
 from aihub.db import Base, Database
+from aihub.evaluation.sandbox import RuntimeUnavailable, build_runtime, probe_sandbox
 from aihub.hub import Hub
 from aihub.settings import Settings
 from factories import Factories
@@ -138,3 +139,48 @@ def api(live_hub: Hub) -> Iterator[TestClient]:
 @pytest.fixture
 def live_factories(live_hub: Hub, tmp_path: Path) -> Factories:
     return Factories(live_hub, tmp_path / "bundles")
+
+
+# Code runs of hub-level tests use these slots: the sandbox tests use 61000 and up, the
+# Codabench runner tests 61900 and up, and a box kills every process of its uids.
+CODE_FIRST_UID = 62000
+
+
+@pytest.fixture(scope="session")
+def sandbox_runtimes() -> Path:
+    """The runtimes folder, with the default runtime built (once: it is cached), for
+    tests that run code in the real sandbox; they skip, saying why, where it cannot be."""
+    report = probe_sandbox(first_uid=CODE_FIRST_UID)
+    if not report.usable:
+        pytest.skip("bubblewrap cannot sandbox code here: " + " ".join(report.problems))
+    folder = Path(os.environ.get("AIHUB_RUNTIMES_DIR", "/var/tmp/aihub-runtimes"))
+    try:
+        build_runtime(folder, "default")
+    except RuntimeUnavailable as exc:
+        pytest.skip(f"the default runtime cannot be built here (no network?): {exc}")
+    return folder
+
+
+@pytest.fixture
+def code_hub(tmp_path: Path, database_url: str, sandbox_runtimes: Path) -> Iterator[Hub]:
+    settings = Settings(
+        data_dir=tmp_path / "data", database_url=database_url, workers_in_process=0,
+        runtimes_dir=sandbox_runtimes, sandbox_dir=Path("/var/tmp/aihub-sandbox-tests"),
+        sandbox_first_uid=CODE_FIRST_UID, sandbox_slots=2,
+    )
+    hub = Hub(settings, start_workers=False)
+    if not hub.db.is_sqlite:
+        _truncate_postgres(hub.db)
+    yield hub
+    hub.close()
+
+
+@pytest.fixture
+def code_factories(code_hub: Hub, tmp_path: Path) -> Factories:
+    return Factories(code_hub, tmp_path / "bundles")
+
+
+@pytest.fixture
+def code_api(code_hub: Hub) -> Iterator[TestClient]:
+    with TestClient(create_app(hub=code_hub), raise_server_exceptions=False) as client:
+        yield client

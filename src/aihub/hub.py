@@ -13,6 +13,7 @@ from aihub.evaluation.plans import TaskKind
 from aihub.evaluation.runner import Evaluator
 from aihub.evaluation.sandbox import Sandbox, create_sandbox
 from aihub.evaluation.scoring import TruthCache
+from aihub.interop.codabench.execute import ProgramRunner
 from aihub.mail import Mailer, mailer_from_settings
 from aihub.settings import Settings
 from aihub.storage import LocalStorage
@@ -67,8 +68,15 @@ class Hub:
             max_bytes=settings.max_upload_bytes,
             on_done=self.completions.notify,
         )
-        self.evaluator.kit.runners[TaskKind.CODE] = CodeRunner(
-            self.make_sandbox, settings.resolved_runtimes_dir, settings.sandbox_dir
+        # Code and bundle programs run in one sandbox, made when first needed.
+        self._sandbox: Sandbox | None = None
+        self._sandbox_lock = threading.Lock()
+        runners = self.evaluator.kit.runners
+        runners[TaskKind.CODE] = CodeRunner(
+            self.sandbox, settings.resolved_runtimes_dir, settings.sandbox_dir
+        )
+        runners[TaskKind.PROGRAM] = ProgramRunner(
+            self.sandbox, settings.resolved_runtimes_dir, settings.sandbox_dir
         )
         self.executor: Executor
         if start_workers and settings.workers_in_process > 0:
@@ -82,13 +90,17 @@ class Hub:
         else:
             self.executor = ExternalExecutor()
 
-    def make_sandbox(self) -> Sandbox:
-        """This machine's sandbox, or ``SandboxUnavailable`` saying what is missing."""
-        settings = self.settings
-        return create_sandbox(
-            work_dir=settings.sandbox_dir, first_uid=settings.sandbox_first_uid,
-            slots=settings.sandbox_slots,
-        )
+    def sandbox(self) -> Sandbox:
+        """This machine's sandbox, or ``SandboxUnavailable`` saying what is missing; probed
+        once, on first use, so a hub that never runs code never pays for the probe."""
+        with self._sandbox_lock:
+            if self._sandbox is None:
+                settings = self.settings
+                self._sandbox = create_sandbox(
+                    work_dir=settings.sandbox_dir / "boxes",
+                    first_uid=settings.sandbox_first_uid, slots=settings.sandbox_slots,
+                )
+            return self._sandbox
 
     def start(self) -> None:
         self.executor.start()

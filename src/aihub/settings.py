@@ -99,7 +99,9 @@ class Settings(BaseSettings):
         description="Sandboxed run k runs as uid SANDBOX_FIRST_UID + k (needs a root worker).",
     )
     sandbox_slots: int = Field(
-        2, ge=1, description="Sandboxed runs at once on this machine (one uid each)."
+        4, ge=1,
+        description="Sandboxed programs at once on this machine (one uid each). A bundle "
+        "whose ingestion runs beside another program takes two per job.",
     )
     public_base_url: str = Field(
         "", description="The hub's address as users see it, for links in the CLI and mails."

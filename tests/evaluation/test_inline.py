@@ -99,7 +99,8 @@ def test_insert_row_gives_a_fully_loaded_object_of_the_session(hub: Hub) -> None
             "payload": {"kind": "score_submission", "version": 1, "submission_id": 7},
             "status": "queued", "submission_id": None, "attempts": 0, "max_attempts": 3,
             "lease_owner": None, "lease_expires_at": None, "heartbeat_at": None,
-            "created_at": utcnow(), "started_at": None, "finished_at": None, "error": "", "error_kind": "",
+            "created_at": utcnow(), "started_at": None, "finished_at": None, "error": "",
+            "error_kind": "",
         }
         job = insert_row(session, Job, values)
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import tempfile
 from datetime import datetime
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, UploadFile, status
+from fastapi import APIRouter, Form, UploadFile, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
+from aihub.accounts.actor import Actor
 from aihub.accounts.services import get_user
 from aihub.challenges import policy
 from aihub.challenges.bundle import open_bundle
@@ -36,6 +38,9 @@ from aihub.challenges.services import (
 from aihub.db import utcnow
 from aihub.deps import ActorDep, HubDep, ReadSession
 from aihub.errors import Forbidden, PayloadTooLarge
+from aihub.hub import Hub
+from aihub.interop.codabench.importer import is_codabench_bundle
+from aihub.interop.codabench.service import import_codabench
 from aihub.storage import CHUNK
 from aihub.submissions.services import add_baseline
 
@@ -106,34 +111,47 @@ def _spool_upload(upload: UploadFile, dest: Path, max_bytes: int) -> None:
 @router.post(
     "/challenges", response_model=ChallengeDetail, status_code=status.HTTP_201_CREATED
 )
-def create_route(file: UploadFile, actor: ActorDep, hub: HubDep) -> ChallengeDetail:
-    """Create a challenge from a bundle: a zip holding challenge.yaml and its files."""
+def create_route(
+    file: UploadFile, actor: ActorDep, hub: HubDep,
+    organization: Annotated[str | None, Form(max_length=64)] = None,
+    slug: Annotated[str | None, Form(max_length=64)] = None,
+) -> ChallengeDetail:
+    """Create a challenge from a bundle: a zip holding challenge.yaml and its files, or a
+    Codabench competition bundle (competition.yaml; name its host in ``organization``)."""
     actor.require_user()
     settings = hub.settings
-    now = utcnow()
     with tempfile.TemporaryDirectory(prefix="aihub-upload-") as tmp:
         archive = Path(tmp) / "bundle.zip"
         _spool_upload(file, archive, settings.max_bundle_bytes)
-        with open_bundle(archive, max_bytes=settings.max_bundle_bytes) as bundle:
-            job_ids: list[int] = []
-            with hub.db.transaction() as session:
-                challenge = create_from_bundle(
-                    session, hub.storage, hub.truths, actor, bundle,
-                    max_file_bytes=settings.max_upload_bytes,
-                )
-                for baseline in bundle.spec.baselines:
-                    name_ko, name_en = bundle.localized(baseline.name)
-                    blob = hub.storage.put_path(
-                        bundle.file(baseline.file), max_bytes=settings.max_upload_bytes
-                    )
-                    _, job = add_baseline(
-                        session, challenge, actor, blob, name_ko=name_ko, name_en=name_en,
-                        filename=Path(baseline.file).name, now=now,
-                    )
-                    job_ids.append(job.id)
-                detail = challenge_detail(session, challenge, actor, now)
+        if is_codabench_bundle(archive):
+            detail, job_ids = import_codabench(hub, actor, archive, organization, slug)
+        else:
+            detail, job_ids = _create_aihub(hub, actor, archive)
     hub.executor.dispatch(job_ids)
     return detail
+
+
+def _create_aihub(hub: Hub, actor: Actor, archive: Path) -> tuple[ChallengeDetail, list[int]]:
+    settings = hub.settings
+    now = utcnow()
+    with open_bundle(archive, max_bytes=settings.max_bundle_bytes) as bundle:
+        job_ids: list[int] = []
+        with hub.db.transaction() as session:
+            challenge = create_from_bundle(
+                session, hub.storage, hub.truths, actor, bundle,
+                max_file_bytes=settings.max_upload_bytes,
+            )
+            for baseline in bundle.spec.baselines:
+                name_ko, name_en = bundle.localized(baseline.name)
+                blob = hub.storage.put_path(
+                    bundle.file(baseline.file), max_bytes=settings.max_upload_bytes
+                )
+                _, job = add_baseline(
+                    session, challenge, actor, blob, name_ko=name_ko, name_en=name_en,
+                    filename=Path(baseline.file).name, now=now,
+                )
+                job_ids.append(job.id)
+            return challenge_detail(session, challenge, actor, now), job_ids
 
 
 class InviteIn(BaseModel):

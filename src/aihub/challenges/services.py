@@ -281,6 +281,19 @@ def checked_scoring_spec(
         raise FieldErrors({"evaluation.target": str(exc)}) from None
 
 
+def hosting_organization(session: Session, actor: Actor, slug: str) -> Organization:
+    """The organization ``slug``, if ``actor`` may create challenges for it."""
+    org = session.scalar(select(Organization).where(Organization.slug == slug))
+    if org is None:
+        raise InvalidInput(f"organization: no organization is called {slug!r}.")
+    if not policy.can_create_in(actor, org.id):
+        raise Forbidden(
+            f"You cannot create challenges for {org.slug!r}: you must be a member of it and a "
+            "curator must have allowed it to host."
+        )
+    return org
+
+
 def create_from_bundle(
     session: Session,
     storage: LocalStorage,
@@ -294,14 +307,7 @@ def create_from_bundle(
     (``submissions.services.add_baseline``) once the challenge exists."""
     user = actor.require_user()
     spec = bundle.spec
-    org = session.scalar(select(Organization).where(Organization.slug == spec.organization))
-    if org is None:
-        raise InvalidInput(f"organization: no organization is called {spec.organization!r}.")
-    if not policy.can_create_in(actor, org.id):
-        raise Forbidden(
-            f"You cannot create challenges for {org.slug!r}: you must be a member of it and a "
-            "curator must have allowed it to host."
-        )
+    org = hosting_organization(session, actor, spec.organization)
     if session.scalar(select(Challenge.id).where(Challenge.slug == spec.slug)) is not None:
         raise Conflict(f"A challenge called {spec.slug!r} exists already; choose another slug.")
     evaluation = spec.evaluation

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from code_helpers import code_extra, run_queued, zipped
 from fastapi.testclient import TestClient
 
 from aihub.hub import Hub
 from factories import Factories, Person
+from sandboxed import code_extra, run_queued, zipped
 
 API = "/api/v1"
 MODEL = '''

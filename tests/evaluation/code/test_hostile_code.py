@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from code_helpers import code_extra, run_queued, zipped
 from fastapi.testclient import TestClient
 
 from aihub.challenges.models import Challenge
 from aihub.hub import Hub
 from factories import Factories, Person
+from sandboxed import code_extra, run_queued, zipped
 
 API = "/api/v1"
 SECRET = "aihub-test-secret-7c1e"

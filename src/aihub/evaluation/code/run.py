@@ -71,9 +71,8 @@ def sandbox_limits(code: CodeSpec) -> Limits:
 class CodeRunner:
     """The ``KindRunner`` of code tasks on a worker with a sandbox and runtimes.
 
-    The sandbox is made on first use (``make_sandbox`` probes the machine): a hub that
-    never runs code never pays for the probe, and one that cannot sandbox says why in the
-    job's failure instead of at start-up."""
+    ``make_sandbox`` gives the worker's sandbox (the hub makes it on first use): one that
+    cannot sandbox says why in the job's failure instead of at start-up."""
 
     make_sandbox: Callable[[], Sandbox]
     runtimes_dir: Path
@@ -81,22 +80,13 @@ class CodeRunner:
 
     def __post_init__(self) -> None:
         self.inputs = InputCache(self.work_dir / "inputs")
-        self._sandbox: Sandbox | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def sandbox(self) -> Sandbox:
-        with self._lock:
-            if self._sandbox is None:
-                self._sandbox = self.make_sandbox()
-            return self._sandbox
 
     def __call__(
         self, task: EvaluationTask, kit: RunKit, stop: threading.Event
     ) -> EvaluationResult:
         assert task.code is not None
         try:
-            sandbox = self.sandbox
+            sandbox = self.make_sandbox()
             runtime = get_runtime(self.runtimes_dir, task.code.runtime)
         except (RuntimeUnavailable, SandboxUnavailable) as exc:
             return failed(INTERNAL_FAILURE, ErrorKind.INFRASTRUCTURE, str(exc))
@@ -133,7 +123,7 @@ class CodeRunner:
             self.inputs.link(kit.files.local_path(ref), ref, data / ref.name)
         mounts = [Mount(submission, "/submission"), Mount(data, "/data")]
         argv, env = self._command(task, code, folder, mounts)
-        with self.sandbox.open(runtime, sandbox_limits(code)) as box:
+        with self.make_sandbox().open(runtime, sandbox_limits(code)) as box:
             predictions = box.writable("/predictions")
             handle = box.start(argv, mounts=mounts, workdir="/submission", env=env)
             result = _wait(handle, stop)

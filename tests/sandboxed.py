@@ -1,4 +1,5 @@
-"""Helpers of the code-challenge tests: run the queue, zip files, describe a code challenge."""
+"""Helpers of tests that run code in the sandbox: run the queue, zip files, describe a code
+challenge (the fixtures are code_hub, code_api and code_factories in conftest.py)."""
 
 from __future__ import annotations
 
