@@ -17,6 +17,7 @@ from aihub.challenges.services import (
     downloadable_files,
     has_accepted_rules,
 )
+from aihub.evaluation.plans import CodeSpec
 from aihub.schemas import Text
 
 
@@ -70,6 +71,13 @@ class ChallengeDetail(ChallengeSummary):
     is_host: bool
     team: str | None
     private_leaderboard_open: bool
+    # What participants submit: a prediction file, or a zip of code ("code"); for code,
+    # how it runs (format, runtime, packages, limits; see docs/code-challenges.md).
+    submission_kind: str
+    code: CodeSpec | None = None
+    # aihub, codabench-2 or codalab-1.5; hosts also read what the import ignored.
+    source: str = "aihub"
+    import_report: str | None = None
 
 
 def phase_out(phase: Phase, now: datetime) -> PhaseOut:
@@ -132,4 +140,8 @@ def challenge_detail(
         is_host=policy.is_host(actor, challenge),
         team=team.name if team else None,
         private_leaderboard_open=policy.private_board_open(challenge, phase, now),
+        submission_kind=challenge.submission_kind,
+        code=CodeSpec.model_validate(challenge.code_spec) if challenge.code_spec else None,
+        source=challenge.source,
+        import_report=challenge.import_report if policy.can_manage(actor, challenge) else None,
     )

@@ -138,19 +138,30 @@ def _zip_folder(folder: Path, tmp: Path) -> Path:
 
 @challenges_app.command("create")
 def challenges_create(
-    bundle: Annotated[Path, typer.Argument(help="A folder or zip with challenge.yaml.")],
+    bundle: Annotated[Path, typer.Argument(
+        help="A folder or zip with challenge.yaml, or a Codabench bundle (competition.yaml).")],
+    organization: Annotated[str | None, typer.Option(
+        help="The hosting organization of a Codabench bundle (default: your only one).")] =
+    None,
+    slug: Annotated[str | None, typer.Option(
+        help="The address name of a Codabench bundle's challenge (default: from its title).")]
+    = None,
     url: UrlOption = DEFAULT_URL, token: TokenOption = None, as_json: JsonOption = False,
 ) -> None:
-    """Create a challenge from a bundle (see docs/challenge-format.md)."""
+    """Create a challenge from a bundle (see docs/challenge-format.md, docs/codabench.md)."""
     if not bundle.exists():
         fail(f"{bundle} does not exist.")
+    form = {key: value for key, value in (("organization", organization), ("slug", slug))
+            if value}
     with tempfile.TemporaryDirectory() as tmp, client(url, token) as api:
         archive = _zip_folder(bundle, Path(tmp)) if bundle.is_dir() else bundle
-        item = api.upload("/api/v1/challenges", archive)
+        item = api.upload("/api/v1/challenges", archive, data=form)
     if as_json:
         print_json(item)
     else:
         console.print(f"Created {item['slug']}: {item['title']['ko']}")
+        if item.get("import_report"):
+            console.print(f"Import report:\n{item['import_report']}")
         if not item["approved"]:
             console.print("It waits for a curator's approval before participants can see it.")
 
