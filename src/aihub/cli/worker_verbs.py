@@ -7,6 +7,8 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -36,6 +38,16 @@ def worker_hub(data_dir: Path | None) -> Hub:
     if not migrate.is_current(hub.db.engine):
         fail("The database schema is not up to date: run 'aihub db upgrade' first.")
     return hub
+
+
+@contextmanager
+def admin_hub(data_dir: Path | None) -> Iterator[Hub]:
+    """A worker hub for one administrative command, closed after it."""
+    hub = worker_hub(data_dir)
+    try:
+        yield hub
+    finally:
+        hub.close()
 
 
 def _stop_on_signals() -> threading.Event:
@@ -192,10 +204,9 @@ def runners_create(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Create a runner token and print it (it is shown only this once)."""
-    hub = worker_hub(data_dir)
 
     def create() -> tuple[dict[str, object], str]:
-        with hub.db.transaction() as session:
+        with admin_hub(data_dir) as hub, hub.db.transaction() as session:
             actor = accounts.actor_for(session, accounts.get_user(session, by))
             organization_id = accounts.get_organization(session, org).id if org else None
             runner, plain = runner_services.create_runner(
@@ -217,8 +228,7 @@ def runners_list(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List every runner token: its queues, when it was last seen, whether revoked."""
-    hub = worker_hub(data_dir)
-    with hub.db.reading() as session:
+    with admin_hub(data_dir) as hub, hub.db.reading() as session:
         rows = [_runner_row(runner) for runner in runner_services.list_runners(session, None)]
     if as_json:
         print_json(rows)
@@ -236,10 +246,8 @@ def runners_revoke(
     data_dir: DataDirOption = None,
 ) -> None:
     """Revoke a runner token: its next request is refused."""
-    hub = worker_hub(data_dir)
-
     def revoke() -> str:
-        with hub.db.transaction() as session:
+        with admin_hub(data_dir) as hub, hub.db.transaction() as session:
             return runner_services.revoke_runner(session, None, runner_id).name
 
     console.print(f"Revoked runner {runner_id} ({run_service(revoke)}).")

@@ -140,8 +140,9 @@ class CeleryExecutor:
         pass
 
     def stop(self) -> None:
-        # Publishing connections go back to the pool; nothing is queued here.
-        self.app.pool.force_close_all()
+        # Nothing is queued here. The broker connections stay in kombu's process-wide pool
+        # (shared by every app with this broker URL), so they are not closed here.
+        self.app.close()
 
     def dispatch(self, job_ids: Sequence[int]) -> None:
         self._celery.publish(self.app, self._celery.queues_of(self.db, job_ids))

@@ -75,7 +75,9 @@ class HubClient:
         self.wait_seconds = wait_seconds
         headers = {"Authorization": f"Bearer {token}"}
         if client is None:
-            client = httpx.Client(base_url=url.rstrip("/"), timeout=httpx.Timeout(30.0))
+            # A claim is a long poll: reads may wait the whole of it.
+            client = httpx.Client(base_url=url.rstrip("/"),
+                                  timeout=httpx.Timeout(30.0, read=wait_seconds + 30.0))
         client.headers.update(headers)
         self.http = client
 
@@ -109,7 +111,6 @@ class HubClient:
         answer = self._send(
             stop, "POST", "/api/v1/runner/claim",
             json={"queues": list(queues), "wait_seconds": self.wait_seconds},
-            timeout=self.wait_seconds + 30,
         )
         if answer is None or answer.status_code == 204:
             return None

@@ -1,6 +1,6 @@
 """The HTTP pull API for machines an organizer owns (``aihub worker --remote``).
 
-A runner authenticates with its runner token (``Authorization: Bearer aihub_runner_…``) and
+A runner authenticates with its runner token (``Authorization: Bearer aihub_rn_…``) and
 holds no database or broker credentials. It claims a job of its token's queues (a long
 poll), downloads exactly the files of that job (``EvaluationTask.blobs``, only while it
 holds the job under that attempt), heartbeats, and completes with an ``EvaluationResult``,

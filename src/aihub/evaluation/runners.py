@@ -24,7 +24,8 @@ from aihub.errors import Forbidden, InvalidInput, NotFound
 from aihub.evaluation import policy
 from aihub.evaluation.models import Runner
 
-RUNNER_TOKEN_PREFIX = "aihub_runner_"  # noqa: S105 - a public prefix, not a secret
+# Short enough that it and six characters fit the 16 of Runner.prefix.
+RUNNER_TOKEN_PREFIX = "aihub_rn_"  # noqa: S105 - a public prefix, not a secret
 _QUEUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 MAX_QUEUES = 20
 # last_seen_at is written at most this often: each write takes SQLite's write lock.
