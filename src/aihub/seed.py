@@ -29,7 +29,7 @@ from aihub.challenges.services import (
     get_challenge,
 )
 from aihub.db import utcnow
-from aihub.demo import DEMO_ORGANIZATIONS, write_demo_bundles
+from aihub.demo import DEMO_ORGANIZATIONS, write_code_bundles, write_demo_bundles
 from aihub.demo.activity import DEMO_TEAMS, Finals, PlannedTeam, plan_activity, prediction_file
 from aihub.evaluation.metrics import get_metric
 from aihub.evaluation.metrics.base import Direction
@@ -120,6 +120,10 @@ def seed_challenges(hub: Hub, *, now: datetime | None = None) -> list[int]:
                 job_ids.extend(_create_challenge(hub, bundle, now))
                 plans[bundle.spec.slug] = plan_activity(bundle.spec.slug, now)
                 job_ids.extend(_take_part(hub, bundle, plans[bundle.spec.slug]))
+        # Code challenges get their baseline, a model run in the sandbox, and no activity.
+        for folder in write_code_bundles(Path(tmp), now=now):
+            with open_bundle(folder, max_bytes=hub.settings.max_bundle_bytes) as bundle:
+                job_ids.extend(_create_challenge(hub, bundle, now))
     _run(hub, job_ids)
     for slug, plan in plans.items():
         _choose_finals(hub, slug, plan, now)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import io
 import math
+import os
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from aihub.challenges.bundle import open_bundle
 from aihub.challenges.models import Challenge
 from aihub.challenges.services import metric_params, reveal_private
 from aihub.db import Base, utcnow
-from aihub.demo import DEMO_CHALLENGES, write_demo_bundles
+from aihub.demo import DEMO_CHALLENGES, DEMO_CODE_CHALLENGES, write_demo_bundles
 from aihub.demo._bundle import KST
 from aihub.demo.activity import (
     DAYS,
@@ -40,6 +41,7 @@ from aihub.demo.activity import (
 )
 from aihub.evaluation.metrics import get_metric
 from aihub.evaluation.models import Job
+from aihub.evaluation.sandbox import discover_runtimes, probe_sandbox
 from aihub.evaluation.status import Status
 from aihub.hub import Hub
 from aihub.settings import Settings
@@ -129,8 +131,10 @@ def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     else:
         url = request.getfixturevalue("postgres_url")
         _truncate_postgres(url)
-    hub = Hub(Settings(data_dir=data / "data", database_url=url, workers_in_process=0),
-              start_workers=False)
+    # The demo's code challenge runs its baseline in the sandbox with the cached runtime.
+    runtimes = Path(os.environ.get("AIHUB_RUNTIMES_DIR", "/var/tmp/aihub-runtimes"))
+    hub = Hub(Settings(data_dir=data / "data", database_url=url, workers_in_process=0,
+                       runtimes_dir=runtimes, sandbox_first_uid=63000), start_workers=False)
     now = utcnow()
     seed.seed_people(hub)
     jobs = seed.seed_challenges(hub, now=now)
@@ -166,13 +170,30 @@ def test_every_seeded_job_ran_and_only_the_misnamed_files_failed(seeded: Seeded)
         jobs = session.scalars(select(Job).where(Job.id.in_(seeded.jobs))).all()
         assert {job.status for job in jobs} <= {Status.FINISHED.value, Status.FAILED.value}
         failed = session.scalars(
-            select(Submission).where(Submission.status == Status.FAILED.value)
+            select(Submission).join(Challenge, Challenge.id == Submission.challenge_id)
+            .where(Submission.status == Status.FAILED.value,
+                   Challenge.slug.in_(DEMO_CHALLENGES))
         ).all()
     assert len(jobs) == len(seeded.jobs)
     # One team per challenge first sent a file with a misnamed column; the check said so.
     assert len(failed) == len(DEMO_CHALLENGES)
     assert all("defect_type" in s.error or "anomaly" in s.error or "speed_kmh" in s.error
                for s in failed)
+
+
+def test_the_code_challenge_baseline_runs_in_the_sandbox(seeded: Seeded) -> None:
+    if not probe_sandbox(first_uid=63000).usable:
+        pytest.skip("bubblewrap cannot sandbox code here")
+    if "default" not in discover_runtimes(seeded.hub.settings.resolved_runtimes_dir):
+        pytest.skip("the default runtime is not built (aihub runtimes build)")
+    with seeded.hub.db.reading() as session:
+        [baseline] = session.scalars(
+            select(Submission).join(Challenge, Challenge.id == Submission.challenge_id)
+            .where(Challenge.slug.in_(DEMO_CODE_CHALLENGES))
+        ).all()
+    assert baseline.status == Status.FINISHED.value, baseline.host_error
+    assert baseline.public_score is not None and baseline.public_score > 0.5
+    assert "fitted 5 classes on 30000 products" in baseline.log
 
 
 @pytest.mark.parametrize("slug", DEMO_CHALLENGES)

@@ -23,8 +23,10 @@ HANGUL = re.compile(r"[가-힣]")
 def test_public_surface_is_pinned() -> None:
     assert sorted(aihub.demo.__all__) == [
         "DEMO_CHALLENGES",
+        "DEMO_CODE_CHALLENGES",
         "DEMO_ORGANIZATIONS",
         "DemoOrganization",
+        "write_code_bundles",
         "write_demo_bundles",
     ]
 

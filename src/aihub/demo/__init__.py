@@ -16,13 +16,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from aihub.demo import daejeon_traffic_speed, elderly_care_power, smart_factory_defects
+from aihub.demo import (
+    daejeon_traffic_speed,
+    elderly_care_power,
+    smart_factory_code,
+    smart_factory_defects,
+)
 from aihub.demo.content import DEMO_ORGANIZATIONS, DemoOrganization
 
 __all__ = [
     "DEMO_CHALLENGES",
+    "DEMO_CODE_CHALLENGES",
     "DEMO_ORGANIZATIONS",
     "DemoOrganization",
+    "write_code_bundles",
     "write_demo_bundles",
 ]
 
@@ -39,6 +46,20 @@ _WRITERS: dict[str, _BundleWriter] = {
 
 DEMO_CHALLENGES: tuple[str, ...] = tuple(_WRITERS)
 """The demo challenges' slugs, in the order the hub lists them."""
+
+
+_CODE_WRITERS: dict[str, _BundleWriter] = {
+    smart_factory_code.SLUG: smart_factory_code.write_bundle_folder,
+}
+
+DEMO_CODE_CHALLENGES: tuple[str, ...] = tuple(_CODE_WRITERS)
+"""The demo code challenges: participants send code, run in the sandbox. The demo teams
+take part in the others only (their activity is prediction files)."""
+
+
+def write_code_bundles(dest: Path, *, now: datetime) -> list[Path]:
+    """Write every demo code challenge's bundle into ``dest/<slug>/``, in order."""
+    return [_CODE_WRITERS[slug](dest, now=now) for slug in DEMO_CODE_CHALLENGES]
 
 
 def write_demo_bundles(dest: Path, *, now: datetime) -> list[Path]:
