@@ -110,6 +110,8 @@ def test_reaper_gives_up_after_max_attempts(hub: Hub) -> None:
         assert job is not None
         assert job.status == Status.FAILED
         assert "gave up after 2 tries" in job.error
+        # Ours, not the participant's: never counted against them.
+        assert job.error_kind == "infrastructure"
 
 
 def test_queue_position(hub: Hub) -> None:
@@ -117,3 +119,62 @@ def test_queue_position(hub: Hub) -> None:
     with hub.db.reading() as session:
         positions = [queue.position_in_queue(session, session.get(Job, i)) for i in ids]  # type: ignore[arg-type]
     assert positions == [0, 1, 2]
+
+
+def _job(hub: Hub, job_id: int) -> Job:
+    with hub.db.reading() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        return job
+
+
+def test_cancel_ends_queued_and_running_jobs_and_fences_the_worker(hub: Hub) -> None:
+    queued, running, done = _enqueue(hub, 3)
+    with hub.db.transaction() as session:
+        lease = queue.claim(session, owner="w", lease_seconds=30, job_id=running)
+        finished = queue.claim(session, owner="w", lease_seconds=30, job_id=done)
+    assert lease is not None and finished is not None
+    with hub.db.transaction() as session:
+        assert queue.finish_held(session, finished, Status.FINISHED)
+    with hub.db.transaction() as session:
+        assert queue.cancel(session, session.get(Job, queued))  # type: ignore[arg-type]
+        assert queue.cancel(session, session.get(Job, running))  # type: ignore[arg-type]
+        assert not queue.cancel(session, session.get(Job, done))  # type: ignore[arg-type]
+    assert [_job(hub, i).status for i in (queued, running, done)] == [
+        Status.CANCELLED, Status.CANCELLED, Status.FINISHED]
+    with hub.db.transaction() as session:
+        # The worker still running it learns at its next heartbeat, and cannot write.
+        assert not queue.heartbeat(session, lease, lease_seconds=30)
+        assert not queue.finish_held(session, lease, Status.FINISHED)
+        assert queue.claim(session, owner="w2", lease_seconds=30, job_id=queued) is None
+
+
+def _finish_one(hub: Hub, job_id: int, seconds: float, owner: str = "w") -> None:
+    start = utcnow() - timedelta(seconds=seconds)
+    with hub.db.transaction() as session:
+        lease = queue.claim(session, owner=owner, lease_seconds=3600, job_id=job_id, now=start)
+        assert lease is not None and queue.finish_held(session, lease, Status.FINISHED)
+
+
+def test_queue_estimate_from_the_queues_history_and_busy_workers(hub: Hub) -> None:
+    history = _enqueue(hub, 3, queue="gpu")
+    for job_id, seconds in zip(history, (10, 20, 30), strict=True):
+        _finish_one(hub, job_id, seconds)
+    waiting = _enqueue(hub, 4, queue="gpu")
+    other = _enqueue(hub, 1, queue="cpu")
+    with hub.db.reading() as session:
+        # Nothing running: the next job starts at once, the fourth after three runs.
+        assert queue.queue_estimate(session, _job(hub, waiting[0])) == (0, 0.0)
+        assert queue.queue_estimate(session, _job(hub, waiting[3])) == (3, 60.0)
+        # A queue with no history has a place but no estimate.
+        assert queue.queue_estimate(session, _job(hub, other[0])) == (0, None)
+    # Two workers busy with the first two waiting jobs: the rest share them, plus half a
+    # run for the current ones to end.
+    for owner, job_id in (("a", waiting[0]), ("b", waiting[1])):
+        with hub.db.transaction() as session:
+            assert queue.claim(session, owner=owner, lease_seconds=60, job_id=job_id)
+    with hub.db.reading() as session:
+        assert queue.queue_estimate(session, _job(hub, waiting[2])) == (0, 10.0)
+        assert queue.queue_estimate(session, _job(hub, waiting[3])) == (1, 20.0)
+        # Started jobs are no longer waiting.
+        assert queue.queue_estimate(session, _job(hub, waiting[0])) == (None, None)

@@ -1,22 +1,21 @@
-"""Workers: a job is scored once, whatever dies when; SIGKILL mid-job loses nothing."""
+"""Workers: a job is scored once, whatever dies when; a lost lease stops the run.
+
+SIGKILL mid-job, on each executor: tests/evaluation/executors/test_sigkill_executors.py."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
+import threading
 from datetime import timedelta
 from pathlib import Path
 
-import numpy as np
-import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from aihub.challenges.models import Challenge
 from aihub.db import utcnow
 from aihub.evaluation import queue
+from aihub.evaluation.execute import RunKit
 from aihub.evaluation.models import Job
+from aihub.evaluation.plans import EvaluationResult, EvaluationTask, TaskKind
 from aihub.evaluation.status import Status
 from aihub.evaluation.worker import Worker, claim_job, reap
 from aihub.hub import Hub
@@ -87,69 +86,63 @@ def test_a_worker_that_lost_its_lease_writes_nothing(hub: Hub, factories: Factor
         assert session.scalar(select(func.count(Job.id))) == 1
 
 
-def _big_submission(folder: Path, rows: int) -> tuple[Path, Path]:
-    rng = np.random.default_rng(3)
-    ids = np.arange(rows)
-    y = rng.integers(0, 2, rows)
-    usage = np.where(ids % 3 == 0, "Public", "Private")
-    solution = folder / "big_solution.csv"
-    import polars as pl
+class _HeldOpen:
+    """A test-only runner of code tasks (a seam of ``RunKit.runners``): it holds the run
+    open until its ``stop`` event is set, and says when it started."""
 
-    pl.DataFrame({"id": ids, "target": y, "Usage": usage}).write_csv(solution)
-    submission = folder / "big_submission.csv"
-    pl.DataFrame({"id": rng.permutation(ids), "target": rng.random(rows)}).write_csv(submission)
-    return solution, submission
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.stopped = False
+
+    def __call__(self, task: EvaluationTask, kit: RunKit,
+                 stop: threading.Event) -> EvaluationResult:
+        self.started.set()
+        self.stopped = stop.wait(60)
+        return EvaluationResult(status="finished", public=1.0, private=1.0)
 
 
-@pytest.mark.slow
-def test_worker_killed_mid_job_loses_nothing_and_scores_once(
-    tmp_path: Path, factories: Factories, hub: Hub
+def test_a_heartbeat_that_finds_the_job_cancelled_stops_the_run(
+    hub: Hub, factories: Factories
 ) -> None:
-    if not hub.db.is_sqlite:
-        pytest.skip("one subprocess run is enough; the queue itself is tested on PostgreSQL")
     host, member = factories.host(), factories.person()
-    folder = factories.bundle("big-one")
-    solution, big = _big_submission(tmp_path, 3_000_000)
-    (folder / "solution.csv").write_bytes(solution.read_bytes())
-    from aihub.challenges.bundle import open_bundle
-    from aihub.challenges.services import create_from_bundle
-
-    with open_bundle(folder, max_bytes=10**10) as bundle, hub.db.transaction() as s:
-        challenge = create_from_bundle(s, hub.storage, hub.truths, factories.actor(host),
-                                       bundle, max_file_bytes=10**10)
+    challenge = factories.challenge(host, "held-open")
+    with hub.db.transaction() as session:
+        session.execute(update(Challenge).where(Challenge.id == challenge.id)
+                        .values(submission_kind="code", code_spec={"format": "main"}))
     factories.join(challenge, member)
-    sub_id, job_id = _submit_file(hub, factories, "big-one", member, big)
-    env = {**os.environ, "AIHUB_DATA_DIR": str(hub.settings.data_dir),
-           "AIHUB_DATABASE_URL": hub.settings.resolved_database_url,
-           "AIHUB_JOB_LEASE_SECONDS": "1", "AIHUB_WORKER_POLL_SECONDS": "0.02"}
-    # Drop the prepared solution so the worker has real work to be killed in.
-    victim = subprocess.Popen([sys.executable, "-m", "aihub", "worker"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        status = None
-        while time.monotonic() < deadline:
-            with hub.db.reading() as session:
-                status = session.get(Job, job_id).status  # type: ignore[union-attr]
-            if status != Status.QUEUED:
-                break
-            time.sleep(0.005)
-        assert status == Status.RUNNING, f"the worker never started the job ({status})"
-        victim.send_signal(signal.SIGKILL)
-    finally:
-        victim.wait(timeout=10)
-    with hub.db.reading() as session:
-        assert session.get(Submission, sub_id).public_score is None  # type: ignore[union-attr]
-    time.sleep(1.2)  # let the lease run out
-    done = subprocess.run([sys.executable, "-m", "aihub", "worker", "--once"], env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr
-    with hub.db.reading() as session:
+    sub_id, job_id = _submit_file(hub, factories, "held-open", member,
+                                  factories.bundles / "held-open" / "baseline.csv")
+    held = _HeldOpen()
+    hub.evaluator.kit.runners[TaskKind.CODE] = held
+    worker = _worker(hub)
+    outcome: list[bool] = []
+    running = threading.Thread(target=lambda: outcome.append(worker.run_once()))
+    running.start()
+    assert held.started.wait(60)
+    worker.beat()  # the lease still holds: the run goes on
+    assert not held.stopped and running.is_alive()
+    with hub.db.transaction() as session:
         job = session.get(Job, job_id)
+        assert job is not None and queue.cancel(session, job)
+    worker.beat()
+    running.join(timeout=60)
+    assert held.stopped and outcome == [True]
+    with hub.db.reading() as session:
         submission = session.get(Submission, sub_id)
-        assert job is not None and submission is not None
-        assert job.status == Status.FINISHED and job.attempts == 2
-        assert submission.status == Status.FINISHED
-        assert submission.public_score is not None
-        assert session.scalar(select(func.count(Job.id)).where(
-            Job.submission_id == sub_id)) == 1
+        assert submission is not None
+        assert submission.status == Status.CANCELLED and submission.public_score is None
+
+
+def test_the_reaper_names_the_jobs_it_hands_back(hub: Hub, factories: Factories) -> None:
+    host, member = factories.host(), factories.person()
+    challenge = factories.challenge(host, "handed-back")
+    factories.join(challenge, member)
+    _, job_id = _submit_file(hub, factories, "handed-back", member,
+                             factories.bundles / "handed-back" / "baseline.csv")
+    with hub.db.transaction() as session:
+        assert queue.claim(session, owner="dead", lease_seconds=1,
+                           now=utcnow() - timedelta(minutes=1)) is not None
+    told: list[list[int]] = []
+    assert reap(hub.db, requeued=told.append) == 1
+    assert told == [[job_id]]
+    assert reap(hub.db, requeued=told.append) == 0 and told == [[job_id]]
