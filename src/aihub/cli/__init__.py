@@ -1,5 +1,5 @@
-"""The ``aihub`` command: server verbs (demo, serve, worker, db, user, token, org) and
-client verbs that talk to a hub over its API (challenges, submit, submissions, leaderboard).
+"""The ``aihub`` command: server verbs (demo, serve, worker, db, user, token, org), the
+sandbox's verbs (sandbox check, runtimes list/build), and client verbs that talk to a hub over its API (challenges, submit, submissions, leaderboard).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from aihub.cli import client_verbs, reference, server_verbs
+from aihub.cli import client_verbs, reference, sandbox_verbs, server_verbs
 
 app = typer.Typer(
     name="aihub",
@@ -19,6 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 server_verbs.register(app)
+sandbox_verbs.register(app)
 client_verbs.register(app)
 
 
