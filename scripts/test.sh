@@ -2,6 +2,7 @@
 # Install what the tests need into .venv and run the whole suite: lint, types, tests.
 # PostgreSQL tests run when 127.0.0.1:5432 answers or AIHUB_TEST_DATABASE_URL is set.
 source "$(dirname "$0")/_venv.sh" "[test]"
+source scripts/_sandbox.sh
 # The browser tests (tests/browser) drive Debian's Chromium, never a downloaded one, and need
 # CJK fonts to draw Korean. When it cannot be installed they skip and say why.
 if [ ! -x /usr/bin/chromium ]; then
