@@ -43,6 +43,17 @@ def test_claim_takes_the_oldest_and_only_once(hub: Hub) -> None:
         assert queue.claim(session, owner="w3", lease_seconds=30) is None
 
 
+def test_a_job_is_taken_from_the_claimers_queues_only(hub: Hub) -> None:
+    (job_id,) = _enqueue(hub, queue="org-gpu")
+    with hub.db.transaction() as session:
+        # Named by id or not, a worker of other queues does not take it.
+        assert queue.claim(session, owner="hub", lease_seconds=30, job_id=job_id) is None
+        assert queue.claim(session, owner="hub", lease_seconds=30) is None
+        lease = queue.claim(session, owner="org", lease_seconds=30, job_id=job_id,
+                            queues=("org-gpu",))
+    assert lease is not None and lease.job_id == job_id
+
+
 def test_concurrent_claims_never_share_a_job(hub: Hub) -> None:
     _enqueue(hub, 40)
     claimed: list[int] = []
@@ -152,7 +163,8 @@ def test_cancel_ends_queued_and_running_jobs_and_fences_the_worker(hub: Hub) -> 
 def _finish_one(hub: Hub, job_id: int, seconds: float, owner: str = "w") -> None:
     start = utcnow() - timedelta(seconds=seconds)
     with hub.db.transaction() as session:
-        lease = queue.claim(session, owner=owner, lease_seconds=3600, job_id=job_id, now=start)
+        lease = queue.claim(session, owner=owner, lease_seconds=3600, job_id=job_id, now=start,
+                            queues=("gpu",))
         assert lease is not None and queue.finish_held(session, lease, Status.FINISHED)
 
 
@@ -172,7 +184,8 @@ def test_queue_estimate_from_the_queues_history_and_busy_workers(hub: Hub) -> No
     # run for the current ones to end.
     for owner, job_id in (("a", waiting[0]), ("b", waiting[1])):
         with hub.db.transaction() as session:
-            assert queue.claim(session, owner=owner, lease_seconds=60, job_id=job_id)
+            assert queue.claim(session, owner=owner, lease_seconds=60, job_id=job_id,
+                               queues=("gpu",))
     with hub.db.reading() as session:
         assert queue.queue_estimate(session, _job(hub, waiting[2])) == (0, 10.0)
         assert queue.queue_estimate(session, _job(hub, waiting[3])) == (1, 20.0)

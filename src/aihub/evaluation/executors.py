@@ -73,7 +73,9 @@ class InProcessExecutor:
         threads: int,
         lease_seconds: float,
         poll_seconds: float,
+        queues: tuple[str, ...] = ("default",),
     ) -> None:
+        self.queues = queues
         self._wakeups: stdqueue.Queue[int] = stdqueue.Queue()
         self._stop = threading.Event()
         self.workers = [
@@ -82,6 +84,7 @@ class InProcessExecutor:
                 evaluator,
                 lease_seconds=lease_seconds,
                 poll_seconds=poll_seconds,
+                queues=queues,
                 name=worker_name(f"serve-{n}"),
                 wakeups=self._wakeups,
                 adopt_after=max(2.0, 4 * poll_seconds),
@@ -116,7 +119,7 @@ class InProcessExecutor:
     def claim_inline(self, session: Session, job_id: int) -> Lease | None:
         return claim_in(
             session, owner=self._inline_owner, lease_seconds=self._lease_seconds,
-            queues=("default",), job_id=job_id,
+            queues=self.queues, job_id=job_id,
         )
 
 

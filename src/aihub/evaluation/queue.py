@@ -77,7 +77,12 @@ class Lease:
 # (callers hold no Job objects they read back in the same session).
 _CLAIM = (
     update(Job)
-    .where(Job.id == bindparam("job_id"), Job.status == Status.QUEUED.value)
+    .where(
+        Job.id == bindparam("job_id"), Job.status == Status.QUEUED.value,
+        # A job is only ever taken from the claimer's queues, even when named by id: a
+        # hub's own workers must not take a job meant for an organizer's machines.
+        Job.queue.in_(bindparam("queues", expanding=True)),
+    )
     .values(
         status=Status.RUNNING.value,
         lease_owner=bindparam("owner"),
@@ -118,7 +123,7 @@ def claim(
     min_age: float = 0.0,
     organization_id: int | None = None,
 ) -> Lease | None:
-    """Take a queued job: the one named, or the oldest in the given queues that has waited
+    """Take a queued job of the given queues: the one named, or the oldest that has waited
     at least ``min_age`` seconds (and, with ``organization_id``, belongs to a challenge of
     that organization: an organizer's runner never takes another's job, even if a queue
     name were shared)."""
@@ -142,7 +147,7 @@ def claim(
     row = session.connection().execute(
         _CLAIM,
         {
-            "job_id": job_id, "owner": owner, "now": now,
+            "job_id": job_id, "owner": owner, "now": now, "queues": list(queues),
             "expires": now + timedelta(seconds=lease_seconds),
         },
     ).first()
