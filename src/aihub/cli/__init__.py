@@ -1,5 +1,6 @@
 """The ``aihub`` command: server verbs (demo, serve, worker, db, user, token, org), the
-sandbox's verbs (sandbox check, runtimes list/build), and client verbs that talk to a hub over its API (challenges, submit, submissions, leaderboard).
+sandbox's verbs (sandbox check, runtimes list/build), and client verbs that talk to a hub
+over its API (challenges, submit, submissions, leaderboard).
 """
 
 from __future__ import annotations

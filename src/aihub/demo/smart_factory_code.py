@@ -91,7 +91,7 @@ README = {
 }
 
 
-def _zip(files: dict[str, str]) -> bytes:
+def zip_files(files: dict[str, str]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, text in files.items():
@@ -168,9 +168,10 @@ def write_bundle_folder(dest: Path, *, now: datetime) -> Path:
     """Write ``dest/smart-factory-defects-code/`` and return it."""
     folder = write_bundle(dest, SPEC, text(), factory.build_tables(), now=now)
     (folder / "sample_submission.csv").unlink(missing_ok=True)
-    (folder / SPEC.baseline_file).write_bytes(_zip({"model.py": MODEL_PY}))
+    (folder / SPEC.baseline_file).write_bytes(zip_files({"model.py": MODEL_PY}))
     (folder / STARTER).write_bytes(
-        _zip({"model.py": MODEL_PY, "README.ko.txt": README["ko"], "README.en.txt": README["en"]})
+        zip_files({"model.py": MODEL_PY, "README.ko.txt": README["ko"],
+                   "README.en.txt": README["en"]})
     )
     header = (folder / "challenge.yaml").read_text(encoding="utf-8").split("\nslug:")[0]
     body = yaml.safe_dump(_document(now), allow_unicode=True, sort_keys=False, width=100)

@@ -37,9 +37,8 @@ from aihub.evaluation.sandbox import (
     RunHandle,
     RunResult,
     Runtime,
-    RuntimeUnavailable,
     Sandbox,
-    SandboxUnavailable,
+    SandboxError,
     UnsafeOutput,
     copy_outputs,
     get_runtime,
@@ -88,7 +87,7 @@ class CodeRunner:
         try:
             sandbox = self.make_sandbox()
             runtime = get_runtime(self.runtimes_dir, task.code.runtime)
-        except (RuntimeUnavailable, SandboxUnavailable) as exc:
+        except SandboxError as exc:  # unavailable, unreachable, no such runtime
             return failed(INTERNAL_FAILURE, ErrorKind.INFRASTRUCTURE, str(exc))
         if sandbox.isolation is not Isolation.FULL and not task.allow_fallback:
             return failed(

@@ -28,9 +28,8 @@ from aihub.evaluation.plans import (
 from aihub.evaluation.sandbox import (
     MIB,
     Limits,
-    RuntimeUnavailable,
     Sandbox,
-    SandboxUnavailable,
+    SandboxError,
     get_runtime,
     make_job_folder,
 )
@@ -87,7 +86,7 @@ class ProgramRunner:
         try:
             sandbox = self.make_sandbox()
             runtime = get_runtime(self.runtimes_dir, task.runtime)
-        except (RuntimeUnavailable, SandboxUnavailable) as exc:
+        except SandboxError as exc:  # unavailable, unreachable, no such runtime
             return failed(INTERNAL_FAILURE, ErrorKind.INFRASTRUCTURE, str(exc))
         folder = make_job_folder(self.work_dir / "jobs", prefix=f"job-{task.job_id}-")
         try:
