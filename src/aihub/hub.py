@@ -7,11 +7,12 @@ import threading
 from collections import defaultdict
 
 from aihub.db import Database
+from aihub.errors import InvalidInput
 from aihub.evaluation.code import CodeRunner
 from aihub.evaluation.executors import Executor, ExternalExecutor, InProcessExecutor
 from aihub.evaluation.plans import TaskKind
 from aihub.evaluation.runner import Evaluator
-from aihub.evaluation.sandbox import Sandbox, create_sandbox
+from aihub.evaluation.sandbox import Sandbox, SandboxError, create_sandbox
 from aihub.evaluation.scoring import TruthCache
 from aihub.interop.codabench.execute import ProgramRunner
 from aihub.mail import Mailer, mailer_from_settings
@@ -101,6 +102,17 @@ class Hub:
                     first_uid=settings.sandbox_first_uid, slots=settings.sandbox_slots,
                 )
             return self._sandbox
+
+    def check_can_run_code(self) -> None:
+        """Refuse a new code challenge (``InvalidInput``, saying why) when this hub runs its
+        jobs itself and cannot sandbox code. Workers on other machines check their own
+        sandbox when they take a job; participant code never runs bare."""
+        if not self.executor.runs_here:
+            return
+        try:
+            self.sandbox()
+        except SandboxError as exc:
+            raise InvalidInput(f"This hub cannot run code challenges: {exc}") from exc
 
     def start(self) -> None:
         self.executor.start()

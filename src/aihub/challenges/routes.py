@@ -135,6 +135,8 @@ def _create_aihub(hub: Hub, actor: Actor, archive: Path) -> tuple[ChallengeDetai
     settings = hub.settings
     now = utcnow()
     with open_bundle(archive, max_bytes=settings.max_bundle_bytes) as bundle:
+        if bundle.spec.code is not None:
+            hub.check_can_run_code()
         job_ids: list[int] = []
         with hub.db.transaction() as session:
             challenge = create_from_bundle(

@@ -27,6 +27,7 @@ def import_codabench(
     (to dispatch after the commit)."""
     settings = hub.settings
     now = utcnow()
+    hub.check_can_run_code()  # every bundle runs the host's programs
     with open_bundle(archive, max_bytes=settings.max_bundle_bytes) as bundle, \
             tempfile.TemporaryDirectory(prefix="aihub-solutions-") as scratch, \
             hub.db.transaction() as session:
