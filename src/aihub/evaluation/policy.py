@@ -5,19 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from aihub.accounts.actor import Actor
-from aihub.challenges import policy as challenge_policy
-from aihub.challenges.models import Challenge
 from aihub.evaluation.models import Runner
 
 
 def can_see_queue(actor: Actor) -> bool:
     """Failures carry hosts' errors (tracebacks, paths) of every challenge: curators only."""
     return actor.is_curator
-
-
-def can_cancel(actor: Actor, challenge: Challenge) -> bool:
-    """A challenge's hosts (and curators) cancel its queued or running evaluations."""
-    return challenge_policy.can_manage(actor, challenge)
 
 
 def runner_refusal(actor: Actor, queue_owners: Mapping[str, frozenset[int]]) -> str | None:

@@ -271,14 +271,18 @@ def position_in_queue(session: Session, job: Job) -> int | None:
     return int(ahead or 0)
 
 
-def cancel(session: Session, job: Job, *, reason: str = "cancelled by the challenge's hosts") -> bool:
+CANCELLED = "Cancelled by the challenge's hosts; it does not count against your limits."
+
+
+def cancel(session: Session, job: Job, *, reason: str = CANCELLED) -> bool:
     """Move a queued or running job, and its submission, to ``cancelled``; False if the job
     had already ended.
 
     A worker running it is not told directly: its next heartbeat (every third of the lease)
     finds no row it holds, sets the run's ``stop`` event, which kills the sandbox, and its
     fenced write finds nothing to write to. Cancelled submissions never count against limits.
-    Callers check who may cancel (``policy.can_cancel``) and own the transaction.
+    Callers check who may cancel (``submissions.policy.can_cancel``) and own the
+    transaction.
     """
     if Status(job.status) not in (Status.QUEUED, Status.RUNNING):
         return False
