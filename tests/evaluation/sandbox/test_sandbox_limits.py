@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from dataclasses import replace
 
 import pytest
@@ -47,7 +48,8 @@ def test_cpu_spin_hits_the_cpu_limit(sandbox: BubblewrapSandbox, bare: Runtime) 
     with sandbox.open(bare, replace(SMALL, cpu_seconds=1, wall_seconds=20)) as box:
         result = run_python(box, "while True: pass")
     assert result.outcome is Outcome.CPU_LIMIT, result
-    assert result.cpu_seconds >= 0.9
+    assert result.signal == signal.SIGXCPU
+    assert result.cpu_seconds > 0.5  # rusage; the kernel's limit check counts a bit more
     assert "CPU time limit of 1 s" in result.reason
     assert_next_job_runs(sandbox, bare)
 

@@ -45,6 +45,7 @@ from aihub.evaluation.sandbox.process import (
     Execution,
     become_subreaper,
     kill_uid_processes,
+    reap_orphans,
     uid_processes,
 )
 from aihub.evaluation.sandbox.results import Facts, RunResult, classify, split_status
@@ -178,6 +179,7 @@ class BubblewrapBox:
         if self.sandbox.slots.per_slot_uids:
             # Nothing of the slot may outlive the box: the next job gets the same uid.
             kill_uid_processes(self.slot.uid)
+            reap_orphans(self.slot.uid)
         for area in self._own_areas:
             area.remove()
         shutil.rmtree(self.folder, ignore_errors=True)

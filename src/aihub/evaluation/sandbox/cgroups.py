@@ -2,7 +2,9 @@
 kills, CPU time and peak memory, and a way to kill whatever is left.
 
 cgroup v1 (the measured machine): a memory cgroup under our own (from /proc/self/cgroup),
-pids and cpuacct cgroups under ours too, which on most hosts is the hierarchy's root.
+and a pids cgroup under ours too, which on most hosts is the hierarchy's root. CPU time
+comes from the reaped process tree (rusage), not a cpuacct cgroup: every cgroup joined
+costs a migration, which waits for an RCU grace period on a busy host.
 cgroup v2: one cgroup per run under a delegated parent whose children get the memory and
 pids controllers. Each run gets its own cgroups, made before the launch and removed after
 (about 0.2 ms here); the launcher joins them before it execs anything the program controls.
@@ -29,7 +31,6 @@ class CgroupSupport:
     version: int | None  # 1, 2, or None when no cgroup is writable
     memory: Path | None = None
     pids: Path | None = None
-    cpuacct: Path | None = None  # v1; on v2 the run's own cgroup has cpu.stat
 
     @classmethod
     def none(cls) -> CgroupSupport:
@@ -43,19 +44,19 @@ class CgroupSupport:
         if v2_parent is None:
             mounts, own = _v1_mounts(), _own_paths()
             found = {name: _writable_parent(mounts, own, name)
-                     for name in ("memory", "pids", "cpuacct")}
+                     for name in ("memory", "pids")}
             if found["memory"] or found["pids"]:
-                return cls(1, found["memory"], found["pids"], found["cpuacct"])
+                return cls(1, found["memory"], found["pids"])
             v2_parent = _own_v2_dir()
         if v2_parent is not None and _v2_usable(v2_parent):
-            return cls(2, v2_parent, v2_parent, None)
+            return cls(2, v2_parent, v2_parent)
         return cls.none()
 
     def describe(self) -> str:
         if self.version is None:
             return "no writable cgroup"
         parts = [f"{name} under {path}" for name, path in
-                 (("memory", self.memory), ("pids", self.pids), ("cpuacct", self.cpuacct))
+                 (("memory", self.memory), ("pids", self.pids))
                  if path is not None]
         return f"cgroup v{self.version}: " + ", ".join(parts)
 
@@ -163,7 +164,6 @@ class RunCgroup:
         self.dirs: list[Path] = []
         self.memory: Path | None = None
         self.pids: Path | None = None
-        self.cpuacct: Path | None = None
         try:
             if support.memory is not None and memory_bytes is not None:
                 self.memory = self._make(support.memory / name)
@@ -171,8 +171,6 @@ class RunCgroup:
             if support.pids is not None:
                 self.pids = self._make(support.pids / name)
                 (self.pids / "pids.max").write_text(str(processes))
-            if support.cpuacct is not None:
-                self.cpuacct = self._make(support.cpuacct / name)
         except BaseException:
             self.remove()
             raise
@@ -217,13 +215,10 @@ class RunCgroup:
             return None
 
     def cpu_seconds(self) -> float | None:
-        try:
-            if self.cpuacct is not None:
-                return int((self.cpuacct / "cpuacct.usage").read_text()) / 1e9
-            if self.version == 2 and self.memory is not None:
+        """CPU time of the whole run on v2 (cpu.stat is always there); None on v1."""
+        if self.version == 2 and self.memory is not None:
+            with contextlib.suppress(OSError, ValueError):
                 return _counter(self.memory / "cpu.stat", "usage_usec") / 1e6
-        except (OSError, ValueError):
-            pass
         return None
 
     def members(self) -> set[int]:

@@ -87,8 +87,9 @@ def _outcome(facts: Facts, limits: Limits) -> Outcome:  # noqa: PLR0911 - a deci
     _, sig = split_status(facts.status)
     if facts.oom_kills > 0:
         return Outcome.MEMORY_LIMIT
+    # SIGKILL past the CPU limit: the hard limit, a second after an ignored SIGXCPU.
     if sig == signals.SIGXCPU or (sig == signals.SIGKILL
-                                  and facts.cpu_seconds >= limits.cpu_seconds - 0.05):
+                                  and facts.cpu_seconds >= limits.cpu_seconds):
         return Outcome.CPU_LIMIT
     if facts.disk_over or sig == signals.SIGXFSZ or _DISK_TEXT.search(facts.stderr_tail):
         return Outcome.DISK_LIMIT
