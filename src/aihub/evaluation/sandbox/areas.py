@@ -6,7 +6,7 @@ noexec), so a program cannot write more than the area's size, cannot hard-link h
 into it (another filesystem), and the files stay readable from the host until the area is
 removed. Without root no tmpfs can be mounted where the host sees it (a tmpfs made inside
 bubblewrap's namespace vanishes with it), so an area is a plain folder: each file is capped
-by RLIMIT_FSIZE and the total is checked after the run (``over_size``).
+by RLIMIT_FSIZE and the total is checked after the run (``grew_past_size``).
 """
 
 from __future__ import annotations
@@ -98,8 +98,16 @@ class WritableArea:
                     total += (Path(folder) / name).lstat().st_blocks * 512
         return total
 
-    def over_size(self) -> bool:
-        return not self.mounted and self.used_bytes() > self.size_bytes
+    def usage(self) -> int | None:
+        """Bytes used, for an area without its own tmpfs (None for a tmpfs: it cannot grow
+        past its size)."""
+        return None if self.mounted else self.used_bytes()
+
+    def grew_past_size(self, before: int | None) -> bool:
+        """Whether a run took the area past its size (``before``: ``usage()`` at its start);
+        an area already over it stays the fault of the run that filled it."""
+        after = self.usage()
+        return after is not None and after > self.size_bytes and after > (before or 0)
 
     def remove(self) -> None:
         if self.mounted:

@@ -193,6 +193,7 @@ class BubblewrapRun:
                  limits: Limits) -> None:
         self.limits = limits
         self._areas = areas
+        self._usage_before = [area.usage() for area in areas]
         self._result: RunResult | None = None
         self._wait_lock = threading.Lock()
         sandbox = box.sandbox
@@ -267,7 +268,8 @@ class BubblewrapRun:
         facts = Facts(
             status=ended.status, killed_for=ended.killed_for, oom_kills=oom_kills,
             memory_by_cgroup=self._memory_by_cgroup, cpu_seconds=cpu,
-            disk_over=any(area.over_size() for area in self._areas),
+            disk_over=any(area.grew_past_size(before)
+                          for area, before in zip(self._areas, self._usage_before, strict=True)),
             stderr_tail=stderr[-_STDERR_TAIL:],
         )
         outcome, reason = classify(facts, self.limits)

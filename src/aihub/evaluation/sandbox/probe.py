@@ -142,8 +142,9 @@ def _problems(works: bool, error: str, per_slot: bool, host_tmpfs: bool,
     if not per_slot:
         problems.append(
             "The worker is not root, so every slot runs as the worker's own uid: "
-            "concurrent runs share one process budget and could signal each other and the "
-            "worker. Run the worker as root to give each slot its own uid, or use one slot."
+            "concurrent runs share one process budget with each other and the worker, and "
+            "their files belong to the worker. Run the worker as root to give each slot its "
+            "own uid, or use one slot."
         )
     if not host_tmpfs:
         problems.append(
