@@ -6,6 +6,7 @@ from __future__ import annotations
 from aihub.accounts.actor import Actor
 from aihub.challenges import policy as challenge_policy
 from aihub.challenges.models import Challenge
+from aihub.evaluation.status import Status
 
 
 def can_view(actor: Actor, challenge: Challenge, *, in_team: bool) -> bool:
@@ -28,3 +29,16 @@ def can_rescore(actor: Actor, challenge: Challenge) -> bool:
 
 def can_add_baseline(actor: Actor, challenge: Challenge) -> bool:
     return challenge_policy.can_manage(actor, challenge)
+
+
+def can_cancel(actor: Actor, challenge: Challenge, *, in_team: bool, status: Status) -> bool:
+    """The one rule of who may cancel an evaluation (``evaluation.queue.cancel``'s callers
+    ask here). Hosts and curators stop an evaluation that is queued or running. The submitting team
+    may withdraw its own while it is still queued, not once it runs: a cancelled submission
+    does not count, so a team that could stop a run it sees taking long would get back a
+    submission that has already spent the hosts' machine."""
+    if status not in (Status.QUEUED, Status.RUNNING):
+        return False
+    if challenge_policy.can_manage(actor, challenge):
+        return True
+    return actor.user is not None and in_team and status is Status.QUEUED

@@ -15,6 +15,7 @@ from typing import Annotated
 import anyio
 from fastapi import APIRouter, Form, Query, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile as Upload
@@ -323,6 +324,55 @@ def rescore_route(submission_id: RowId, actor: ActorDep, hub: HubDep) -> Submiss
         job_id = job.id
     hub.executor.dispatch([job_id])
     return view_submission(hub, submission_id, actor)
+
+
+@router.post("/submissions/{submission_id}/cancel", response_model=SubmissionOut)
+def cancel_route(submission_id: RowId, actor: ActorDep, hub: HubDep) -> SubmissionOut:
+    """Cancel an evaluation: hosts and curators while it is queued or running, the
+    submitting team while it is queued. It never counts against the team's limits."""
+    cancel_submission(hub, submission_id, actor)
+    return view_submission(hub, submission_id, actor)
+
+
+def cancel_submission(hub: Hub, submission_id: int, actor: Actor) -> None:
+    """The service in its own transaction; a worker running the job stops at its next
+    heartbeat (it finds the job no longer held), so nothing is sent to it."""
+    with hub.db.transaction() as session:
+        services.cancel_submission(session, submission_id, actor)
+
+
+# An organizer's HTML, served from our origin: the sandbox directive gives it an origin of
+# its own and runs no script, so it can neither read the reader's cookies nor call the API
+# as them; nothing but inline styles and data: images loads.
+DETAILED_RESULTS_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+                               "sandbox",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "private, no-store",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def detailed_results_response(hub: Hub, submission_id: int, actor: Actor) -> FileResponse:
+    """The scoring program's detailed_results.html of a submission, to those who may see
+    the submission (its team and the hosts), under a strict Content-Security-Policy."""
+    with hub.db.reading() as session:
+        sha256 = services.detailed_results_sha256(session, submission_id, actor)
+    return FileResponse(
+        hub.storage.path(sha256), media_type="text/html; charset=utf-8",
+        headers=DETAILED_RESULTS_HEADERS,
+    )
+
+
+@router.get(
+    "/submissions/{submission_id}/detailed-results",
+    response_class=HTMLResponse,
+    responses={200: {"content": {"text/html": {}}}},
+)
+def detailed_results_route(submission_id: RowId, actor: ActorDep, hub: HubDep) -> FileResponse:
+    """The scoring program's detailed_results.html (Codabench challenges), as text/html
+    that may show inline styles and data: images but runs no script."""
+    return detailed_results_response(hub, submission_id, actor)
 
 
 @router.post(

@@ -7,7 +7,9 @@ never looks for a row that is not there yet.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, bindparam, exists, func, select
@@ -25,6 +27,7 @@ from aihub.evaluation import queue
 from aihub.evaluation.jobs import ScoreSubmission
 from aihub.evaluation.models import Job
 from aihub.evaluation.status import COUNTED, Status
+from aihub.leaderboards.services import Row, Split
 from aihub.leaderboards.versions import touch_board
 from aihub.storage import Blob
 from aihub.submissions import policy as submission_policy
@@ -32,6 +35,8 @@ from aihub.submissions.limits import Usage, usage
 from aihub.submissions.models import Submission
 
 MAX_MESSAGE = 500
+# What the team reads when one of its members cancelled (queue.CANCELLED: the hosts did).
+CANCELLED_BY_TEAM = "Cancelled by your team; it does not count against your limits."
 
 
 def _open_phase(challenge: Challenge, now: datetime) -> Phase:
@@ -376,3 +381,88 @@ def rescore(session: Session, challenge: Challenge, actor: Actor, submission_id:
         session, ScoreSubmission(submission_id=submission.id), submission_id=submission.id,
         queue=challenge.queue,
     )
+
+
+def latest_job(session: Session, submission_id: int, *, lock: bool = False) -> Job | None:
+    """The submission's newest evaluation job (a rescore adds one); ``lock``: held for the
+    rest of the transaction on PostgreSQL, so no worker claims or finishes it meanwhile (on
+    SQLite the write transaction holds the whole database already)."""
+    query = (
+        select(Job).where(Job.submission_id == submission_id).order_by(Job.id.desc()).limit(1)
+    )
+    if lock and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return session.scalar(query)
+
+
+def cancel_submission(session: Session, submission_id: int, actor: Actor) -> Submission:
+    """Stop a queued or running evaluation (``policy.can_cancel`` says who may). The
+    submission ends ``cancelled`` and never counts against the team's limits; a worker
+    running it stops at its next heartbeat and writes nothing."""
+    submission, challenge = get_visible_submission(session, submission_id, actor)
+    job = latest_job(session, submission.id, lock=True)
+    # The job, read under its lock, is the truth; the submission row follows it.
+    status = Status(job.status) if job is not None else Status(submission.status)
+    if job is None or status.is_final:
+        raise Conflict(
+            f"Submission {submission_id} has already ended ({status.value}): there is "
+            "nothing to cancel."
+        )
+    in_team = is_team_member(session, submission, actor)
+    if not submission_policy.can_cancel(actor, challenge, in_team=in_team, status=status):
+        if in_team:  # the team may cancel, but not in this state
+            raise Conflict(
+                f"Submission {submission_id} is already running; only the challenge's hosts "
+                "can stop it now."
+            )
+        raise Forbidden("Only the challenge's hosts and the submitting team can cancel it.")
+    host = policy.can_manage(actor, challenge)
+    queue.cancel(session, job, reason=queue.CANCELLED if host else CANCELLED_BY_TEAM)
+    return submission
+
+
+def detailed_results_sha256(session: Session, submission_id: int, actor: Actor) -> str:
+    """The stored detailed_results.html of a submission its viewer may see (the team and
+    the hosts, as the submission itself); NotFound when the scoring program wrote none."""
+    submission, _ = get_visible_submission(session, submission_id, actor)
+    if not submission.detailed_results_sha256:
+        raise NotFound(
+            f"Submission {submission_id} has no detailed results: the challenge's scoring "
+            "program wrote no detailed_results.html for it."
+        )
+    return submission.detailed_results_sha256
+
+
+def ranked_scores(
+    session: Session, phase: Phase, split: Split, rows: Sequence[Row]
+) -> list[dict[str, Any] | None]:
+    """Each board row's column values (``Submission.scores`` of the submission it ranks
+    by), read in one statement for all the rows.
+
+    A row names its submission by team (or baseline name), time and score; among equal
+    ones the board ranks by the lower id, and so does this. Baselines of one import share
+    their time, so each row takes the lowest id not taken yet."""
+    if not rows:
+        return []
+    score = Submission.public_score if split is Split.PUBLIC else Submission.private_score
+    found = session.execute(
+        select(Submission.id, Submission.team_id, Submission.created_at, score,
+               Submission.baseline_name_ko, Submission.baseline_name_en, Submission.scores)
+        .where(Submission.phase_id == phase.id, Submission.status == Status.FINISHED.value,
+               Submission.created_at.in_({row.submitted_at for row in rows}))
+        .order_by(Submission.id)
+    ).all()
+    taken: set[int] = set()
+    result: list[dict[str, Any] | None] = []
+    for row in rows:
+        match = next(
+            (item for item in found
+             if item[0] not in taken and item[1] == row.team_id
+             and item[2] == row.submitted_at and item[3] == row.score
+             and (row.team_id is not None or row.name in (item[4], item[5]))),
+            None,
+        )
+        if match is not None:
+            taken.add(match[0])
+        result.append(match[6] if match is not None else None)
+    return result
