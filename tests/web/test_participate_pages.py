@@ -151,7 +151,7 @@ def test_the_submit_form_explains_each_problem_and_keeps_the_message(
 ) -> None:
     no_file = post(web, "/challenges/traffic/submit", message="메모는 남아요")
     assert no_file.status_code == 422
-    assert 'id="e-file" class="field-error">제출할 예측 파일을 고르세요.<' in no_file.text
+    assert 'id="e-file" class="field-error">제출할 파일을 고르세요.<' in no_file.text
     assert "메모는 남아요</textarea>" in no_file.text
     assert count_submissions(live_hub) == 0
 

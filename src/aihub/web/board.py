@@ -7,7 +7,7 @@ page for one more reader costs the reader's own row and the page around the tabl
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,10 +17,12 @@ from babel.dates import format_skeleton
 from jinja2 import Environment
 from markupsafe import Markup
 
+from aihub.evaluation.plans import BoardColumn
 from aihub.leaderboards.cache import BoardView
+from aihub.leaderboards.services import Row
 from aihub.web.charts import CHART_BOX, distribution_chart, history_chart
 from aihub.web.context import Page
-from aihub.web.templating import environment
+from aihub.web.templating import environment, format_column
 
 ROWS_PER_PAGE = 50
 _HOUR = timedelta(hours=1)
@@ -38,40 +40,65 @@ class ShownRow:
     at_iso: str
     at: str
     is_baseline: bool
+    # Program-scored boards: the row's value in each shown column, formatted.
+    columns: tuple[str, ...] = ()
 
 
 def _env(page: Page) -> Environment:
     return environment(page.locale, page.hub.settings.timezone)
 
 
-def _drawn_rows(page: Page, view: BoardView, number: int) -> list[tuple[ShownRow, Markup]]:
-    """Page ``number``'s rows as HTML, drawn once per board, language and page."""
+# A page's rows' column values (program boards), in the rows' order; None: no columns.
+ColumnValues = Callable[[Sequence[Row]], list[dict[str, Any] | None]] | None
+
+
+def _column_texts(
+    page: Page, columns: Sequence[BoardColumn], values: dict[str, Any] | None
+) -> tuple[str, ...]:
+    return tuple(
+        format_column(values.get(column.key) if values else None, column.precision, page.locale)
+        for column in columns
+    )
+
+
+def _drawn_rows(
+    page: Page, view: BoardView, number: int, columns: Sequence[BoardColumn],
+    column_values: ColumnValues,
+) -> list[tuple[ShownRow, Markup]]:
+    """Page ``number``'s rows as HTML, drawn once per board, language and page (with their
+    columns' values, read then too)."""
     key = ("rows", page.locale, page.hub.settings.timezone, number)
     found = view.board.memo.get(key)
     if isinstance(found, list):
         return found
     env = _env(page)
     filters, draw = env.filters, env.get_template("challenge/_board_row.html").module
+    rows = view.board.rows[(number - 1) * ROWS_PER_PAGE: number * ROWS_PER_PAGE]
+    values = column_values(rows) if column_values and columns else [None] * len(rows)
     drawn = []
-    for row in view.board.rows[(number - 1) * ROWS_PER_PAGE: number * ROWS_PER_PAGE]:
+    for row, row_values in zip(rows, values, strict=True):
         shown = ShownRow(
             rank=row.rank, team_id=row.team_id, name=row.name, score=filters["score"](row.score),
             entries=row.entries, at_iso=filters["iso"](row.submitted_at),
             at=filters["when"](row.submitted_at, "short"), is_baseline=row.is_baseline,
+            columns=_column_texts(page, columns, row_values) if columns else (),
         )
         drawn.append((shown, draw.board_row(shown, False)))  # type: ignore[attr-defined]
     view.board.memo[key] = drawn
     return drawn
 
 
-def table_rows(page: Page, view: BoardView, number: int, my_team: int | None) -> list[Markup]:
+def table_rows(
+    page: Page, view: BoardView, number: int, my_team: int | None,
+    columns: Sequence[BoardColumn] = (), column_values: ColumnValues = None,
+) -> list[Markup]:
     """The rows of page ``number``; the reader's team's row drawn apart, highlighted."""
     draw = _env(page).get_template("challenge/_board_row.html").module
     return [
         draw.board_row(shown, True)  # type: ignore[attr-defined]
         if my_team is not None and shown.team_id == my_team and not shown.is_baseline
         else html
-        for shown, html in _drawn_rows(page, view, number)
+        for shown, html in _drawn_rows(page, view, number, columns, column_values)
     ]
 
 
@@ -110,8 +137,12 @@ def charts(page: Page, view: BoardView) -> Markup:
     return drawn
 
 
-def board_context(page: Page, view: BoardView, my_team: int | None, number: int) -> dict[str, Any]:
-    """What the leaderboard template needs besides the challenge's own facts."""
+def board_context(
+    page: Page, view: BoardView, my_team: int | None, number: int,
+    columns: Sequence[BoardColumn] = (), column_values: ColumnValues = None,
+) -> dict[str, Any]:
+    """What the leaderboard template needs besides the challenge's own facts; a program
+    board's ``columns``, with ``column_values`` reading their values for a page's rows."""
     pages = max(1, math.ceil(len(view.board.rows) / ROWS_PER_PAGE))
     number = min(max(number, 1), pages)
     mine = view.row_of_team(my_team)
@@ -120,7 +151,7 @@ def board_context(page: Page, view: BoardView, my_team: int | None, number: int)
         my_page = view.board.team_index[my_team] // ROWS_PER_PAGE + 1
     return {
         "view": view,
-        "rows": table_rows(page, view, number, my_team),
+        "rows": table_rows(page, view, number, my_team, columns, column_values),
         "page_number": number,
         "pages": pages,
         "my_row": mine,

@@ -42,6 +42,14 @@ def format_score(value: float | None, locale: str) -> str:
     return format_decimal(value, format="#,##0.00000", locale=locale)
 
 
+def format_column(value: float | None, precision: int, locale: str) -> str:
+    """A program column's value with the decimals its scoring program asked for."""
+    if value is None or math.isnan(value):
+        return "–"
+    decimals = "." + "0" * precision if precision else ""
+    return format_decimal(value, format=f"#,##0{decimals}", locale=locale)
+
+
 def format_size(size: int, locale: str) -> str:
     units = ("B", "KB", "MB", "GB", "TB")
     value, unit = float(size), 0
@@ -82,6 +90,7 @@ def _filters(locale: str, zone: ZoneInfo) -> dict[str, Any]:
         "day": day,
         "iso": iso,
         "score": lambda value: format_score(value, locale),
+        "column": lambda value, precision=2: format_column(value, precision, locale),
         "number": lambda value: format_decimal(value, locale=locale),
         "filesize": lambda value: format_size(value, locale),
         "markdown": render_markdown,

@@ -28,6 +28,8 @@ from aihub.challenges.services import approve, get_visible_challenge, reveal_pri
 from aihub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from aihub.evaluation import policy as evaluation_policy
 from aihub.evaluation.overview import job_overview
+from aihub.evaluation.runner_api import RunnerOut
+from aihub.evaluation.runners import SEEN_EVERY, list_runners
 from aihub.web.context import Page, PageDep, csrf_protect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -224,5 +226,8 @@ def jobs(page: PageDep) -> HTMLResponse:
     _require(page, evaluation_policy.can_see_queue)
     with page.hub.db.reading() as session:
         overview = job_overview(session, page.actor, page.now)
+        # The API's GET /runners rows: organizers' machines that pull jobs over HTTPS.
+        machines = [RunnerOut.of(runner) for runner in list_runners(session, page.actor)]
     template = "curator/_jobs.html" if page.is_htmx else "curator/jobs.html"
-    return page.render(template, {"overview": overview})
+    return page.render(template, {"overview": overview, "runners": machines,
+                                  "seen_within": SEEN_EVERY * 4})

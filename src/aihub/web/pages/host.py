@@ -50,6 +50,9 @@ from aihub.web.templating import localized
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
 PER_PAGE = 100
+# The manage table shows the end of each program's output, where failures are; the
+# submission's own page has all of it.
+LOG_TAIL = 2000
 NEW_DEFAULTS = {
     "visibility": "public", "max_team_size": "1", "evaluation.id_column": "id",
     "phases.0.name": "main", "phases.0.daily_limit": "5", "phases.0.final_selections": "2",
@@ -203,7 +206,7 @@ def _manage_context(
         "detail": detail, "submissions": shown, "total": total, "pages": pages,
         "number": number, "status_filter": status_filter or "",
         "statuses": [status.value for status in Status],
-        "baseline_values": {}, "baseline_errors": {}, "message": "",
+        "baseline_values": {}, "baseline_errors": {}, "message": "", "log_tail": LOG_TAIL,
     }
 
 
@@ -233,6 +236,24 @@ def rescore(slug: str, submission_id: RowId, page: PageDep) -> Response:
         return page.render("host/manage.html", context, status=exc.status_code)
     page.hub.executor.dispatch([job_id])
     return page.redirect(f"/host/challenges/{slug}?rescored={submission_id}")
+
+
+@router.post("/host/challenges/{slug}/submissions/{submission_id}/cancel")
+def cancel(slug: str, submission_id: RowId, page: PageDep) -> Response:
+    """Stop a queued or running evaluation: the API's ``cancel_route``, answered with a
+    page."""
+    with page.hub.db.reading() as session:
+        _managed(session, slug, page)  # a team cancels from its submission's page
+    try:
+        with page.hub.db.transaction() as session:
+            _, challenge = submissions.get_visible_submission(session, submission_id, page.actor)
+            if challenge.slug != slug:
+                raise NotFound(f"Challenge {slug!r} has no submission {submission_id}.")
+            submissions.cancel_submission(session, submission_id, page.actor)
+    except (Conflict, Forbidden) as exc:
+        context = _manage_context(page, slug) | {"message": exc.detail}
+        return page.render("host/manage.html", context, status=exc.status_code)
+    return page.redirect(f"/host/challenges/{slug}?cancelled={submission_id}")
 
 
 @router.post("/host/challenges/{slug}/baselines")

@@ -30,6 +30,7 @@ from aihub.challenges.services import (
 from aihub.deps import RowId
 from aihub.errors import (
     AihubError,
+    Conflict,
     Forbidden,
     InvalidInput,
     NotAuthenticated,
@@ -43,6 +44,7 @@ from aihub.submissions.schemas import SubmissionOut, usage_out
 from aihub.web.context import Page, PageDep, csrf_protect
 from aihub.web.pages import team
 from aihub.web.pages.language import local_path
+from aihub.web.runs import run_facts
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 router.include_router(team.router)
@@ -98,9 +100,10 @@ def _submit_context(page: Page, slug: str) -> dict[str, Any]:
         usage = submissions.team_usage(
             session, challenge, page.actor, page.now, page.hub.settings.zone
         )
+        runs = run_facts(challenge)
     assert usage is not None  # a member's usage, zero when the member has no team
     return {
-        "detail": detail, "usage": usage_out(usage),
+        "detail": detail, "usage": usage_out(usage), "runs": runs,
         "max_bytes": page.hub.settings.max_upload_bytes,
         "can_submit": detail.accepted_rules and detail.phase.status == "open",
         "values": {"message": ""}, "errors": {},
@@ -116,7 +119,7 @@ def submit_form(slug: str, page: PageDep) -> HTMLResponse:
 def _upload_problems(page: Page, upload: object, message: str) -> dict[str, str]:
     problems = {}
     if not isinstance(upload, UploadFile) or not upload.filename:
-        problems["file"] = page.gettext("Choose a prediction file to submit.")
+        problems["file"] = page.gettext("Choose the file to submit.")
     if len(message) > submissions.MAX_MESSAGE:
         problems["message"] = page.gettext(
             "A message has at most %(max)s characters.", max=submissions.MAX_MESSAGE
@@ -172,19 +175,49 @@ async def submit(slug: str, page: PageDep, message: Annotated[str, Form()] = "")
     return page.render("participate/submit.html", context, status=status)
 
 
-def _status_context(view: SubmissionOut) -> dict[str, Any]:
-    return {"s": view, "final": Status(view.status).is_final}
+def _status_context(view: SubmissionOut, error: str = "") -> dict[str, Any]:
+    final = Status(view.status).is_final
+    # Waiting behind others, a job moves at the pace of whole runs: asking every second
+    # would only re-read the queue's history for nothing.
+    behind = view.estimate is not None and bool(view.estimate.position)
+    return {"s": view, "final": final, "every": "5s" if behind else "1s", "error": error}
 
 
 @router.get("/submissions/{submission_id}")
 def submission_status(submission_id: RowId, page: PageDep) -> Response:
-    """A submission's status and score: a fragment that htmx polls every second until the
-    score or the failure is known, or the submission's page."""
+    """A submission's status and score: a fragment that htmx polls (every second, every
+    five while others are ahead of it in the queue) until the score or the failure is
+    known, or the submission's page."""
     page.actor.require_user()
     # Another team's submission is "not found", as in the API.
     view = submission_api.view_submission(page.hub, submission_id, page.actor)
     template = "participate/_status.html" if page.is_htmx else "participate/submission.html"
     return page.render(template, _status_context(view))
+
+
+@router.post("/submissions/{submission_id}/cancel")
+def cancel(submission_id: RowId, page: PageDep) -> Response:
+    """Cancel a submission's evaluation (the API's ``cancel_route``): htmx swaps the status
+    fragment, a plain form comes back to the submission's page."""
+    page.actor.require_user()
+    error, status = "", 200
+    try:
+        submission_api.cancel_submission(page.hub, submission_id, page.actor)
+    except (Conflict, Forbidden) as exc:  # ended or started meanwhile
+        error, status = exc.detail, exc.status_code
+    if not error and not page.is_htmx:
+        return page.redirect(f"/submissions/{submission_id}")
+    view = submission_api.view_submission(page.hub, submission_id, page.actor)
+    template = "participate/_status.html" if page.is_htmx else "participate/submission.html"
+    return page.render(template, _status_context(view, error), status=status)
+
+
+@router.get("/submissions/{submission_id}/detailed-results", response_model=None)
+def detailed_results(submission_id: RowId, page: PageDep) -> FileResponse:
+    """The scoring program's detailed_results.html, as the API serves it (the same
+    Content-Security-Policy), to the team and the hosts."""
+    page.actor.require_user()
+    return submission_api.detailed_results_response(page.hub, submission_id, page.actor)
 
 
 # My submissions and final selections ------------------------------------------------------

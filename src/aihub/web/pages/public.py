@@ -29,8 +29,10 @@ from aihub.hub import Hub
 from aihub.leaderboards.cache import board_view, cache_of
 from aihub.leaderboards.services import Split
 from aihub.overview import overview
+from aihub.submissions.services import ranked_scores
 from aihub.web.board import board_context
 from aihub.web.context import Page, csrf_protect, get_page
+from aihub.web.runs import board_columns, run_facts
 from aihub.web.templating import localized, render_markdown
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -134,6 +136,7 @@ def _challenge_tab(page: Page, slug: str, tab: str) -> HTMLResponse:
         # The visibility check of get_visible_challenge, with the phases in the same statement.
         challenge, _ = get_challenge_to_submit(session, slug, page.actor)
         detail = challenge_detail(session, challenge, page.actor, page.now)
+        runs = run_facts(challenge)
     text = detail.rules if tab == "rules" else detail.description
     return page.render("challenge/page.html", {
         "detail": detail,
@@ -141,6 +144,7 @@ def _challenge_tab(page: Page, slug: str, tab: str) -> HTMLResponse:
         "text": _markdown(localized(text, page.locale)) if tab != "data" else Markup(""),
         "can_download": policy.can_download_files(
             page.actor, challenge, accepted_rules=detail.accepted_rules),
+        "runs": runs,
     })
 
 
@@ -169,8 +173,13 @@ def _leaderboard(page: Page, slug: str, split: Split, phase: str | None,
                           split=split, now=page.now, lang=page.locale)
         user = page.actor.user
         team = teams.team_of(session, challenge, user) if user else None
-        context = board_context(page, view, team.id if team else None, number)
+        columns, primary = board_columns(challenge)
+        context = board_context(
+            page, view, team.id if team else None, number, columns,
+            functools.partial(ranked_scores, session, chosen, split),
+        )
         context.update(
+            columns=columns, primary=primary,
             title={"ko": challenge.title_ko, "en": challenge.title_en},
             phases=list(challenge.phases),
             is_host=policy.is_host(page.actor, challenge),
