@@ -123,3 +123,10 @@ def test_an_unreachable_hub_is_waited_for_not_fatal(tmp_path: Path) -> None:
         assert not worker.run_once(stop)  # retried with backoff until told to stop
     finally:
         client.close()
+
+
+def test_a_remote_runner_runs_code_in_its_own_sandbox(hub: Hub) -> None:
+    from aihub.cli.worker_verbs import sandbox_runners
+
+    # Made as the hub makes its own; the sandbox itself is probed at the first code job.
+    assert set(sandbox_runners(hub.settings)) == {TaskKind.CODE, TaskKind.PROGRAM}
