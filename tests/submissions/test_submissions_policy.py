@@ -3,6 +3,7 @@ from __future__ import annotations
 from aihub.accounts.actor import VISITOR, Actor
 from aihub.accounts.models import User
 from aihub.challenges.models import Challenge
+from aihub.evaluation.status import Status
 from aihub.submissions import policy
 
 CHALLENGE = Challenge(id=1, slug="c", organization_id=10)
@@ -32,3 +33,17 @@ def test_host_actions() -> None:
     for check in (policy.can_list_everyone, policy.can_rescore, policy.can_add_baseline):
         assert check(host, CHALLENGE)
         assert not check(_actor(), CHALLENGE)
+
+
+def test_who_cancels_what() -> None:
+    host, curator, member = _actor(orgs=frozenset({10})), _actor(curator=True), _actor()
+    for status in (Status.QUEUED, Status.RUNNING):
+        assert policy.can_cancel(host, CHALLENGE, in_team=False, status=status)
+        assert policy.can_cancel(curator, CHALLENGE, in_team=False, status=status)
+        assert not policy.can_cancel(member, CHALLENGE, in_team=False, status=status)
+        assert not policy.can_cancel(VISITOR, CHALLENGE, in_team=True, status=status)
+    # The team withdraws its own while it waits, not once it runs.
+    assert policy.can_cancel(member, CHALLENGE, in_team=True, status=Status.QUEUED)
+    assert not policy.can_cancel(member, CHALLENGE, in_team=True, status=Status.RUNNING)
+    for ended in (Status.FINISHED, Status.FAILED, Status.CANCELLED):
+        assert not policy.can_cancel(host, CHALLENGE, in_team=True, status=ended)
