@@ -11,10 +11,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from aihub.accounts.models import Membership, Organization, User
+from aihub.accounts.services import actor_for
 from aihub.accounts.web_sessions import actor_for_session, start_session
 from aihub.challenges.models import Challenge
 from aihub.db import utcnow
-from aihub.evaluation import queue
+from aihub.evaluation import queue, runners
 from aihub.evaluation.jobs import ScoreSubmission
 from aihub.evaluation.models import Job
 from aihub.evaluation.status import Status
@@ -261,3 +262,30 @@ def test_the_job_queue_page_shows_waiting_running_and_failed_jobs(
         assert "<html" not in fragment.text and 'id="jobs"' in fragment.text
         english = web.get("/curator/jobs", headers={"Accept-Language": "en"})
         assert "Workers running jobs" in english.text
+
+
+def test_the_job_queue_page_lists_the_runners_beside_the_workers(
+    hub: Hub, factories: Factories
+) -> None:
+    curator = factories.curator()
+    with hub.db.transaction() as session:
+        actor = actor_for(session, curator.user)
+        seen, _ = runners.create_runner(session, actor, name="lab-gpu-1", queues=["gpu", "x"])
+        seen.last_seen_at = utcnow() - timedelta(seconds=10)
+        silent, _ = runners.create_runner(session, actor, name="old-box", queues=["gpu"])
+        silent.last_seen_at = utcnow() - timedelta(hours=3)
+        revoked, _ = runners.create_runner(session, actor, name="gone", queues=["gpu"])
+        runners.revoke_runner(session, actor, revoked.id)
+        prefix = seen.prefix
+    with web_client(hub) as web:
+        sign_in(web, hub, curator)
+        page = web.get("/curator/jobs").text
+        runners_part = page.split("러너</h2>", 1)[1].split("</table>", 1)[0]
+        assert "lab-gpu-1" in runners_part and "<code>x</code>" in runners_part
+        assert f"<code>{prefix}…</code>" in runners_part
+        old = runners_part.split("old-box", 1)[1].split("</tr>", 1)[0]
+        assert "응답 없음" in old
+        assert "응답 없음" not in runners_part.split("lab-gpu-1", 1)[1].split("</tr>", 1)[0]
+        assert "폐기됨" in runners_part.split("gone", 1)[1]
+        english = web.get("/curator/jobs", headers={"Accept-Language": "en"}).text
+        assert "Runners" in english and "revoked" in english
