@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import signal
+import time
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from sandbox_helpers import SMALL, assert_next_job_runs, assert_slot_clean, run_python
 
 from aihub.evaluation.sandbox import MIB, BubblewrapSandbox, Outcome, Runtime
+from aihub.evaluation.sandbox.process import uid_processes
 
 
 def test_normal_run_reports_output_and_usage(sandbox: BubblewrapSandbox, bare: Runtime) -> None:
@@ -157,3 +160,35 @@ def test_fork_bomb_stops_at_the_process_limit(sandbox: BubblewrapSandbox, bare: 
     assert 0 < int(result.stdout) <= SMALL.processes
     assert_slot_clean(sandbox, uid)
     assert_next_job_runs(sandbox, bare)
+
+
+def test_the_program_and_its_children_are_born_in_the_run_cgroups(
+    sandbox: BubblewrapSandbox, bare: Runtime, per_slot: None
+) -> None:
+    if sandbox.cgroups.version is None:
+        pytest.skip("no writable cgroup here")
+    with sandbox.open(bare) as box:
+        run = box.start(["python3", "-c", """
+import subprocess, time
+child = subprocess.Popen(["python3", "-c", "import time; time.sleep(30)"])
+print("started", flush=True)
+time.sleep(30)
+"""])
+        uid = box.slot.uid
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and len(_program_pids(uid)) < 2:
+            time.sleep(0.02)
+        pids = _program_pids(uid)
+        memberships = {pid: Path(f"/proc/{pid}/cgroup").read_text() for pid in pids}
+        run.kill()
+        run.wait()
+    assert len(pids) >= 2  # the program and its child
+    for text in memberships.values():
+        lines = [line for line in text.splitlines() if ":memory:" in line or ":pids:" in line]
+        assert lines and all(f"/aihub-{uid}-" in line for line in lines), text
+
+
+def _program_pids(uid: int) -> list[int]:
+    # The slot's python3 processes (not bubblewrap's own, which the runner started).
+    return [pid for pid in uid_processes(uid, zombies=False)
+            if Path(f"/proc/{pid}/comm").read_text().strip().startswith("python")]

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import tempfile
@@ -201,28 +200,28 @@ class BubblewrapRun:
                                  processes=limits.processes + _BWRAP_PROCESSES,
                                  label=str(box.slot.uid)) if sandbox.cgroups.version else None
         info_pipe = os.pipe()
+        block_pipe = os.pipe() if self._cgroup is not None else None
         try:
             argv = [
                 *launcher_args(
                     slot=box.slot, per_slot_uids=sandbox.slots.per_slot_uids,
-                    cgroup_procs=self._cgroup.procs_files if self._cgroup else [],
                     rlimits=rlimit_args(limits, nproc=self._nproc(box),
                                         address_space=not self._memory_by_cgroup),
                 ),
                 *bwrap_args(sandbox.bwrap, runtime=box.runtime, mounts=mounts, areas=areas,
                             workdir=workdir, env=env, workspace_bytes=limits.workspace_bytes,
-                            info_fd=info_pipe[1]),
+                            info_fd=info_pipe[1],
+                            block_fd=block_pipe[0] if block_pipe else None),
                 *argv,
             ]
             self._execution = Execution(
                 argv, env=dict(LAUNCHER_ENV), wall_seconds=limits.wall_seconds,
                 stdout_cap=limits.stdout_bytes, stderr_cap=limits.stderr_bytes,
                 kill_after=limits.output_kill_bytes, info_pipe=info_pipe,
+                block_pipe=block_pipe,
+                before_release=self._cgroup.join if self._cgroup else None,
             )
         except BaseException:
-            for fd in info_pipe:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
             if self._cgroup is not None:
                 self._cgroup.remove()
             raise

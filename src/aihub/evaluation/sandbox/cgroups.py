@@ -7,7 +7,8 @@ comes from the reaped process tree (rusage), not a cpuacct cgroup: every cgroup 
 costs a migration, which waits for an RCU grace period on a busy host.
 cgroup v2: one cgroup per run under a delegated parent whose children get the memory and
 pids controllers. Each run gets its own cgroups, made before the launch and removed after
-(about 0.2 ms here); the launcher joins them before it execs anything the program controls.
+(about 0.2 ms here); the runner moves bubblewrap's sandbox process into them before it
+forks the program (``join``).
 """
 
 from __future__ import annotations
@@ -198,6 +199,12 @@ class RunCgroup:
     @property
     def procs_files(self) -> list[Path]:
         return [folder / "cgroup.procs" for folder in self.dirs]
+
+    def join(self, pid: int) -> None:
+        """Move ``pid`` (bubblewrap's sandbox process, still blocked before it forks the
+        program) into every cgroup of the run."""
+        for procs in self.procs_files:
+            procs.write_text(str(pid))
 
     def oom_kills(self) -> int:
         if self.memory is None:

@@ -1,16 +1,17 @@
 """The command line of one sandboxed run (sandbox.md §4.1), built in one place:
 
-    sh -c 'join the run cgroups; exec "$@"'          (root, only where cgroups are used)
     setpriv --reuid U --regid U --clear-groups --    (the slot's uid, with no groups)
     prlimit --nproc --cpu --fsize --nofile --core [--as] --
-    bwrap --unshare-all --disable-userns --die-with-parent --new-session --cap-drop ALL
+    bwrap --info-fd I --block-fd B --unshare-all --disable-userns --die-with-parent
+          --new-session --cap-drop ALL
           --ro-bind /usr /usr (+ lib, lib64, bin, sbin symlinks) --proc /proc --dev /dev
           --size N --tmpfs /tmp   --ro-bind RUNTIME RUNTIME   --ro-bind SRC DST ...
           --bind AREA TARGET ...  --chdir DIR --clearenv --setenv ... -- ARGV
 
-Each step execs the next, so the process started by the runner becomes bubblewrap and the
-whole chain costs one short shell start plus two small C programs. The cgroups are joined
-by the shell before anything the program controls runs, so no fork escapes them.
+Each step execs the next, so the process the runner starts becomes bubblewrap. Where
+cgroups are used, bubblewrap's first sandbox process waits on --block-fd, its namespaces
+made, while the runner moves it into the run's cgroups (its pid comes from --info-fd); the
+program it then forks is born in them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from __future__ import annotations
 import itertools
 import shlex
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 from aihub.evaluation.sandbox.areas import WritableArea
 from aihub.evaluation.sandbox.errors import SandboxError
@@ -31,8 +31,6 @@ WORKSPACE = "/tmp"  # noqa: S108 - a private tmpfs inside the sandbox, not the h
 HOSTNAME = "aihub-sandbox"
 # The runner's own environment for the launcher: nothing of the worker's is passed on.
 LAUNCHER_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
-_JOIN = 'for f; do [ "$f" = -- ] && break; echo $$ > "$f" || exit 125; shift; done; shift; ' \
-        'exec "$@"'
 
 
 def sandbox_env(runtime: Runtime | None, env: Mapping[str, str] | None) -> dict[str, str]:
@@ -52,9 +50,11 @@ def sandbox_env(runtime: Runtime | None, env: Mapping[str, str] | None) -> dict[
 
 def bwrap_args(bwrap: str, *, runtime: Runtime | None, mounts: Sequence[Mount],
                areas: Sequence[WritableArea], workdir: str, env: Mapping[str, str],
-               workspace_bytes: int, info_fd: int | None = None) -> list[str]:
+               workspace_bytes: int, info_fd: int | None = None,
+               block_fd: int | None = None) -> list[str]:
     args = [
         bwrap, *(["--info-fd", str(info_fd)] if info_fd is not None else []),
+        *(["--block-fd", str(block_fd)] if block_fd is not None else []),
         "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
         "--new-session", "--cap-drop", "ALL", "--hostname", HOSTNAME,
         "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib",
@@ -88,11 +88,8 @@ def rlimit_args(limits: Limits, *, nproc: int, address_space: bool) -> list[str]
     return [*args, "--"]
 
 
-def launcher_args(*, slot: Slot, per_slot_uids: bool, cgroup_procs: Sequence[Path],
-                  rlimits: Sequence[str]) -> list[str]:
+def launcher_args(*, slot: Slot, per_slot_uids: bool, rlimits: Sequence[str]) -> list[str]:
     args: list[str] = []
-    if cgroup_procs:
-        args += ["/bin/sh", "-c", _JOIN, "sh", *map(str, cgroup_procs), "--"]
     if per_slot_uids:
         args += ["/usr/bin/setpriv", f"--reuid={slot.uid}", f"--regid={slot.gid}",
                  "--clear-groups", "--"]

@@ -109,7 +109,7 @@ def _try_namespaces(bwrap: str, slots: SlotPool) -> tuple[bool, str]:
     become_subreaper()
     info_pipe = os.pipe()
     argv = [
-        *launcher_args(slot=slot, per_slot_uids=slots.per_slot_uids, cgroup_procs=[],
+        *launcher_args(slot=slot, per_slot_uids=slots.per_slot_uids,
                        rlimits=["/usr/bin/prlimit", "--nproc=64", "--"]),
         *bwrap_args(bwrap, runtime=None, mounts=[], areas=[], workdir="/",
                     env={"PATH": "/usr/bin:/bin"}, workspace_bytes=MIB, info_fd=info_pipe[1]),

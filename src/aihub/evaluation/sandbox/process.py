@@ -14,6 +14,7 @@ import ctypes.util
 import json
 import os
 import resource
+import select
 import signal
 import subprocess
 import threading
@@ -82,27 +83,40 @@ class Exit:
 
 class Execution:
     """A started launcher in its own session, killed at ``wall_seconds`` or when a stream
-    floods; ``wait`` reaps it once."""
+    floods; ``wait`` reaps it once.
+
+    ``info_pipe``: (read, write) ends of the pipe given to bubblewrap's --info-fd, which
+    tells the host pid of the sandbox's first process (later its init), for the runner to
+    reap: bubblewrap leaves it to its parent's reaper. ``block_pipe``: the pipe given to
+    --block-fd, where that process waits, its namespaces set up, before it forks the
+    program; ``before_release(pid)`` runs meanwhile (joining the run's cgroups, so the
+    program is born in them: no migration of the program's tree, and the migration's wait
+    for an RCU grace period overlaps bubblewrap's own set-up). The write ends' numbers must
+    be in ``argv``.
+    """
 
     def __init__(self, argv: Sequence[str], *, env: dict[str, str], wall_seconds: float,
                  stdout_cap: int, stderr_cap: int, kill_after: Callable[[int], int],
-                 info_pipe: tuple[int, int] | None = None) -> None:
-        """``info_pipe``: (read, write) ends of the pipe passed to bubblewrap's --info-fd
-        (the write end's number must be in ``argv``); it tells the pid of the sandbox's
-        init, which bubblewrap leaves for its parent's reaper to collect."""
-        self._info_pipe = info_pipe
+                 info_pipe: tuple[int, int] | None = None,
+                 block_pipe: tuple[int, int] | None = None,
+                 before_release: Callable[[int], None] | None = None) -> None:
         self._lock = threading.Lock()
         self._wait_lock = threading.Lock()
         self._reaped = False
         self._exit: Exit | None = None
         self.killed_for: Outcome | None = None
-        self._proc = subprocess.Popen(  # noqa: S603 - argv is built by the sandbox, not a shell
-            list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, env=env, start_new_session=True, close_fds=True,
-            pass_fds=info_pipe[1:] if info_pipe else (),
-        )
-        if info_pipe:
-            os.close(info_pipe[1])
+        self._info_fd = info_pipe[0] if info_pipe else None
+        child_ends = (info_pipe[1] if info_pipe else None, block_pipe[0] if block_pipe else None)
+        try:
+            self._proc = subprocess.Popen(  # noqa: S603 - argv is built by the sandbox
+                list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, env=env, start_new_session=True, close_fds=True,
+                pass_fds=[fd for fd in child_ends if fd is not None],
+            )
+        finally:
+            for fd in child_ends:
+                if fd is not None:
+                    os.close(fd)
         self.started = time.monotonic()
         self.pid = self._proc.pid
         assert self._proc.stdout is not None and self._proc.stderr is not None
@@ -117,6 +131,23 @@ class Execution:
         self._timer = threading.Timer(wall_seconds, self.kill, args=(Outcome.TIME_LIMIT,))
         self._timer.daemon = True
         self._timer.start()
+        self.sandbox_pid = (_read_child_pid(self._info_fd, self.started + wall_seconds)
+                            if self._info_fd is not None else None)
+        if block_pipe is not None:
+            self._release(block_pipe[1], before_release)
+
+    def _release(self, block_fd: int, before_release: Callable[[int], None] | None) -> None:
+        try:
+            if self.sandbox_pid is not None and before_release is not None:
+                before_release(self.sandbox_pid)
+            with contextlib.suppress(BrokenPipeError):  # bubblewrap failed before blocking
+                os.write(block_fd, b"1")
+        except BaseException:
+            self.kill()
+            self.wait()
+            raise
+        finally:
+            os.close(block_fd)
 
     def kill(self, reason: Outcome | None = None) -> None:
         """SIGKILL the launcher's process group: the outer bubblewrap and the init of the
@@ -155,11 +186,13 @@ class Execution:
         self._proc.returncode = code  # so Popen neither waits again nor warns
         cpu = usage.ru_utime + usage.ru_stime
         rss = usage.ru_maxrss
-        if self._info_pipe is not None:
-            init_usage = _reap_init(self._info_pipe[0])
+        if self.sandbox_pid is not None:
+            init_usage = _reap_init(self.sandbox_pid)
             if init_usage is not None:
                 cpu += init_usage.ru_utime + init_usage.ru_stime
                 rss = max(rss, init_usage.ru_maxrss)
+        if self._info_fd is not None:
+            os.close(self._info_fd)
         for reader in (self.stdout, self.stderr):
             reader.join(timeout=5.0)
         return Exit(code, wall, cpu, rss * 1024, self.killed_for)
@@ -176,15 +209,25 @@ def become_subreaper() -> bool:
     return bool(libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
 
 
-def _reap_init(info_fd: int, timeout: float = 5.0) -> resource.struct_rusage | None:
-    """Reap the sandbox's init (pid from bubblewrap's --info-fd) once it has exited; None
-    when its pid is unknown or it is not our child (we are not a subreaper)."""
+def _read_child_pid(info_fd: int, deadline: float) -> int | None:
+    """The "child-pid" of bubblewrap's --info-fd report; None if bubblewrap ended (or the
+    deadline passed) before writing it."""
+    data = b""
+    while b"}" not in data:
+        ready, _, _ = select.select([info_fd], [], [], max(0.0, deadline - time.monotonic()))
+        chunk = os.read(info_fd, 4096) if ready else b""
+        if not chunk:
+            return None
+        data += chunk
     try:
-        with os.fdopen(info_fd, "rb") as info:
-            data = info.read(4096)
-        pid = int(json.loads(data.split(b"}")[0] + b"}")["child-pid"])
-    except (OSError, ValueError, KeyError, TypeError):
+        return int(json.loads(data[: data.index(b"}") + 1])["child-pid"])
+    except (ValueError, KeyError, TypeError):
         return None
+
+
+def _reap_init(pid: int, timeout: float = 5.0) -> resource.struct_rusage | None:
+    """Reap the sandbox's init once it has exited; None when it is not our child (we are
+    not a subreaper) or does not end in time."""
     deadline = time.monotonic() + timeout
     pause = 0.0001  # the init exits a moment after reporting; poll finely, then back off
     while True:
