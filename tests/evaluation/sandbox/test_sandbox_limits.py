@@ -192,3 +192,13 @@ def _program_pids(uid: int) -> list[int]:
     # The slot's python3 processes (not bubblewrap's own, which the runner started).
     return [pid for pid in uid_processes(uid, zombies=False)
             if Path(f"/proc/{pid}/comm").read_text().strip().startswith("python")]
+
+
+def test_a_missing_workdir_or_command_is_a_failure_with_the_reason(
+    sandbox: BubblewrapSandbox, bare: Runtime
+) -> None:
+    with sandbox.open(bare) as box:
+        no_dir = box.run(["python3", "-c", "pass"], workdir="/nowhere")
+        no_command = box.run(["no-such-program"])
+    assert no_dir.outcome is Outcome.FAILED and "/nowhere" in no_dir.stderr
+    assert no_command.outcome is Outcome.FAILED and "no-such-program" in no_command.stderr

@@ -204,7 +204,9 @@ class RunCgroup:
         """Move ``pid`` (bubblewrap's sandbox process, still blocked before it forks the
         program) into every cgroup of the run."""
         for procs in self.procs_files:
-            procs.write_text(str(pid))
+            # Gone already: bubblewrap failed in its set-up and reports why on stderr.
+            with contextlib.suppress(ProcessLookupError):
+                procs.write_text(str(pid))
 
     def oom_kills(self) -> int:
         if self.memory is None:
