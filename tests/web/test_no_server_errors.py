@@ -7,6 +7,7 @@ route takes it, by POST with a valid CSRF token and fields of the wrong kind.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -14,9 +15,11 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 from starlette.routing import BaseRoute, Mount
 
 from aihub.hub import Hub
+from aihub.submissions.models import Submission
 from factories import Factories
 from webclient import csrf_token, sign_in
 
@@ -65,6 +68,10 @@ def world(live_hub: Hub, live_factories: Factories) -> dict[str, Any]:
     host, member = live_factories.host(), live_factories.person("member1")
     challenge = live_factories.challenge(host, "garbage-proof")
     live_factories.join(challenge, member)
+    # Submission 1 (the baseline) has a scoring program's detailed results to serve.
+    blob = live_hub.storage.put_file(io.BytesIO(b"<p>details</p>"))
+    with live_hub.db.transaction() as session:
+        session.execute(update(Submission).values(detailed_results_sha256=blob.sha256))
     return {"curator": live_factories.curator(), "slug": challenge.slug}
 
 
