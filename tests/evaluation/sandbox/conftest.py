@@ -16,6 +16,7 @@ import pytest
 from sandbox_helpers import SMALL
 
 from aihub.evaluation.sandbox import (
+    DEFAULT_JOB_BASE,
     BubblewrapSandbox,
     Runtime,
     RuntimeUnavailable,
@@ -67,7 +68,9 @@ def work_root() -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def sandbox(report: SandboxReport, work_root: Path) -> BubblewrapSandbox:
     return BubblewrapSandbox(
-        slots=SlotPool(FIRST_UID, 2, per_slot_uids=report.per_slot_uids),
+        # Locks shared by every test session on the machine: they use the same uids.
+        slots=SlotPool(FIRST_UID, 2, per_slot_uids=report.per_slot_uids,
+                       lock_dir=DEFAULT_JOB_BASE),
         work_dir=work_root / "boxes", limits=SMALL, cgroups=report.cgroups,
         host_tmpfs=report.host_tmpfs,
     )

@@ -57,6 +57,18 @@ def test_pool_times_out_and_checks_its_arguments() -> None:
         SlotPool(61000, 0)
 
 
+def test_slots_are_locked_across_processes(work_root: Path, per_slot: None) -> None:
+    # Two workers on one machine (here two pools) never hold the same uid at once.
+    first = SlotPool(61500, 2, lock_dir=work_root / "locks")
+    second = SlotPool(61500, 2, lock_dir=work_root / "locks")
+    a, b = first.acquire(), first.acquire()
+    with pytest.raises(TimeoutError):
+        second.acquire(timeout=0.1)
+    first.release(a)
+    assert second.acquire(timeout=1).uid == a.uid
+    first.release(b)
+
+
 def test_slots_have_their_own_uids(report: object, per_slot: None) -> None:
     pool = SlotPool(61000, 3)
     assert [pool.slot_for(k).uid for k in range(3)] == [61000, 61001, 61002]

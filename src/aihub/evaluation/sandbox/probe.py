@@ -87,7 +87,8 @@ def create_sandbox(*, work_dir: Path, first_uid: int = DEFAULT_FIRST_UID, slots:
     report.require()
     assert report.bwrap is not None
     return BubblewrapSandbox(
-        slots=SlotPool(first_uid, slots, per_slot_uids=report.per_slot_uids),
+        slots=SlotPool(first_uid, slots, per_slot_uids=report.per_slot_uids,
+                       lock_dir=work_dir),
         work_dir=work_dir, limits=limits, cgroups=report.cgroups,
         host_tmpfs=report.host_tmpfs, bwrap=report.bwrap,
     )
