@@ -128,7 +128,8 @@ class BubblewrapBox:
             if any(existing.target == target for existing in self._areas):
                 raise SandboxError(f"The box already has a writable area at {target}.")
             if area is not None:
-                shared = WritableArea(target, area.path, area.area.size_bytes, mounted=True)
+                shared = WritableArea(target, area.path, area.area.size_bytes,
+                                      mounted=area.area.mounted)
                 self._areas.append(shared)
                 return area.path
             made = WritableArea.create(
@@ -146,17 +147,18 @@ class BubblewrapBox:
         if not argv:
             raise SandboxError("A sandboxed run needs a command to run.")
         limits = limits or self.limits
+        mounts = [self._checked(mount) for mount in mounts]
+        program_env = sandbox_env(self.runtime, env)
+        # Held while starting, so that close() cannot miss a run that is being started.
         with self._lock:
             if self._closed:
                 raise SandboxError("This sandbox box is closed; open a new one.")
             areas = list(self._areas)
-        mounts = [self._checked(mount) for mount in mounts]
-        check_layout([*(m.target for m in mounts), *(a.target for a in areas),
-                      *([str(self.runtime.root)] if self.runtime else [])])
-        run = BubblewrapRun(self, argv, mounts=mounts, areas=areas, workdir=workdir,
-                            env=sandbox_env(self.runtime, env), limits=limits)
-        with self._lock:
-            self._runs.append(run)
+            check_layout([*(m.target for m in mounts), *(a.target for a in areas),
+                          *([str(self.runtime.root)] if self.runtime else [])])
+            run = BubblewrapRun(self, argv, mounts=mounts, areas=areas, workdir=workdir,
+                                env=program_env, limits=limits)
+            self._runs = [*(r for r in self._runs if not r.waited), run]
         return run
 
     def run(self, argv: Sequence[str], *, mounts: Sequence[Mount] = (),
@@ -240,6 +242,10 @@ class BubblewrapRun:
 
     def kill(self) -> None:
         self._execution.kill()
+
+    @property
+    def waited(self) -> bool:
+        return self._result is not None
 
     def done(self) -> bool:
         return self._execution.done()
