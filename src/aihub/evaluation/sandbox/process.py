@@ -2,8 +2,9 @@
 reaping with the resource usage of the tree.
 
 The runner is a threaded process (web server, worker), so nothing runs between fork and
-exec here (no ``preexec_fn``): the new session is made by ``subprocess`` in C, and the
-uid, limits and cgroups are set by the exec'd launcher (see ``bubblewrap.py``).
+exec here (no ``preexec_fn``): the new session is made by ``subprocess`` in C, the uid and
+limits are set by the exec'd launcher (``command.py``), and the cgroups are joined while
+bubblewrap waits on its --block-fd (``Execution``).
 """
 
 from __future__ import annotations
