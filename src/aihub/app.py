@@ -21,6 +21,7 @@ from aihub.challenges import editing_routes as challenges_editing
 from aihub.challenges import routes as challenges
 from aihub.errors import AihubError
 from aihub.evaluation import overview_routes as jobs
+from aihub.evaluation import runner_api
 from aihub.hub import Hub
 from aihub.leaderboards import routes as leaderboards
 from aihub.settings import Settings
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     app.include_router(submissions.router)
     app.include_router(leaderboards.router)
     app.include_router(jobs.router)
+    app.include_router(runner_api.router)
     web.install(app)
     return app
 

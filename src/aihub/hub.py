@@ -5,11 +5,18 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 
 from aihub.db import Database
 from aihub.errors import InvalidInput
 from aihub.evaluation.code import CodeRunner
-from aihub.evaluation.executors import Executor, ExternalExecutor, InProcessExecutor
+from aihub.evaluation.execute import KindRunner
+from aihub.evaluation.executors import (
+    CeleryExecutor,
+    Executor,
+    ExternalExecutor,
+    InProcessExecutor,
+)
 from aihub.evaluation.plans import TaskKind
 from aihub.evaluation.runner import Evaluator
 from aihub.evaluation.sandbox import Sandbox, SandboxError, create_sandbox
@@ -53,6 +60,31 @@ class Completions:
             loop.call_soon_threadsafe(event.set)
 
 
+def sandbox_runners(
+    settings: Settings,
+) -> tuple[Callable[[], Sandbox], dict[TaskKind, KindRunner]]:
+    """This machine's sandbox (made on first use: a hub that never runs code never pays
+    for the probe, and one that cannot sandbox says why when asked) and the runners of code
+    and program tasks that use it; for the hub's workers and for remote runners alike."""
+    made: list[Sandbox] = []
+    lock = threading.Lock()
+
+    def sandbox() -> Sandbox:
+        with lock:
+            if not made:
+                made.append(create_sandbox(
+                    work_dir=settings.sandbox_dir / "boxes",
+                    first_uid=settings.sandbox_first_uid, slots=settings.sandbox_slots,
+                ))
+            return made[0]
+
+    runtimes, work = settings.resolved_runtimes_dir, settings.sandbox_dir
+    return sandbox, {
+        TaskKind.CODE: CodeRunner(sandbox, runtimes, work),
+        TaskKind.PROGRAM: ProgramRunner(sandbox, runtimes, work),
+    }
+
+
 class Hub:
     def __init__(self, settings: Settings, *, start_workers: bool = True) -> None:
         self.settings = settings
@@ -70,38 +102,22 @@ class Hub:
             on_done=self.completions.notify,
         )
         # Code and bundle programs run in one sandbox, made when first needed.
-        self._sandbox: Sandbox | None = None
-        self._sandbox_lock = threading.Lock()
-        runners = self.evaluator.kit.runners
-        runners[TaskKind.CODE] = CodeRunner(
-            self.sandbox, settings.resolved_runtimes_dir, settings.sandbox_dir
-        )
-        runners[TaskKind.PROGRAM] = ProgramRunner(
-            self.sandbox, settings.resolved_runtimes_dir, settings.sandbox_dir
-        )
+        self.sandbox, runners = sandbox_runners(settings)
+        self.evaluator.kit.runners.update(runners)
         self.executor: Executor
-        if start_workers and settings.workers_in_process > 0:
+        if start_workers and settings.executor == "celery":
+            self.executor = CeleryExecutor(self.db, settings.celery_broker_url)
+        elif start_workers and settings.workers_in_process > 0:
             self.executor = InProcessExecutor(
                 self.db,
                 self.evaluator,
                 threads=settings.workers_in_process,
                 lease_seconds=settings.job_lease_seconds,
                 poll_seconds=settings.worker_poll_seconds,
+                queues=settings.worker_queue_names,
             )
         else:
             self.executor = ExternalExecutor()
-
-    def sandbox(self) -> Sandbox:
-        """This machine's sandbox, or ``SandboxUnavailable`` saying what is missing; probed
-        once, on first use, so a hub that never runs code never pays for the probe."""
-        with self._sandbox_lock:
-            if self._sandbox is None:
-                settings = self.settings
-                self._sandbox = create_sandbox(
-                    work_dir=settings.sandbox_dir / "boxes",
-                    first_uid=settings.sandbox_first_uid, slots=settings.sandbox_slots,
-                )
-            return self._sandbox
 
     def check_can_run_code(self) -> None:
         """Refuse a new code challenge (``InvalidInput``, saying why) when this hub runs its

@@ -67,6 +67,20 @@ class Settings(BaseSettings):
     workers_in_process: int = Field(
         2, ge=0, description="Evaluation worker threads inside each `aihub serve` process."
     )
+    executor: Literal["in-process", "celery"] = Field(
+        "in-process",
+        description="Where jobs run: threads inside each `aihub serve` (WORKERS_IN_PROCESS), "
+        "or published to RabbitMQ for `aihub worker --celery` processes.",
+    )
+    celery_broker_url: str = Field(
+        "amqp://guest:guest@127.0.0.1:5672//",
+        description="Celery broker for EXECUTOR=celery and `aihub worker --celery`; set "
+        "RabbitMQ's consumer_timeout above the longest job (docs/workers.md).",
+    )
+    worker_queues: str = Field(
+        "default",
+        description="Comma-separated job queues the in-process workers take jobs from.",
+    )
     job_lease_seconds: float = Field(
         30.0,
         gt=0,
@@ -179,6 +193,10 @@ class Settings(BaseSettings):
     @property
     def resolved_blob_dir(self) -> Path:
         return self.blob_dir or self.data_dir / "blobs"
+
+    @property
+    def worker_queue_names(self) -> tuple[str, ...]:
+        return tuple(name.strip() for name in self.worker_queues.split(",") if name.strip())
 
     @property
     def resolved_runtimes_dir(self) -> Path:

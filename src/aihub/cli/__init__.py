@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from aihub.cli import client_verbs, reference, sandbox_verbs, server_verbs
+from aihub.cli import client_verbs, reference, sandbox_verbs, server_verbs, worker_verbs
 
 app = typer.Typer(
     name="aihub",
@@ -20,6 +20,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 server_verbs.register(app)
+worker_verbs.register(app)
 sandbox_verbs.register(app)
 client_verbs.register(app)
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 import os
-import signal
-import threading
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,7 +13,6 @@ from aihub import migrate
 from aihub.accounts import services as accounts
 from aihub.accounts.models import OrgRole
 from aihub.cli.common import DataDirOption, console, fail, print_json, run_service, settings_for
-from aihub.evaluation.worker import Worker, reap, worker_name
 from aihub.hub import Hub
 from aihub.settings import Settings
 
@@ -100,38 +96,6 @@ def serve(
                       start_workers=False))
     console.print(f"aihub serving on http://{host}:{port}/ (API docs: /api/v1/docs)")
     serve_app(settings, host, port, workers)
-
-
-def worker(
-    data_dir: DataDirOption = None,
-    queues: Annotated[str, typer.Option(help="Comma-separated queues to take jobs from.")] =
-    "default",
-    once: Annotated[bool, typer.Option(help="Run queued jobs until none is left, then stop.")] =
-    False,
-) -> None:
-    """Run an evaluation worker process on the hub's database."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    hub = _hub(data_dir)
-    _check_schema(hub)
-    settings = hub.settings
-    runner = Worker(
-        hub.db, hub.evaluator, lease_seconds=settings.job_lease_seconds,
-        poll_seconds=settings.worker_poll_seconds,
-        queues=tuple(q.strip() for q in queues.split(",") if q.strip()),
-        name=worker_name("worker"),
-    )
-    if once:
-        reap(hub.db)
-        count = 0
-        while runner.run_once():
-            count += 1
-        console.print(f"Ran {count} job(s).")
-        return
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    console.print(f"Worker {runner.name} waiting for jobs on {', '.join(runner.queues)}.")
-    runner.run_forever(stop)
 
 
 @user_app.command("create")
@@ -226,7 +190,6 @@ def register(app: typer.Typer) -> None:
 
     app.command()(demo)
     app.command()(serve)
-    app.command()(worker)
     app.add_typer(db_app, name="db")
     app.add_typer(user_app, name="user")
     app.add_typer(token_app, name="token")

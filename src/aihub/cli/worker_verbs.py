@@ -21,7 +21,7 @@ from aihub.evaluation import runners as runner_services
 from aihub.evaluation.execute import KindRunner
 from aihub.evaluation.plans import TaskKind
 from aihub.evaluation.worker import Worker, reap, worker_name
-from aihub.hub import Hub
+from aihub.hub import Hub, sandbox_runners
 from aihub.settings import Settings
 
 runners_app = typer.Typer(
@@ -107,34 +107,6 @@ def run_celery(hub: Hub, queues: tuple[str, ...], *, broker_url: str,
     worker.run(hostname=f"aihub-{os.getpid()}@%h")
 
 
-def sandbox_runners(settings: Settings) -> dict[TaskKind, KindRunner]:
-    """The code and program runners of a machine without the hub's database (a remote
-    runner), made as the hub makes its own: the sandbox is probed on first use, so a
-    runner that cannot sandbox fails those jobs saying why, and never runs code bare."""
-    from aihub.evaluation.code.run import CodeRunner  # noqa: PLC0415 - code runs only
-    from aihub.evaluation.sandbox import Sandbox, create_sandbox  # noqa: PLC0415
-    from aihub.interop.codabench.execute import ProgramRunner  # noqa: PLC0415
-
-    made: list[Sandbox] = []
-    lock = threading.Lock()
-
-    def sandbox() -> Sandbox:
-        with lock:
-            if not made:
-                made.append(create_sandbox(
-                    work_dir=settings.sandbox_dir / "boxes",
-                    first_uid=settings.sandbox_first_uid, slots=settings.sandbox_slots,
-                ))
-            return made[0]
-
-    return {
-        TaskKind.CODE: CodeRunner(sandbox, settings.resolved_runtimes_dir, settings.sandbox_dir),
-        TaskKind.PROGRAM: ProgramRunner(
-            sandbox, settings.resolved_runtimes_dir, settings.sandbox_dir
-        ),
-    }
-
-
 def run_remote(
     url: str,
     token: str,
@@ -151,7 +123,7 @@ def run_remote(
     client = HubClient(url, token, wait_seconds=wait_seconds)
     worker = RemoteWorker(
         client, cache_dir, queues=queues, max_bytes=settings.max_upload_bytes,
-        runners=sandbox_runners(settings) if runners is None else runners,
+        runners=sandbox_runners(settings)[1] if runners is None else runners,
         truth_cache_size=settings.truth_cache_size,
     )
     stop = _stop_on_signals()

@@ -126,7 +126,7 @@ def test_an_unreachable_hub_is_waited_for_not_fatal(tmp_path: Path) -> None:
 
 
 def test_a_remote_runner_runs_code_in_its_own_sandbox(hub: Hub) -> None:
-    from aihub.cli.worker_verbs import sandbox_runners
+    from aihub.hub import sandbox_runners
 
     # Made as the hub makes its own; the sandbox itself is probed at the first code job.
-    assert set(sandbox_runners(hub.settings)) == {TaskKind.CODE, TaskKind.PROGRAM}
+    assert set(sandbox_runners(hub.settings)[1]) == {TaskKind.CODE, TaskKind.PROGRAM}
