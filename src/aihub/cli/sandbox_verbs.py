@@ -60,7 +60,7 @@ def check(
         })
     else:
         for line in report.lines():
-            console.print(line, highlight=False)
+            console.print(line, highlight=False, soft_wrap=True)
     if not report.usable:
         raise typer.Exit(1)
 
