@@ -66,6 +66,9 @@ def test_the_pages_of_an_imported_bundle(
     overview = web.get("/challenges/blobs").text
     assert "Codabench 대회 번들에서 가져온 대회입니다." in overview
     assert "가져오기 보고서" not in overview  # the hosts' alone
+    evaluation = html.unescape(overview.split('id="evaluation"', 1)[1].split("</dl>", 1)[0])
+    assert "순위 기준" in evaluation and "Accuracy" in evaluation
+    assert "리더보드 열" in evaluation and "Duration (s)" in evaluation
     with web_client(code_hub) as host_web:
         sign_in(host_web, code_hub, blobs)
         assert "가져오기 보고서(주최자 전용)" in host_web.get("/challenges/blobs").text
