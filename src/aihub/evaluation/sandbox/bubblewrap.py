@@ -43,8 +43,7 @@ from aihub.evaluation.sandbox.paths import (
 from aihub.evaluation.sandbox.process import (
     Execution,
     become_subreaper,
-    kill_uid_processes,
-    reap_orphans,
+    sweep_uid,
     uid_processes,
 )
 from aihub.evaluation.sandbox.results import Facts, RunResult, classify, split_status
@@ -179,8 +178,7 @@ class BubblewrapBox:
             run.wait()
         if self.sandbox.slots.per_slot_uids:
             # Nothing of the slot may outlive the box: the next job gets the same uid.
-            kill_uid_processes(self.slot.uid)
-            reap_orphans(self.slot.uid)
+            sweep_uid(self.slot.uid)
         for area in self._own_areas:
             area.remove()
         shutil.rmtree(self.folder, ignore_errors=True)

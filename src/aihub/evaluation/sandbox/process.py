@@ -244,28 +244,18 @@ def _reap_init(pid: int, timeout: float = 5.0) -> resource.struct_rusage | None:
         pause = min(pause * 2, 0.01)
 
 
-def reap_orphans(uid: int) -> None:
-    """Reap zombie children of ours that run as ``uid``: inits whose --info-fd report was
-    lost. Call only when no run of that uid is still being waited for."""
-    me = str(os.getpid())
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with Path(f"/proc/{entry.name}/stat").open() as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[0] == "Z" and fields[1] == me and str(uid) in _status_fields(
-                Path(f"/proc/{entry.name}/status")).get("Uid", "").split()[:3]:
-            with contextlib.suppress(ChildProcessError, OSError):
-                os.waitpid(int(entry.name), os.WNOHANG)
+@dataclass(frozen=True)
+class _Proc:
+    pid: int
+    zombie: bool
+    ppid: int
 
 
-def uid_processes(uid: int, *, zombies: bool = True) -> list[int]:
-    """Pids of processes whose real, effective or saved uid is ``uid`` (from /proc/*/status:
-    /proc/<pid> itself shows root as owner of processes that are not dumpable)."""
+def _scan(uid: int) -> list[_Proc]:
+    """Processes whose real, effective or saved uid is ``uid``, from /proc/*/status
+    (/proc/<pid> itself shows root as the owner of processes that are not dumpable)."""
     found = []
+    wanted = str(uid)
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -273,9 +263,9 @@ def uid_processes(uid: int, *, zombies: bool = True) -> list[int]:
             fields = _status_fields(Path(f"/proc/{entry.name}/status"))
         except OSError:
             continue  # it ended while we looked
-        if str(uid) in fields.get("Uid", "").split()[:3] and (
-                zombies or not fields.get("State", "").startswith("Z")):
-            found.append(int(entry.name))
+        if wanted in fields.get("Uid", "").split()[:3]:
+            found.append(_Proc(int(entry.name), fields.get("State", "").startswith("Z"),
+                               int(fields.get("PPid", "0") or 0)))
     return found
 
 
@@ -284,24 +274,38 @@ def _status_fields(path: Path) -> dict[str, str]:
     with path.open() as status:
         for line in status:
             name, _, value = line.partition(":")
-            if name in ("State", "Uid"):
+            if name in ("State", "PPid", "Uid"):
                 fields[name] = value.strip()
-                if len(fields) == 2:
+                if len(fields) == 3:
                     break
     return fields
 
 
-def kill_uid_processes(uid: int, timeout: float = 5.0) -> int:
-    """SIGKILL every process of ``uid`` until none is left; returns how many were killed."""
+def uid_processes(uid: int, *, zombies: bool = True) -> list[int]:
+    """Pids of the processes of ``uid`` (zombies too, unless ``zombies`` is False)."""
+    return [proc.pid for proc in _scan(uid) if zombies or not proc.zombie]
+
+
+def sweep_uid(uid: int, timeout: float = 5.0) -> int:
+    """SIGKILL every process of ``uid`` until none is left, and reap those of its zombies
+    that are our children (inits whose --info-fd report was lost); returns how many were
+    killed. Call only when no run of that uid is still being waited for."""
     if uid == 0 or uid == os.getuid():
         raise ValueError(f"refusing to kill every process of uid {uid}")
-    killed = 0
+    me, killed = os.getpid(), 0
     deadline = time.monotonic() + timeout
-    # Zombies are skipped: they hold nothing but their pid, and a signal cannot end them.
-    while (pids := uid_processes(uid, zombies=False)) and time.monotonic() < deadline:
-        for pid in pids:
+    while True:
+        procs = _scan(uid)
+        for proc in procs:
+            if proc.zombie and proc.ppid == me:
+                with contextlib.suppress(ChildProcessError, OSError):
+                    os.waitpid(proc.pid, os.WNOHANG)
+        # Other zombies hold nothing but their pid, and a signal cannot end them.
+        live = [proc.pid for proc in procs if not proc.zombie]
+        if not live or time.monotonic() > deadline:
+            return killed
+        for pid in live:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
                 killed += 1
         time.sleep(0.005)
-    return killed
