@@ -109,11 +109,17 @@ def test_a_host_rescore_of_a_failed_submission_does_not_use_a_slot(
     first = _submit(hub, factories, challenge, member)
     with hub.db.transaction() as session:
         session.execute(update(Submission).where(Submission.id == first.id)
-                        .values(status=Status.FAILED.value))
+                        .values(status=Status.FAILED.value, log="old output", host_log="all",
+                                scores={"a": 1.0}, detailed_results_sha256="f" * 64))
     with hub.db.transaction() as session:
         fresh = session.get(Challenge, challenge.id)
         assert fresh is not None
         services.rescore(session, fresh, factories.actor(host), first.id)
+    with hub.db.reading() as session:  # the last run's output goes with it
+        again = session.get(Submission, first.id)
+        assert again is not None and again.status == Status.QUEUED.value
+        assert (again.log, again.host_log, again.scores, again.detailed_results_sha256) == (
+            "", "", None, "")
     # The re-run is queued again, yet the team still has today's one submission left.
     second = _submit(hub, factories, challenge, member)
     assert second.id != first.id

@@ -376,6 +376,9 @@ def rescore(session: Session, challenge: Challenge, actor: Actor, submission_id:
     submission.status = Status.QUEUED.value
     submission.public_score = submission.private_score = None
     submission.error = submission.host_error = ""
+    # A re-run's output and columns replace the last run's; none show while it waits.
+    submission.scores = None
+    submission.log = submission.host_log = submission.detailed_results_sha256 = ""
     touch_board(session, submission.phase_id)
     return queue.enqueue(
         session, ScoreSubmission(submission_id=submission.id), submission_id=submission.id,
