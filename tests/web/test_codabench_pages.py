@@ -111,7 +111,9 @@ def test_the_pages_of_an_imported_bundle(
 def _the_board_shows_the_columns(hub: Hub, accuracy: float) -> None:
     """Every row, the baseline's too, with the accuracy to its column's 3 decimals."""
     with web_client(hub) as visitor:
-        board = visitor.get("/challenges/blobs/leaderboard").text
+        response = visitor.get("/challenges/blobs/leaderboard")
+        board = response.text
+        assert response.status_code == 200, board[:3000]
     head = board.split("<thead>", 1)[1].split("</thead>", 1)[0]
     assert "Accuracy" in head and "Duration (s)" in head and "순위 기준" in head
     assert ">점수<" not in head  # the columns stand in for the one score

@@ -53,6 +53,8 @@ class Row:
     submitted_at: datetime
     entries: int
     is_baseline: bool
+    # The submission the row ranks by (its columns, for program-scored challenges).
+    submission_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -260,6 +262,7 @@ def leaderboard(
                 submitted_at=entry.created_at,
                 entries=count,
                 is_baseline=entry.is_baseline,
+                submission_id=entry.submission_id,
             )
         )
     return Board(challenge, phase, split, direction, rows, private_open)

@@ -440,32 +440,14 @@ def ranked_scores(
     session: Session, phase: Phase, split: Split, rows: Sequence[Row]
 ) -> list[dict[str, Any] | None]:
     """Each board row's column values (``Submission.scores`` of the submission it ranks
-    by), read in one statement for all the rows.
-
-    A row names its submission by team (or baseline name), time and score; among equal
-    ones the board ranks by the lower id, and so does this. Baselines of one import share
-    their time, so each row takes the lowest id not taken yet."""
-    if not rows:
-        return []
-    score = Submission.public_score if split is Split.PUBLIC else Submission.private_score
-    found = session.execute(
-        select(Submission.id, Submission.team_id, Submission.created_at, score,
-               Submission.baseline_name_ko, Submission.baseline_name_en, Submission.scores)
-        .where(Submission.phase_id == phase.id, Submission.status == Status.FINISHED.value,
-               Submission.created_at.in_({row.submitted_at for row in rows}))
-        .order_by(Submission.id)
-    ).all()
-    taken: set[int] = set()
-    result: list[dict[str, Any] | None] = []
-    for row in rows:
-        match = next(
-            (item for item in found
-             if item[0] not in taken and item[1] == row.team_id
-             and item[2] == row.submitted_at and item[3] == row.score
-             and (row.team_id is not None or row.name in (item[4], item[5]))),
-            None,
-        )
-        if match is not None:
-            taken.add(match[0])
-        result.append(match[6] if match is not None else None)
-    return result
+    by), read in one statement for all the rows."""
+    ids = [row.submission_id for row in rows if row.submission_id is not None]
+    if not ids:
+        return [None] * len(rows)
+    read = session.execute(
+        select(Submission.id, Submission.scores)
+        .where(Submission.id.in_(ids), Submission.phase_id == phase.id)
+    )
+    found: dict[int, dict[str, Any] | None] = {row.id: row.scores for row in read}
+    return [found.get(row.submission_id) if row.submission_id is not None else None
+            for row in rows]
