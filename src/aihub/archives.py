@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -22,6 +23,12 @@ CHUNK = 1024 * 1024
 MAX_RATIO = 200
 # Below this, a member's ratio is not checked: tiny files of repeated bytes are common.
 _RATIO_FLOOR = 1024 * 1024
+_COMPRESSIONS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2,
+                           zipfile.ZIP_LZMA})
+# What zipfile and the decompressors raise on damaged, truncated or odd archives: a bad
+# CRC, a wrong name encoding, an unknown version, a truncated stream.
+_BROKEN = (zipfile.BadZipFile, zipfile.LargeZipFile, UnicodeDecodeError, NotImplementedError,
+           RuntimeError, zlib.error, EOFError, ValueError)
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,7 @@ def list_members(path: Path, limits: ArchiveLimits, *, label: str = "the zip") -
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (*_BROKEN, OSError) as exc:
         raise InvalidInput(f"{label} is not a valid zip file ({exc}); make it with zip.") from exc
     if len(infos) > limits.max_members:
         raise InvalidInput(
@@ -72,6 +79,12 @@ def list_members(path: Path, limits: ArchiveLimits, *, label: str = "the zip") -
         name = _member_name(info, label)
         if info.is_dir():
             continue
+        if info.flag_bits & 0x1:
+            raise InvalidInput(f"{label}: the member {name!r} is encrypted; zip it without a "
+                               "password.")
+        if info.compress_type not in _COMPRESSIONS:
+            raise InvalidInput(f"{label}: the member {name!r} uses a compression zip tools "
+                               "rarely read; zip it again with the usual (deflate).")
         total += info.file_size
         ratio_cap = MAX_RATIO * max(info.compress_size, 1)
         if info.file_size > _RATIO_FLOOR and info.file_size > ratio_cap:
@@ -102,7 +115,15 @@ def unpack(
     """Unpack the zip at ``path`` into the existing folder ``dest``, checking as it goes:
     a member's declared size is not trusted, the running count is."""
     members = list_members(path, limits, label=label)
-    root = dest.resolve()
+    try:
+        _unpack_members(path, dest.resolve(), members, limits, label)
+    except _BROKEN as exc:
+        raise InvalidInput(f"{label} is damaged ({exc}); make it again with zip.") from exc
+    return members
+
+
+def _unpack_members(path: Path, root: Path, members: list[Member], limits: ArchiveLimits,
+                    label: str) -> None:
     written_total = 0
     with zipfile.ZipFile(path) as archive:
         for member in members:
@@ -126,4 +147,3 @@ def unpack(
                             f"{label}: the member {member.name!r} is larger than declared."
                         )
                     out.write(chunk)
-    return members

@@ -75,3 +75,39 @@ def test_not_a_zip_and_duplicates(tmp_path: Path) -> None:
     dest.mkdir()
     with pytest.raises(InvalidInput, match="appears twice"):
         unpack(twice, dest, ArchiveLimits())
+
+
+def _patched(path: Path, old: bytes, new: bytes, count: int = 1) -> Path:
+    data = path.read_bytes()
+    assert data.count(old) >= count
+    path.write_bytes(data.replace(old, new, count))
+    return path
+
+
+def test_damaged_zips_say_so_and_write_nothing_outside(tmp_path: Path) -> None:
+    """A bad CRC, an encrypted member, a name flagged UTF-8 that is not, an unknown
+    version: found by fuzzing; each answered as the sender's problem, never a crash."""
+    dest = tmp_path / "out"
+    dest.mkdir()
+    crc = _zip(tmp_path / "crc.zip", {"a.txt": b"hello world " * 100})
+    data = bytearray(crc.read_bytes())
+    data[40] ^= 0xFF  # inside the compressed bytes of the only member
+    crc.write_bytes(bytes(data))
+    with pytest.raises(InvalidInput, match=r"damaged|not a valid zip"):
+        unpack(crc, dest, ArchiveLimits())
+
+    encrypted = _zip(tmp_path / "enc.zip", {"a.txt": b"x"})
+    # General purpose flag bit 0 (encrypted), in the local header and the central directory.
+    _patched(encrypted, b"PK\x03\x04\x14\x00\x00\x00", b"PK\x03\x04\x14\x00\x01\x00")
+    _patched(encrypted, b"PK\x01\x02\x14\x03\x14\x00\x00\x00",
+             b"PK\x01\x02\x14\x03\x14\x00\x01\x00")
+    with pytest.raises(InvalidInput, match="encrypted"):
+        list_members(encrypted, ArchiveLimits())
+
+    named = tmp_path / "name.zip"
+    with zipfile.ZipFile(named, "w") as archive:
+        archive.writestr("caf\u00e9.txt", "x")  # written with the UTF-8 flag
+    _patched(named, "caf\u00e9".encode(), b"caf\xff\xfe", count=2)
+    with pytest.raises(InvalidInput, match="not a valid zip"):
+        list_members(named, ArchiveLimits())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["crc.zip", "enc.zip", "name.zip", "out"]
