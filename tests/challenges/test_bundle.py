@@ -72,6 +72,9 @@ def test_folder_and_zip_bundles_create_a_challenge(hub: Hub, factories: Factorie
         ({"phases": [{"name": "p", "start": "2026-03-02T00:00:00+09:00",
                       "end": "2026-03-01T00:00:00+09:00"}]}, "ends before it starts"),
         ({"files": [{"path": "solution.csv"}]}, "hidden labels"),
+        # Other spellings of the same file: refused as unplain, then by content.
+        ({"files": [{"path": "./solution.csv"}], "sample_submission": None}, "plainly"),
+        ({"files": [{"path": "data//solution.csv"}], "sample_submission": None}, "plainly"),
         ({"files": [{"path": "../../etc/passwd"}], "sample_submission": None}, "relative"),
         ({"files": [{"path": "nothere.csv"}], "sample_submission": None}, "not in the bundle"),
         ({"organization": "nobody"}, "no organization"),
@@ -94,6 +97,29 @@ def test_bad_bundles_are_explained_and_store_nothing(
     with pytest.raises(InvalidInput, match=message):
         _create(hub, factories, host, folder)
     assert _count(hub) == 0
+
+
+def test_a_copy_of_the_solution_is_never_a_participant_file(
+    hub: Hub, factories: Factories
+) -> None:
+    host = factories.host()
+    folder = factories.bundle()
+    (folder / "copy.csv").write_bytes((folder / "solution.csv").read_bytes())
+    _edit(folder, files=[{"path": "copy.csv"}], sample_submission=None)
+    with pytest.raises(InvalidInput, match=r"copy\.csv is the solution file"):
+        _create(hub, factories, host, folder)
+    assert _count(hub) == 0
+
+
+def test_code_runs_see_plain_file_names(hub: Hub, factories: Factories) -> None:
+    host = factories.host()
+    folder = factories.bundle()
+    (folder / "hidden").mkdir()
+    (folder / "hidden" / "test.csv").write_bytes((folder / "test.csv").read_bytes())
+    _edit(folder, code={"format": "main"}, sample_submission=None,
+          files=[{"path": "hidden/test.csv", "audience": "sandbox"}])
+    with pytest.raises(InvalidInput, match=r"plain file names: hidden/test\.csv"):
+        _create(hub, factories, host, folder)
 
 
 def test_bad_solution_is_explained(hub: Hub, factories: Factories) -> None:

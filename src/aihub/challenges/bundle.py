@@ -6,10 +6,8 @@ and nothing is stored until the whole bundle is valid.
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -17,8 +15,17 @@ from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from aihub.archives import ArchiveLimits, unpack
 from aihub.errors import InvalidInput
 from aihub.evaluation.plans import CodeFormat, CodeSpec
 
@@ -42,9 +49,19 @@ class Localized(BaseModel):
     en: Text | None = None
 
 
+def _plain_path(value: str) -> str:
+    """A relative path written plainly (``data/train.csv``): one spelling per file, so that
+    comparing paths (the solution is never among the files) compares files."""
+    if not value or value != PurePosixPath(value).as_posix() or value.startswith("/") \
+            or ".." in PurePosixPath(value).parts or value.startswith("./"):
+        raise ValueError(f"{value!r}: write paths plainly, relative, without '.', '..' or "
+                         "'//' (for example data/train.csv)")
+    return value
+
+
 class BundleFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    path: str
+    path: Annotated[str, AfterValidator(_plain_path)]
     description: Localized | None = None
     # participants: downloadable; sandbox: seen only by code runs at /data (hidden test
     # features); both: downloadable and seen by code runs.
@@ -81,7 +98,7 @@ class EvaluationSpec(BaseModel):
     metric_params: dict[str, Any] = Field(default_factory=dict)
     id_column: str = "id"
     target: str | list[str]
-    solution: str
+    solution: Annotated[str, AfterValidator(_plain_path)]
     split_column: str | None = None
 
     @property
@@ -137,6 +154,12 @@ class ChallengeSpec(BaseModel):
 
     def _check_code(self, code: CodeSpec) -> None:
         seen = {item.path for item in self.files if item.audience != "participants"}
+        nested = sorted(path for path in seen if "/" in path)
+        if nested:
+            raise ValueError(
+                f"files seen by code runs are put side by side in /data, so their paths "
+                f"must be plain file names: {', '.join(nested)}"
+            )
         if code.format is CodeFormat.MODEL:
             missing = [name for name in (code.train_file, code.test_file) if name not in seen]
             if missing:
@@ -219,33 +242,8 @@ def parse_spec(path: Path) -> ChallengeSpec:
         raise InvalidInput(_format_validation_error(exc)) from exc
 
 
-_ZIP_MEMBER = re.compile(r"^[^\x00]+$")
-
-
 def _extract_zip(archive: Path, dest: Path, *, max_bytes: int) -> Path:
-    try:
-        with zipfile.ZipFile(archive) as zf:
-            members = [info for info in zf.infolist() if not info.is_dir()]
-            total = sum(info.file_size for info in members)
-            if total > max_bytes:
-                raise InvalidInput(
-                    f"The bundle unpacks to {total} bytes, more than the limit of {max_bytes}."
-                )
-            for info in members:
-                if not _ZIP_MEMBER.match(info.filename):
-                    raise InvalidInput("The zip holds a file name with a NUL byte.")
-                target = safe_member(dest, info.filename)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(info) as src, target.open("wb") as out:
-                    # Copy with a running count: declared sizes in a zip can lie.
-                    written = 0
-                    while chunk := src.read(1024 * 1024):
-                        written += len(chunk)
-                        if written > info.file_size:
-                            raise InvalidInput(f"{info.filename!r} is larger than declared.")
-                        out.write(chunk)
-    except zipfile.BadZipFile as exc:
-        raise InvalidInput(f"The bundle is not a valid zip file: {exc}.") from exc
+    unpack(archive, dest, ArchiveLimits(max_bytes=max_bytes), label="The bundle")
     # A zip of the folder itself holds one top folder with challenge.yaml inside.
     if (dest / "challenge.yaml").is_file():
         return dest

@@ -35,6 +35,7 @@ from aihub.evaluation.metrics import (
 )
 from aihub.evaluation.metrics.base import MetricParams
 from aihub.evaluation.plans import BoardColumns
+from aihub.evaluation.runners import queue_refusal
 from aihub.evaluation.scoring import ScoringSpec, SolutionError, TruthCache
 from aihub.storage import LocalStorage
 
@@ -310,6 +311,11 @@ def create_from_bundle(
     org = hosting_organization(session, actor, spec.organization)
     if session.scalar(select(Challenge.id).where(Challenge.slug == spec.slug)) is not None:
         raise Conflict(f"A challenge called {spec.slug!r} exists already; choose another slug.")
+    # A host's jobs go only to a queue of their own organization's (or the shared default):
+    # another's runners would never take them, or a runner made for another would get them.
+    refusal = None if actor.is_curator else queue_refusal(session, spec.queue, org.id)
+    if refusal:
+        raise FieldErrors({"queue": refusal})
     evaluation = spec.evaluation
     checked_scoring_spec(evaluation.metric, evaluation.metric_params, evaluation.id_column,
                          evaluation.target_columns, evaluation.split_column)
@@ -375,6 +381,11 @@ def _add_files(
 ) -> None:
     for position, item in enumerate(bundle.spec.files):
         blob = storage.put_path(bundle.file(item.path), max_bytes=max_file_bytes)
+        if blob.sha256 == challenge.solution_sha256:
+            raise InvalidInput(
+                f"files: {item.path} is the solution file (the same bytes); participants "
+                "would download the hidden labels. Leave it out of 'files'."
+            )
         description_ko, description_en = bundle.localized(item.description)
         challenge.files.append(
             ChallengeFile(
