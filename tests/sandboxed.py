@@ -12,12 +12,13 @@ from aihub.hub import Hub
 
 
 def code_extra(*, fmt: str = "model", limits: dict[str, Any] | None = None,
-               show_log: bool = True) -> dict[str, Any]:
+               show_log: bool | None = True) -> dict[str, Any]:
     """The parts of challenge.yaml (factories.write_binary_bundle's ``extra``) that make
-    its binary challenge a code challenge: train.csv seen by both, test.csv by code only."""
+    its binary challenge a code challenge: train.csv seen by both, test.csv by code only.
+    ``show_log`` None leaves it to the default (hidden, since test.csv is code-only)."""
     return {
         "code": {
-            "format": fmt, "show_log": show_log,
+            "format": fmt, **({"show_log": show_log} if show_log is not None else {}),
             "limits": {"time_seconds": 20, "memory_mb": 512, "processes": 32,
                        "disk_mb": 64, "log_kb": 16, **(limits or {})},
         },

@@ -148,6 +148,10 @@ class ChallengeSpec(BaseModel):
             raise ValueError("'sample_submission' must be one of the paths under 'files'")
         if self.code is not None:
             self._check_code(self.code)
+            hidden = any(item.audience == "sandbox" for item in self.files)
+            if hidden and "show_log" not in self.code.model_fields_set:
+                # A program's output could print the hidden files: shown only if asked.
+                self.code = self.code.model_copy(update={"show_log": False})
         elif any(item.audience != "participants" for item in self.files):
             raise ValueError("files with audience 'sandbox' or 'both' need a 'code' section")
         return self

@@ -128,3 +128,23 @@ def test_sandbox_only_files_are_never_served(
     assert names == ["train.csv", "sample_submission.csv"]
     response = code_api.get(f"{API}/challenges/{slug}/files/test.csv", headers=member.headers)
     assert response.status_code == 404
+
+
+def test_hidden_files_hide_the_output_unless_the_host_shows_it(
+    code_api: TestClient, code_factories: Factories, code_hub: Hub
+) -> None:
+    slug, member = _setup(code_factories, show_log=None)
+    leak = ("import sys\nclass Model:\n    def fit(self, X, y):\n        pass\n"
+            "    def predict(self, X):\n"
+            "        sys.stderr.write(open('/data/test.csv').read())\n"
+            "        raise SystemExit(1)\n")
+    response = _submit(code_api, member, slug, zipped({"model.py": leak}))
+    run_queued(code_hub)
+    result = _result(code_api, member, response.json()["id"])
+    assert result["status"] == "failed"
+    assert result["log"] == ""
+    assert result["error"] == ("The program exited with status 1. This challenge does not "
+                               "show programs' output.")
+    host = code_api.get(f"{API}/submissions/{result['id']}",
+                        headers=code_factories.curator().headers).json()
+    assert "id,x" in host["host_log"]  # hosts read everything

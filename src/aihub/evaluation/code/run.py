@@ -165,7 +165,11 @@ class CodeRunner:
         host_log = participant_log(result)
         log = host_log if code.show_log else ""
         if not result.ok:
-            return failed(plain_failure(result), ErrorKind.PARTICIPANT, log=log,
+            # The end of the program's error output could quote the files it read: with
+            # its output hidden, the participant reads the reason alone.
+            told = plain_failure(result) if code.show_log else (
+                f"{result.reason} This challenge does not show programs' output.")
+            return failed(told, ErrorKind.PARTICIPANT, plain_failure(result), log=log,
                           host_log=host_log)
         copied = folder / "predictions"
         try:
