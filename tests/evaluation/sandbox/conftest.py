@@ -66,14 +66,16 @@ def work_root() -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session")
-def sandbox(report: SandboxReport, work_root: Path) -> BubblewrapSandbox:
-    return BubblewrapSandbox(
+def sandbox(report: SandboxReport, work_root: Path) -> Iterator[BubblewrapSandbox]:
+    sandbox = BubblewrapSandbox(
         # Locks shared by every test session on the machine: they use the same uids.
         slots=SlotPool(FIRST_UID, 2, per_slot_uids=report.per_slot_uids,
                        lock_dir=DEFAULT_JOB_BASE),
         work_dir=work_root / "boxes", limits=SMALL, cgroups=report.cgroups,
         host_tmpfs=report.host_tmpfs,
     )
+    yield sandbox
+    sandbox.close()
 
 
 @pytest.fixture

@@ -12,28 +12,33 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aihub.evaluation.sandbox.areas import SharedArea, WritableArea, can_mount_tmpfs
 from aihub.evaluation.sandbox.base import Box, Isolation, RunHandle, Sandbox
-from aihub.evaluation.sandbox.cgroups import CgroupSupport, RunCgroup
+from aihub.evaluation.sandbox.cgroups import CgroupSupport, RunCgroup, remove_stale
 from aihub.evaluation.sandbox.command import (
     LAUNCHER_ENV,
     bwrap_args,
     check_layout,
     launcher_args,
     rlimit_args,
+    rlimits,
     sandbox_env,
 )
 from aihub.evaluation.sandbox.errors import SandboxError
 from aihub.evaluation.sandbox.limits import Limits
+from aihub.evaluation.sandbox.parking import ParkedLauncher
 from aihub.evaluation.sandbox.paths import (
     Mount,
     check_reachable,
@@ -73,6 +78,10 @@ class BubblewrapSandbox:
         self.cgroups = CgroupSupport.detect() if cgroups is None else cgroups
         self.host_tmpfs = can_mount_tmpfs(self.work_dir) if host_tmpfs is None else host_tmpfs
         become_subreaper()
+        remove_stale(self.cgroups)
+        self._parked: dict[int, ParkedLauncher] = {}  # by slot index
+        self._parked_lock = threading.Lock()
+        atexit.register(self.close)  # parked launchers' cgroups go with the process
 
     @contextmanager
     def open(self, runtime: Runtime | None = None, limits: Limits | None = None, *,
@@ -94,6 +103,39 @@ class BubblewrapSandbox:
     def shared_area(self, size_bytes: int) -> SharedArea:
         return SharedArea(self.work_dir / "shared", size_bytes=size_bytes,
                           use_tmpfs=self.host_tmpfs)
+
+    def park(self, slot: Slot) -> None:
+        """Have a launcher wait in fresh cgroups for the slot's next run (``parking.py``);
+        where it cannot be made, that run starts the usual way."""
+        if self.cgroups.version is None:
+            return
+        with self._parked_lock:
+            if slot.index in self._parked:
+                return
+        try:
+            launcher = ParkedLauncher(self.cgroups, label=f"parked-{slot.uid}")
+        except OSError:
+            return
+        with self._parked_lock:
+            spare = self._parked.setdefault(slot.index, launcher) is not launcher
+        if spare:
+            launcher.discard()
+
+    def take_parked(self, slot: Slot) -> ParkedLauncher | None:
+        with self._parked_lock:
+            launcher = self._parked.pop(slot.index, None)
+        if launcher is not None and not launcher.alive():
+            launcher.discard()
+            return None
+        return launcher
+
+    def close(self) -> None:
+        """Stop the parked launchers (they also stop by themselves when this process
+        ends)."""
+        with self._parked_lock:
+            parked, self._parked = list(self._parked.values()), {}
+        for launcher in parked:
+            launcher.discard()
 
 
 def _prepare_work_dir(work_dir: Path) -> Path:
@@ -184,6 +226,18 @@ class BubblewrapBox:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+@dataclass(frozen=True)
+class _Launch:
+    """What starting one run needs, however it is launched."""
+
+    bwrap: Callable[..., list[str]]  # bubblewrap's command line, given its fds
+    argv: list[str]
+    slot: Slot
+    per_slot_uids: bool
+    rlimits: dict[str, tuple[int, int]]
+    watch: Callable[..., Execution]  # Execution, with the run's limits
+
+
 class BubblewrapRun:
     """One program started in a box."""
 
@@ -196,40 +250,70 @@ class BubblewrapRun:
         self._result: RunResult | None = None
         self._wait_lock = threading.Lock()
         sandbox = box.sandbox
-        self._cgroup = RunCgroup(sandbox.cgroups, memory_bytes=limits.memory_bytes,
-                                 processes=limits.processes + _BWRAP_PROCESSES,
-                                 label=str(box.slot.uid)) if sandbox.cgroups.version else None
+        self._memory_by_cgroup = sandbox.cgroups.memory is not None
+        self._cgroup: RunCgroup | None = None
+        launch = _Launch(
+            bwrap=partial(bwrap_args, sandbox.bwrap, runtime=box.runtime, mounts=mounts,
+                          areas=areas, workdir=workdir, env=env,
+                          workspace_bytes=limits.workspace_bytes),
+            argv=list(argv), slot=box.slot, per_slot_uids=sandbox.slots.per_slot_uids,
+            rlimits=rlimits(limits, nproc=self._nproc(box),
+                            address_space=not self._memory_by_cgroup),
+            watch=partial(Execution, wall_seconds=limits.wall_seconds,
+                          stdout_cap=limits.stdout_bytes, stderr_cap=limits.stderr_bytes,
+                          kill_after=limits.output_kill_bytes),
+        )
+        parked = sandbox.take_parked(box.slot)
+        self._execution = (self._launch_parked(parked, launch) if parked is not None else None) \
+            or self._launch_new(sandbox, launch)
+        self.pid = self._execution.pid
+        sandbox.park(box.slot)  # for the next run, while this one runs
+
+    def _cgroup_limits(self, cgroup: RunCgroup) -> None:
+        cgroup.set_limits(memory_bytes=self.limits.memory_bytes,
+                          processes=self.limits.processes + _BWRAP_PROCESSES)
+
+    def _launch_parked(self, parked: ParkedLauncher, launch: _Launch) -> Execution | None:
+        """Release a parked launcher; None (after discarding it) when it is gone."""
+        try:
+            self._cgroup_limits(parked.cgroup)
+            parked.go([*launch.bwrap(info_fd=parked.info_write), *launch.argv],
+                      uid=launch.slot.uid if launch.per_slot_uids else None,
+                      gid=launch.slot.gid if launch.per_slot_uids else None,
+                      rlimits=launch.rlimits, env=dict(LAUNCHER_ENV))
+        except OSError:
+            parked.discard()
+            return None
+        self._cgroup = parked.cgroup
+        return launch.watch(parked.proc, info_fd=parked.info_read)
+
+    def _launch_new(self, sandbox: BubblewrapSandbox, launch: _Launch) -> Execution:
+        """Start the launcher chain; where cgroups are used, bubblewrap waits on its
+        --block-fd while its sandbox process is moved into them."""
+        if sandbox.cgroups.version is not None:
+            self._cgroup = RunCgroup(sandbox.cgroups, label=str(launch.slot.uid))
         info_pipe = os.pipe()
         block_pipe = os.pipe() if self._cgroup is not None else None
         try:
+            if self._cgroup is not None:
+                self._cgroup_limits(self._cgroup)
             argv = [
-                *launcher_args(
-                    slot=box.slot, per_slot_uids=sandbox.slots.per_slot_uids,
-                    rlimits=rlimit_args(limits, nproc=self._nproc(box),
-                                        address_space=not self._memory_by_cgroup),
-                ),
-                *bwrap_args(sandbox.bwrap, runtime=box.runtime, mounts=mounts, areas=areas,
-                            workdir=workdir, env=env, workspace_bytes=limits.workspace_bytes,
-                            info_fd=info_pipe[1],
-                            block_fd=block_pipe[0] if block_pipe else None),
-                *argv,
+                *launcher_args(slot=launch.slot, per_slot_uids=launch.per_slot_uids,
+                               rlimits=rlimit_args(launch.rlimits)),
+                *launch.bwrap(info_fd=info_pipe[1],
+                              block_fd=block_pipe[0] if block_pipe else None),
+                *launch.argv,
             ]
-            self._execution = Execution(
-                argv, env=dict(LAUNCHER_ENV), wall_seconds=limits.wall_seconds,
-                stdout_cap=limits.stdout_bytes, stderr_cap=limits.stderr_bytes,
-                kill_after=limits.output_kill_bytes, info_pipe=info_pipe,
-                block_pipe=block_pipe,
+            return Execution.spawn(
+                argv, env=dict(LAUNCHER_ENV), info_pipe=info_pipe, block_pipe=block_pipe,
                 before_release=self._cgroup.join if self._cgroup else None,
+                wall_seconds=self.limits.wall_seconds, stdout_cap=self.limits.stdout_bytes,
+                stderr_cap=self.limits.stderr_bytes, kill_after=self.limits.output_kill_bytes,
             )
         except BaseException:
             if self._cgroup is not None:
                 self._cgroup.remove()
             raise
-        self.pid = self._execution.pid
-
-    @property
-    def _memory_by_cgroup(self) -> bool:
-        return self._cgroup is not None and self._cgroup.limits_memory
 
     def _nproc(self, box: BubblewrapBox) -> int:
         budget = self.limits.processes + _BWRAP_PROCESSES

@@ -158,19 +158,28 @@ class RunCgroup:
     """The cgroups of one run: made with their limits, joined by the launcher, read and
     emptied after the run, then removed."""
 
-    def __init__(self, support: CgroupSupport, *, memory_bytes: int | None, processes: int,
-                 label: str) -> None:
+    def __init__(self, support: CgroupSupport, *, label: str, memory: bool = True) -> None:
+        """Make the run's cgroups, without limits yet (``set_limits``); ``memory`` False
+        leaves the memory controller out."""
         self.version = support.version
-        name = f"aihub-{label}-{uuid.uuid4().hex[:10]}"
+        self.name = f"aihub-{label}-{uuid.uuid4().hex[:10]}"
         self.dirs: list[Path] = []
         self.memory: Path | None = None
         self.pids: Path | None = None
         try:
-            if support.memory is not None and memory_bytes is not None:
-                self.memory = self._make(support.memory / name)
-                self._limit_memory(memory_bytes)
+            if support.memory is not None and memory:
+                self.memory = self._make(support.memory / self.name)
             if support.pids is not None:
-                self.pids = self._make(support.pids / name)
+                self.pids = self._make(support.pids / self.name)
+        except BaseException:
+            self.remove()
+            raise
+
+    def set_limits(self, *, memory_bytes: int, processes: int) -> None:
+        try:
+            if self.memory is not None:
+                self._limit_memory(memory_bytes)
+            if self.pids is not None:
                 (self.pids / "pids.max").write_text(str(processes))
         except BaseException:
             self.remove()
@@ -188,9 +197,18 @@ class RunCgroup:
             (self.memory / "memory.max").write_text(str(memory_bytes))
             _write_if_present(self.memory / "memory.swap.max", "0")
         else:
-            (self.memory / "memory.limit_in_bytes").write_text(str(memory_bytes))
-            # memory + swap, so that swap cannot stretch the limit (absent without swapaccount)
-            _write_if_present(self.memory / "memory.memsw.limit_in_bytes", str(memory_bytes))
+            memsw = self.memory / "memory.memsw.limit_in_bytes"
+            limit = self.memory / "memory.limit_in_bytes"
+            # memory + swap, so that swap cannot stretch the limit (absent without
+            # swapaccount); memsw may never be below the plain limit, hence the order.
+            if memsw.exists() and int(memsw.read_text()) < memory_bytes:
+                memsw.write_text(str(memory_bytes))
+                limit.write_text(str(memory_bytes))
+            else:
+                limit.write_text(str(memory_bytes))
+                _write_if_present(memsw, str(memory_bytes))
+            # A parked launcher's start-up may have been counted: start the peak afresh.
+            _write_if_present(self.memory / "memory.max_usage_in_bytes", "0")
 
     @property
     def limits_memory(self) -> bool:
@@ -252,6 +270,25 @@ class RunCgroup:
         for folder in reversed(self.dirs):
             _rmdir_patiently(folder)
         self.dirs.clear()
+
+
+def remove_stale(support: CgroupSupport, older_than: float = 60.0) -> int:
+    """Remove empty run cgroups (``aihub-*``) older than ``older_than`` seconds, left by a
+    worker that ended without cleaning up (a killed worker's parked launchers exit by
+    themselves, but their cgroups stay). Returns how many were removed."""
+    removed = 0
+    now = time.time()
+    for parent in {p for p in (support.memory, support.pids) if p is not None}:
+        for folder in parent.glob("aihub-*"):
+            try:
+                if (folder / "cgroup.procs").read_text().strip() or \
+                        now - folder.stat().st_mtime < older_than:
+                    continue
+                folder.rmdir()
+                removed += 1
+            except OSError:
+                continue  # in use, or gone meanwhile
+    return removed
 
 
 def _write_if_present(path: Path, value: str) -> None:

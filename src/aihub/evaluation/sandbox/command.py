@@ -74,18 +74,32 @@ def bwrap_args(bwrap: str, *, runtime: Runtime | None, mounts: Sequence[Mount],
     return [*args, "--"]
 
 
-def rlimit_args(limits: Limits, *, nproc: int, address_space: bool) -> list[str]:
-    """prlimit's options. CPU: soft at the limit (SIGXCPU, reported as CPU_LIMIT), hard a
-    second later (SIGKILL) for a program that ignores SIGXCPU. Address space only where no
-    memory cgroup is writable: it breaks CUDA, which reserves large virtual ranges."""
-    args = [
-        "/usr/bin/prlimit", f"--nproc={nproc}",
-        f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 1}",
-        f"--fsize={limits.file_size_bytes}", f"--nofile={limits.open_files}", "--core=0",
-    ]
+def rlimits(limits: Limits, *, nproc: int, address_space: bool) -> dict[str, tuple[int, int]]:
+    """The rlimits of a run, by ``resource`` name: (soft, hard). CPU: soft at the limit
+    (SIGXCPU, reported as CPU_LIMIT), hard a second later (SIGKILL) for a program that
+    ignores SIGXCPU. Address space only where no memory cgroup is writable: it breaks
+    CUDA, which reserves large virtual ranges."""
+    values = {
+        "RLIMIT_NPROC": (nproc, nproc),
+        "RLIMIT_CPU": (limits.cpu_seconds, limits.cpu_seconds + 1),
+        "RLIMIT_FSIZE": (limits.file_size_bytes, limits.file_size_bytes),
+        "RLIMIT_NOFILE": (limits.open_files, limits.open_files),
+        "RLIMIT_CORE": (0, 0),
+    }
     if address_space:
-        args.append(f"--as={limits.memory_bytes}")
-    return [*args, "--"]
+        values["RLIMIT_AS"] = (limits.memory_bytes, limits.memory_bytes)
+    return values
+
+
+_PRLIMIT_OPTIONS = {"RLIMIT_NPROC": "nproc", "RLIMIT_CPU": "cpu", "RLIMIT_FSIZE": "fsize",
+                    "RLIMIT_NOFILE": "nofile", "RLIMIT_CORE": "core", "RLIMIT_AS": "as"}
+
+
+def rlimit_args(values: dict[str, tuple[int, int]]) -> list[str]:
+    """The same rlimits as prlimit's options."""
+    return ["/usr/bin/prlimit",
+            *(f"--{_PRLIMIT_OPTIONS[name]}={soft}:{hard}" for name, (soft, hard) in
+              values.items()), "--"]
 
 
 def launcher_args(*, slot: Slot, per_slot_uids: bool, rlimits: Sequence[str]) -> list[str]:

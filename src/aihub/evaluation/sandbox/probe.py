@@ -17,7 +17,7 @@ from pathlib import Path
 from aihub.evaluation.sandbox.areas import can_mount_tmpfs
 from aihub.evaluation.sandbox.bubblewrap import BubblewrapSandbox
 from aihub.evaluation.sandbox.cgroups import CgroupSupport
-from aihub.evaluation.sandbox.command import LAUNCHER_ENV, bwrap_args, launcher_args
+from aihub.evaluation.sandbox.command import LAUNCHER_ENV, bwrap_args, launcher_args, rlimit_args
 from aihub.evaluation.sandbox.errors import SandboxUnavailable
 from aihub.evaluation.sandbox.limits import MIB, Limits
 from aihub.evaluation.sandbox.paths import DEFAULT_JOB_BASE
@@ -111,18 +111,16 @@ def _try_namespaces(bwrap: str, slots: SlotPool) -> tuple[bool, str]:
     info_pipe = os.pipe()
     argv = [
         *launcher_args(slot=slot, per_slot_uids=slots.per_slot_uids,
-                       rlimits=["/usr/bin/prlimit", "--nproc=64", "--"]),
+                       rlimits=rlimit_args({"RLIMIT_NPROC": (64, 64)})),
         *bwrap_args(bwrap, runtime=None, mounts=[], areas=[], workdir="/",
                     env={"PATH": "/usr/bin:/bin"}, workspace_bytes=MIB, info_fd=info_pipe[1]),
         "/usr/bin/true",
     ]
     try:
-        execution = Execution(argv, env=dict(LAUNCHER_ENV), wall_seconds=_PROBE_TIMEOUT,
-                              stdout_cap=MIB, stderr_cap=MIB, kill_after=lambda cap: 2 * cap,
-                              info_pipe=info_pipe)
+        execution = Execution.spawn(argv, env=dict(LAUNCHER_ENV), info_pipe=info_pipe,
+                                    wall_seconds=_PROBE_TIMEOUT, stdout_cap=MIB,
+                                    stderr_cap=MIB, kill_after=lambda cap: 2 * cap)
     except OSError as exc:
-        for fd in info_pipe:
-            os.close(fd)
         return False, str(exc)
     ended = execution.wait()
     if ended.status != 0:

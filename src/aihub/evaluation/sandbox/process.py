@@ -86,56 +86,76 @@ class Execution:
     """A started launcher in its own session, killed at ``wall_seconds`` or when a stream
     floods; ``wait`` reaps it once.
 
-    ``info_pipe``: (read, write) ends of the pipe given to bubblewrap's --info-fd, which
-    tells the host pid of the sandbox's first process (later its init), for the runner to
-    reap: bubblewrap leaves it to its parent's reaper. ``block_pipe``: the pipe given to
-    --block-fd, where that process waits, its namespaces set up, before it forks the
-    program; ``before_release(pid)`` runs meanwhile (joining the run's cgroups, so the
-    program is born in them: no migration of the program's tree, and the migration's wait
-    for an RCU grace period overlaps bubblewrap's own set-up). The write ends' numbers must
-    be in ``argv``.
+    ``info_fd``: the read end of the pipe given to bubblewrap's --info-fd, which tells the
+    host pid of the sandbox's first process (later its init), for the runner to reap:
+    bubblewrap leaves it to its parent's reaper. ``block_fd``: the write end of the pipe
+    given to --block-fd, where that process waits, its namespaces set up, before it forks
+    the program; ``before_release(pid)`` runs meanwhile (joining the run's cgroups, so the
+    program is born in them). The child ends' numbers must be in the command line.
     """
 
-    def __init__(self, argv: Sequence[str], *, env: dict[str, str], wall_seconds: float,
+    def __init__(self, proc: subprocess.Popen[bytes], *, wall_seconds: float,
                  stdout_cap: int, stderr_cap: int, kill_after: Callable[[int], int],
-                 info_pipe: tuple[int, int] | None = None,
-                 block_pipe: tuple[int, int] | None = None,
+                 info_fd: int | None = None, block_fd: int | None = None,
                  before_release: Callable[[int], None] | None = None) -> None:
+        """Watch ``proc``, a launcher just started (or a parked one just released)."""
         self._lock = threading.Lock()
         self._wait_lock = threading.Lock()
         self._reaped = False
         self._exit: Exit | None = None
         self.killed_for: Outcome | None = None
-        self._info_fd = info_pipe[0] if info_pipe else None
-        child_ends = (info_pipe[1] if info_pipe else None, block_pipe[0] if block_pipe else None)
-        try:
-            self._proc = subprocess.Popen(  # noqa: S603 - argv is built by the sandbox
-                list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, env=env, start_new_session=True, close_fds=True,
-                pass_fds=[fd for fd in child_ends if fd is not None],
-            )
-        finally:
-            for fd in child_ends:
-                if fd is not None:
-                    os.close(fd)
+        self._info_fd = info_fd
+        self._proc = proc
         self.started = time.monotonic()
-        self.pid = self._proc.pid
-        assert self._proc.stdout is not None and self._proc.stderr is not None
+        self.pid = proc.pid
+        assert proc.stdout is not None and proc.stderr is not None
         flood = lambda: self.kill(Outcome.OUTPUT_LIMIT)  # noqa: E731
         # The readers own the pipes' descriptors from here on (they close them at EOF).
-        self.stdout = CappedReader(os.dup(self._proc.stdout.fileno()), stdout_cap,
+        self.stdout = CappedReader(os.dup(proc.stdout.fileno()), stdout_cap,
                                    kill_after(stdout_cap), flood, f"sandbox-out-{self.pid}")
-        self.stderr = CappedReader(os.dup(self._proc.stderr.fileno()), stderr_cap,
+        self.stderr = CappedReader(os.dup(proc.stderr.fileno()), stderr_cap,
                                    kill_after(stderr_cap), flood, f"sandbox-err-{self.pid}")
-        self._proc.stdout.close()
-        self._proc.stderr.close()
+        proc.stdout.close()
+        proc.stderr.close()
         self._timer = threading.Timer(wall_seconds, self.kill, args=(Outcome.TIME_LIMIT,))
         self._timer.daemon = True
         self._timer.start()
-        self.sandbox_pid = (_read_child_pid(self._info_fd, self.started + wall_seconds)
-                            if self._info_fd is not None else None)
-        if block_pipe is not None:
-            self._release(block_pipe[1], before_release)
+        self.sandbox_pid = (_read_child_pid(info_fd, self.started + wall_seconds)
+                            if info_fd is not None else None)
+        if block_fd is not None:
+            self._release(block_fd, before_release)
+
+    @classmethod
+    def spawn(cls, argv: Sequence[str], *, env: dict[str, str],
+              info_pipe: tuple[int, int] | None = None,
+              block_pipe: tuple[int, int] | None = None,
+              before_release: Callable[[int], None] | None = None, wall_seconds: float,
+              stdout_cap: int, stderr_cap: int, kill_after: Callable[[int], int],
+              ) -> Execution:
+        """Start ``argv`` in a new session (the write ends of the pipes are given to it and
+        closed here)."""
+        child_ends = [end for end in (info_pipe[1] if info_pipe else None,
+                                      block_pipe[0] if block_pipe else None) if end is not None]
+        try:
+            proc = subprocess.Popen(  # noqa: S603 - argv is built by the sandbox
+                list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, env=env, start_new_session=True, close_fds=True,
+                pass_fds=child_ends,
+            )
+        except BaseException:
+            for fd in (info_pipe[0] if info_pipe else None,
+                       block_pipe[1] if block_pipe else None):
+                if fd is not None:
+                    os.close(fd)
+            raise
+        finally:
+            for fd in child_ends:
+                os.close(fd)
+        return cls(proc, wall_seconds=wall_seconds, stdout_cap=stdout_cap,
+                   stderr_cap=stderr_cap, kill_after=kill_after,
+                   info_fd=info_pipe[0] if info_pipe else None,
+                   block_fd=block_pipe[1] if block_pipe else None,
+                   before_release=before_release)
 
     def _release(self, block_fd: int, before_release: Callable[[int], None] | None) -> None:
         try:
