@@ -3,12 +3,13 @@ directly) against the same command through the bubblewrap sandbox, in the same r
 and without per-run cgroups. Goal (issue 4): at most +10 ms median over bare.
 
     .venv/bin/python bench/bench_sandbox.py [--runs 20] [--rounds 3] [--warmup 2]
-        [--runtimes-dir /var/tmp/aihub-runtimes]
+        [--gap-ms 0] [--runtimes-dir /var/tmp/aihub-runtimes]
 
 Variants, interleaved within each round so a busy machine slows all alike:
   bare      subprocess.run of the runtime's python3 (the baseline)
-  sandbox   box.run in an open box: slot uid, prlimit, bwrap, cgroups made, joined, read
-            and removed per run (the cost every run pays)
+  sandbox   box.run in an open box: slot uid, rlimits, bwrap, the run's own memory and pids
+            cgroups, read and removed after it (the cost every run pays); the launcher
+            was parked in its cgroups during the previous run, if it had the time
   no-cgroup the same without cgroups (memory then limited by RLIMIT_AS)
   box       a whole job's sandbox: open (slot, work folder, a tmpfs output area), run, close
             (kill sweep, unmount, wipe)
@@ -92,6 +93,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--runtimes-dir", type=Path, default=Path("/var/tmp/aihub-runtimes"))
     parser.add_argument("--first-uid", type=int, default=61100)
+    parser.add_argument("--gap-ms", type=float, default=0.0,
+                        help="idle time before each timed run, as between real jobs")
     args = parser.parse_args()
 
     runtime = build_runtime(args.runtimes_dir, "bare", packages=[])
@@ -114,6 +117,7 @@ def run_rounds(actions: dict[str, Callable[[], None]], args: argparse.Namespace)
         times: dict[str, list[float]] = {name: [] for name in actions}
         for _ in range(args.runs):
             for name, action in actions.items():  # interleaved
+                time.sleep(args.gap_ms / 1000)
                 times[name].append(timed(action))
         for name, values in times.items():
             medians[name].append(statistics.median(values))
