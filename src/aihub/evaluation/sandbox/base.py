@@ -66,3 +66,7 @@ class Sandbox(Protocol):
 
     def shared_area(self, size_bytes: int) -> SharedArea:
         """A writable area two boxes of different slots can mount at once."""
+
+    def close(self) -> None:
+        """Release what the sandbox keeps between boxes (parked launchers); boxes opened
+        later still work."""
