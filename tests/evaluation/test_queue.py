@@ -85,7 +85,7 @@ def test_reaper_requeues_expired_lease_and_fences_old_owner(hub: Hub) -> None:
     assert old is not None
     with hub.db.transaction() as session:
         reaped = queue.reap(session)
-    assert reaped.requeued == [job_id]
+    assert [job.id for job in reaped.requeued] == [job_id]
     with hub.db.transaction() as session:
         new = queue.claim(session, owner="alive", lease_seconds=30)
     assert new is not None and new.attempt == 2

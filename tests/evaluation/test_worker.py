@@ -5,19 +5,24 @@ SIGKILL mid-job, on each executor: tests/evaluation/executors/test_sigkill_execu
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select, update
 
 from aihub.challenges.models import Challenge
+from aihub.cli import worker_verbs
 from aihub.db import utcnow
 from aihub.evaluation import queue
 from aihub.evaluation.execute import RunKit
+from aihub.evaluation.executors import ExternalExecutor
 from aihub.evaluation.models import Job
 from aihub.evaluation.plans import EvaluationResult, EvaluationTask, TaskKind
+from aihub.evaluation.runner import INTERNAL_FAILURE
 from aihub.evaluation.status import Status
-from aihub.evaluation.worker import Worker, claim_job, reap
+from aihub.evaluation.worker import Backoff, Worker, claim_job, reap
 from aihub.hub import Hub
 from aihub.storage import Blob
 from aihub.submissions.models import Submission
@@ -146,3 +151,138 @@ def test_the_reaper_names_the_jobs_it_hands_back(hub: Hub, factories: Factories)
     assert reap(hub.db, requeued=told.append) == 1
     assert told == [[job_id]]
     assert reap(hub.db, requeued=told.append) == 0 and told == [[job_id]]
+
+
+def _code_job(hub: Hub, factories: Factories, slug: str) -> tuple[int, int]:
+    host, member = factories.host(), factories.person()
+    challenge = factories.challenge(host, slug)
+    with hub.db.transaction() as session:
+        session.execute(update(Challenge).where(Challenge.id == challenge.id)
+                        .values(submission_kind="code", code_spec={"format": "main"}))
+    factories.join(challenge, member)
+    return _submit_file(hub, factories, slug, member, factories.bundles / slug / "baseline.csv")
+
+
+def _rows(hub: Hub, job_id: int, sub_id: int) -> tuple[Job, Submission]:
+    with hub.db.reading() as session:
+        job, submission = session.get(Job, job_id), session.get(Submission, sub_id)
+        assert job is not None and submission is not None
+        return job, submission
+
+
+class _Gate:
+    """A test-only runner of code tasks: runs until the test releases it."""
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self, task: EvaluationTask, kit: RunKit,
+                 stop: threading.Event) -> EvaluationResult:
+        self.started.set()
+        assert self.release.wait(60)
+        return EvaluationResult(status="finished", public=0.7, private=0.6)
+
+
+def _until(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 30  # bounds a broken run; not a timing threshold
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} did not happen"
+        time.sleep(0.02)
+
+
+def test_a_stopped_worker_keeps_its_job_alive_and_writes_it(
+    hub: Hub, factories: Factories
+) -> None:
+    sub_id, job_id = _code_job(hub, factories, "term-local")
+    gate = _Gate()
+    hub.evaluator.kit.runners[TaskKind.CODE] = gate
+    # A short lease: a job whose heartbeats stopped would be reaped within the test.
+    worker = Worker(hub.db, hub.evaluator, lease_seconds=0.6, poll_seconds=0.05, name="w1")
+    stop = threading.Event()
+    loop = threading.Thread(target=worker.run_forever, args=(stop,))
+    loop.start()
+    assert gate.started.wait(60)
+    stop.set()  # SIGTERM while the job runs: no more jobs, but this one goes on
+    beat = _rows(hub, job_id, sub_id)[0].heartbeat_at
+    assert beat is not None
+    _until(lambda: (_rows(hub, job_id, sub_id)[0].heartbeat_at or beat) > beat,
+           "a heartbeat after the stop")
+    gate.release.set()
+    loop.join(timeout=60)
+    assert not loop.is_alive()
+    job, submission = _rows(hub, job_id, sub_id)
+    assert (job.status, job.attempts) == (Status.FINISHED, 1)
+    assert (submission.status, submission.public_score) == (Status.FINISHED, 0.7)
+
+
+def test_a_worker_that_cannot_run_code_gives_the_job_back_until_its_tries_are_used(
+    hub: Hub, factories: Factories
+) -> None:
+    sub_id, job_id = _code_job(hub, factories, "no-sandbox")
+    hub.evaluator.kit.runners.pop(TaskKind.CODE)  # as on a machine without a sandbox
+    told: list[list[int]] = []
+    worker = Worker(hub.db, hub.evaluator, lease_seconds=30, poll_seconds=0.05,
+                    requeued=told.append)
+    tries = _rows(hub, job_id, sub_id)[0].max_attempts
+    for attempt in range(1, tries):
+        assert worker.run_once() and worker.put_back
+        job, submission = _rows(hub, job_id, sub_id)
+        assert (job.status, job.attempts, job.error_kind) == ("queued", attempt, "infrastructure")
+        assert "cannot run code tasks" in job.error and submission.status == Status.QUEUED
+    assert told == [[job_id]] * (tries - 1)
+    # The last try fails it, with the reason; it never counts against the team.
+    assert worker.run_once() and not worker.put_back
+    job, submission = _rows(hub, job_id, sub_id)
+    assert (job.status, job.attempts) == (Status.FAILED, tries)
+    assert "cannot run code tasks" in job.error
+    assert submission.status == Status.FAILED and submission.error == INTERNAL_FAILURE
+    assert not worker.run_once()
+
+
+def test_a_paused_worker_stops_at_once(hub: Hub, factories: Factories) -> None:
+    _code_job(hub, factories, "pause")
+    hub.evaluator.kit.runners.pop(TaskKind.CODE)
+    worker = Worker(hub.db, hub.evaluator, lease_seconds=30, poll_seconds=0.05)
+    stop = threading.Event()
+    loop = threading.Thread(target=worker.run_forever, args=(stop,))
+    loop.start()
+    _until(lambda: worker.put_back, "a run put back")
+    stop.set()  # ends the pause that follows a failure of ours
+    loop.join(timeout=60)
+    assert not loop.is_alive()
+
+
+def test_backoff_doubles_up_to_its_most_and_starts_over() -> None:
+    stop = threading.Event()
+    backoff = Backoff(stop, first=0.001, most=0.004)
+    pauses = []
+    for _ in range(4):
+        pauses.append(backoff.pause)
+        assert backoff.wait()
+    assert pauses == [0.001, 0.002, 0.004, 0.004]
+    backoff.reset()
+    stop.set()
+    assert backoff.pause == 0.001 and not backoff.wait()
+
+
+def test_worker_once_reaps_telling_the_hubs_executor(hub: Hub, factories: Factories) -> None:
+    host, member = factories.host(), factories.person()
+    challenge = factories.challenge(host, "once-reaped")
+    factories.join(challenge, member)
+    sub_id, job_id = _submit_file(hub, factories, "once-reaped", member,
+                                  factories.bundles / "once-reaped" / "baseline.csv")
+    with hub.db.transaction() as session:
+        assert queue.claim(session, owner="dead", lease_seconds=1,
+                           now=utcnow() - timedelta(minutes=1)) is not None
+
+    told: list[list[int]] = []
+
+    class Told(ExternalExecutor):  # the executor seam: notes what it is told
+        def dispatch(self, job_ids: Sequence[int]) -> None:
+            told.append(list(job_ids))
+
+    hub.executor = Told()
+    worker_verbs.run_local(hub, ("default",), once=True)
+    assert told == [[job_id]]
+    assert _rows(hub, job_id, sub_id)[1].status == Status.FINISHED

@@ -19,7 +19,9 @@ from aihub.accounts import services as accounts
 from aihub.cli.common import DataDirOption, console, fail, print_json, run_service, settings_for
 from aihub.evaluation import runners as runner_services
 from aihub.evaluation.execute import KindRunner
+from aihub.evaluation.executors import CeleryExecutor
 from aihub.evaluation.plans import TaskKind
+from aihub.evaluation.remote import DEFAULT_CACHE_BYTES, HubClient, RemoteWorker
 from aihub.evaluation.worker import Worker, reap, worker_name
 from aihub.hub import Hub, sandbox_runners
 from aihub.settings import Settings
@@ -27,8 +29,6 @@ from aihub.settings import Settings
 runners_app = typer.Typer(
     help="Runner tokens: organizers' machines that pull jobs over HTTPS.", no_args_is_help=True
 )
-
-DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
 
 
 def worker_hub(data_dir: Path | None) -> Hub:
@@ -51,9 +51,21 @@ def admin_hub(data_dir: Path | None) -> Iterator[Hub]:
 
 
 def _stop_on_signals() -> threading.Event:
+    """An event set by the first SIGINT or SIGTERM: the worker takes no more jobs, and
+    finishes and writes the one it runs. A second signal stops the process at once (the
+    job's lease then runs out and another worker runs it)."""
     stop = threading.Event()
+
+    def handle(signum: int, _frame: object) -> None:
+        if stop.is_set():
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        console.print("Stopping after the current job (signal again to stop at once).")
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, handle)
     return stop
 
 
@@ -67,15 +79,29 @@ def _queue_list(queues: str | None, default: tuple[str, ...]) -> tuple[str, ...]
         raise
 
 
+def _celery_dispatch(hub: Hub) -> None:
+    """On a hub whose jobs go through Celery, make ``hub.executor`` publish: the jobs this
+    process puts back in the queue need a message, the ones that named them are gone."""
+    if hub.settings.executor != "celery":
+        return
+    try:
+        hub.executor = CeleryExecutor(hub.db, hub.settings.celery_broker_url)
+    except ImportError:
+        fail("This hub's EXECUTOR is celery, but Celery is not installed: "
+             "pip install 'aihub[celery]'.")
+
+
 def run_local(hub: Hub, queues: tuple[str, ...], *, once: bool) -> None:
     """Take jobs from the table until stopped (or, ``once``, until none is left)."""
     settings = hub.settings
+    _celery_dispatch(hub)
     runner = Worker(
         hub.db, hub.evaluator, lease_seconds=settings.job_lease_seconds,
         poll_seconds=settings.worker_poll_seconds, queues=queues, name=worker_name("worker"),
+        requeued=hub.executor.dispatch,
     )
     if once:
-        reap(hub.db)
+        reap(hub.db, requeued=hub.executor.dispatch)
         count = 0
         while runner.run_once():
             count += 1
@@ -86,15 +112,17 @@ def run_local(hub: Hub, queues: tuple[str, ...], *, once: bool) -> None:
     runner.run_forever(stop)
 
 
-def run_celery(hub: Hub, queues: tuple[str, ...], *, broker_url: str,
-               sweep_seconds: float) -> None:
-    """Consume the queues' Celery messages, sweeping the table for jobs they missed."""
+def run_celery(hub: Hub, queues: tuple[str, ...], *, sweep_seconds: float,
+               broker_url: str | None = None) -> None:
+    """Consume the queues' Celery messages (at ``broker_url``, else the hub's
+    CELERY_BROKER_URL), sweeping the table for jobs they missed."""
     try:
         from aihub.evaluation.celery_app import CeleryWorker, make_celery  # noqa: PLC0415
     except ImportError:
         fail("Celery is not installed: pip install 'aihub[celery]'.")
         raise
     settings = hub.settings
+    broker_url = broker_url or settings.celery_broker_url
     name = worker_name("celery")
     runner = Worker(
         hub.db, hub.evaluator, lease_seconds=settings.job_lease_seconds,
@@ -116,15 +144,14 @@ def run_remote(
     settings: Settings,
     runners: dict[TaskKind, KindRunner] | None = None,
     wait_seconds: float = 25.0,
+    cache_max_bytes: int = DEFAULT_CACHE_BYTES,
 ) -> None:
     """Pull jobs from the hub at ``url`` until stopped."""
-    from aihub.evaluation.remote import HubClient, RemoteWorker  # noqa: PLC0415
-
     client = HubClient(url, token, wait_seconds=wait_seconds)
     worker = RemoteWorker(
         client, cache_dir, queues=queues, max_bytes=settings.max_upload_bytes,
         runners=sandbox_runners(settings)[1] if runners is None else runners,
-        truth_cache_size=settings.truth_cache_size,
+        truth_cache_size=settings.truth_cache_size, cache_max_bytes=cache_max_bytes,
     )
     stop = _stop_on_signals()
     console.print(f"Runner pulling jobs from {url} (cache {cache_dir}).")
@@ -138,8 +165,8 @@ def worker(
     data_dir: DataDirOption = None,
     queues: Annotated[
         str | None,
-        typer.Option(help="Comma-separated queues to take jobs from (default: 'default'; "
-                     "with --remote, all of the token's queues)."),
+        typer.Option(help="Comma-separated queues to take jobs from (default: the "
+                     "WORKER_QUEUES setting; with --remote, all of the token's queues)."),
     ] = None,
     once: Annotated[bool, typer.Option(help="Run queued jobs until none is left, then stop.")] =
     False,
@@ -147,8 +174,9 @@ def worker(
         bool, typer.Option("--celery", help="Take jobs from Celery messages (RabbitMQ).")
     ] = False,
     broker: Annotated[
-        str, typer.Option(envvar="AIHUB_CELERY_BROKER_URL", help="Celery broker URL.")
-    ] = DEFAULT_BROKER_URL,
+        str | None, typer.Option(help="Celery broker URL (default: the CELERY_BROKER_URL "
+                                 "setting).")
+    ] = None,
     sweep_seconds: Annotated[
         float, typer.Option(min=0.1, help="With --celery: how often to look in the table for "
                             "jobs whose message was lost.")
@@ -165,6 +193,10 @@ def worker(
     cache_dir: Annotated[
         Path, typer.Option(help="With --remote: where downloaded files are kept (by sha256).")
     ] = Path("aihub-runner-cache"),
+    cache_max_gb: Annotated[
+        float, typer.Option(min=0, help="With --remote: the challenge files kept between "
+                            "jobs, at most (least recently used go first).")
+    ] = DEFAULT_CACHE_BYTES / 1024**3,
 ) -> None:
     """Run an evaluation worker: on the hub's database (default), fed by Celery
     (--celery), or pulling jobs over HTTPS (--remote URL --token T)."""
@@ -175,14 +207,15 @@ def worker(
         if not token:
             fail("--remote needs --token (or AIHUB_RUNNER_TOKEN).")
         run_remote(remote, str(token), _queue_list(queues, ()), cache_dir=cache_dir,
-                   settings=settings_for(data_dir))
+                   settings=settings_for(data_dir),
+                   cache_max_bytes=int(cache_max_gb * 1024**3))
         return
     hub = worker_hub(data_dir)
+    served = _queue_list(queues, hub.settings.worker_queue_names)
     if celery:
-        run_celery(hub, _queue_list(queues, ("default",)), broker_url=broker,
-                   sweep_seconds=sweep_seconds)
+        run_celery(hub, served, broker_url=broker, sweep_seconds=sweep_seconds)
     else:
-        run_local(hub, _queue_list(queues, ("default",)), once=once)
+        run_local(hub, served, once=once)
 
 
 def _runner_row(runner: object) -> dict[str, object]:
@@ -200,7 +233,11 @@ def runners_create(
     by: Annotated[str, typer.Option(help="The curator or host creating it (username); "
                                     "hosts may name their own challenges' queues only.")],
     org: Annotated[str | None, typer.Option(help="Curators: tie the runner to one "
-                                             "organization's jobs (slug).")] = None,
+                                             "organization's jobs (slug); by default, the "
+                                             "one whose challenges use the queues.")] = None,
+    hub_wide: Annotated[bool, typer.Option("--hub-wide", help="Curators: let it take every "
+                                           "organization's jobs, hidden solutions "
+                                           "included.")] = False,
     data_dir: DataDirOption = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -212,7 +249,7 @@ def runners_create(
             organization_id = accounts.get_organization(session, org).id if org else None
             runner, plain = runner_services.create_runner(
                 session, actor, name=name, queues=queues.split(","),
-                organization_id=organization_id,
+                organization_id=organization_id, hub_wide=hub_wide,
             )
             return _runner_row(runner), plain
 

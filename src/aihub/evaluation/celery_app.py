@@ -30,20 +30,20 @@ from sqlalchemy import select
 
 from aihub.db import Database
 from aihub.evaluation.models import Job
-from aihub.evaluation.worker import Worker, claim_job, reap
+from aihub.evaluation.worker import Backoff, Worker, claim_job
 
 log = logging.getLogger(__name__)
 
 TASK_NAME = "aihub.evaluation.run_job"
-DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
 # The web side gives up on the broker quickly: the job is committed, and a worker's sweep
 # runs it even if its message never leaves.
 _PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5,
                   "interval_max": 0.5}
 
 
-def make_celery(broker_url: str = DEFAULT_BROKER_URL) -> Any:
-    """A Celery app configured for aihub's jobs (both the publishing and the working side)."""
+def make_celery(broker_url: str) -> Any:
+    """A Celery app configured for aihub's jobs (both the publishing and the working side);
+    the broker is ``Settings.celery_broker_url``."""
     app = Celery("aihub", broker=broker_url, set_as_current=False)
     app.conf.update(
         # Acknowledge after the job, not on receipt: a killed worker's message comes back.
@@ -112,27 +112,47 @@ class CeleryWorker:
         self.sweep_seconds = sweep_seconds
         self.sweep_min_age = sweep_min_age
         self.slot = threading.Lock()
+        # Set when Celery starts its shutdown: no more sweeps or pauses; the job running
+        # now goes on, heartbeating, and is written.
+        self.stopping = threading.Event()
+        self._backoff = Backoff(self.stopping)
+        # Jobs this worker puts back (its reaper's, its runs that failed on our side) need a
+        # message: the one that named them is acknowledged.
+        worker.requeued = self.republish
         app.task(name=TASK_NAME, acks_late=True, reject_on_worker_lost=True,
                  ignore_result=True)(self._task)
 
     def _task(self, job_id: int) -> None:
         with self.slot:
             try:
-                self.worker.run_job(int(job_id))
+                ran = self.worker.run_job(int(job_id))
             except Exception:  # the message is acknowledged; the lease and the reaper retry
                 log.exception("job %s failed in the Celery worker", job_id)
+                return
+            self._pause_if_put_back(ran)
+
+    def _pause_if_put_back(self, ran: bool) -> None:
+        """After a run that failed on our side, hold the slot a while (the message it
+        published goes to an idle worker, if there is one) rather than take it back at
+        once; the pauses grow while runs keep failing so."""
+        if not ran:
+            return
+        if self.worker.put_back:
+            self._backoff.wait()
+        else:
+            self._backoff.reset()
 
     def republish(self, job_ids: list[int]) -> None:
         publish(self.app, queues_of(self.worker.db, job_ids))
 
     def reap(self) -> None:
         """Hand back dead workers' jobs, publishing a message for each."""
-        reap(self.worker.db, requeued=self.republish)
+        self.worker.reap()
 
     def sweep(self) -> bool:
         """If idle, run the oldest job of this worker's queues that has waited
         ``sweep_min_age`` seconds (its message may be lost); True if a job was run."""
-        if not self.slot.acquire(blocking=False):
+        if self.stopping.is_set() or not self.slot.acquire(blocking=False):
             return False
         try:
             lease = claim_job(
@@ -143,6 +163,7 @@ class CeleryWorker:
                 return False
             log.info("sweep: running job %s, waiting without a message", lease.job_id)
             self.worker.run_lease(lease)
+            self._pause_if_put_back(True)
             return True
         finally:
             self.slot.release()
@@ -155,14 +176,21 @@ class CeleryWorker:
             except Exception:  # the timers must outlive a database hiccup
                 log.exception("%s failed", getattr(action, "__name__", "timer"))
 
+    def _on_shutdown(self, **_: object) -> None:
+        self.stopping.set()
+
     def run(self, *, hostname: str) -> None:
         """Consume this worker's queues until Celery is told to stop (SIGTERM, SIGINT)."""
-        stop = threading.Event()
-        beats = self.worker.start_heartbeats(stop)
+        from celery.signals import worker_shutting_down  # type: ignore[import-untyped]  # noqa: PLC0415
+
+        # The heartbeats outlive the timers: a job the sweep is running when Celery stops
+        # keeps its lease until it is written.
+        beats_stop = threading.Event()
+        beats = self.worker.start_heartbeats(beats_stop)
         # Reaping has its own timer: a sweep may be running a long job.
         timers = [
-            threading.Thread(target=self._every, args=(every, action, stop), name=name,
-                             daemon=True)
+            threading.Thread(target=self._every, args=(every, action, self.stopping),
+                             name=name, daemon=True)
             for name, every, action in (
                 ("reaper", self.worker.lease_seconds / 2, self.reap),
                 ("sweeps", self.sweep_seconds, self.sweep),
@@ -170,6 +198,7 @@ class CeleryWorker:
         ]
         for timer in timers:
             timer.start()
+        worker_shutting_down.connect(self._on_shutdown, weak=False)
         argv = [
             "worker", "--queues", ",".join(self.worker.queues), "--hostname", hostname,
             # The threads pool keeps the consumer (and AMQP heartbeats) alive beside a long
@@ -184,6 +213,9 @@ class CeleryWorker:
             if exc.code not in (0, None):
                 raise
         finally:
-            stop.set()
-            for thread in (*timers, beats):
-                thread.join(timeout=5)
+            worker_shutting_down.disconnect(self._on_shutdown)
+            self.stopping.set()
+            for timer in timers:
+                timer.join()  # a sweep's job is finished, not dropped
+            beats_stop.set()
+            beats.join(timeout=5)

@@ -39,13 +39,19 @@ def runner_refusal(actor: Actor, queue_owners: Mapping[str, frozenset[int]]) -> 
     return None
 
 
+def can_create_hub_wide_runner(actor: Actor) -> bool:
+    """A hub-wide runner takes every organization's jobs (and their hidden solutions):
+    curators only; a host's runner takes its own organization's."""
+    return actor.is_curator
+
+
 def runner_owners(queue_owners: Mapping[str, frozenset[int]]) -> frozenset[int]:
     return frozenset[int]().union(*queue_owners.values())
 
 
 def runner_organization(queue_owners: Mapping[str, frozenset[int]]) -> int | None:
-    """The organization a runner for these queues belongs to (it then takes that
-    organization's jobs only), or None for a hub-wide runner (curators' shared queues)."""
+    """The one organization whose challenges use these queues (a runner for them belongs to
+    it and takes its jobs only), or None when they serve none or several."""
     owners = runner_owners(queue_owners)
     return next(iter(owners)) if len(owners) == 1 else None
 

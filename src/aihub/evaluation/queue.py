@@ -164,15 +164,16 @@ def _submissions_of(organization_id: int) -> Select[int]:
     )
 
 
-def holds(session: Session, lease: Lease) -> Job | None:
-    """The job if this lease still holds it, locked for the rest of the transaction."""
+def holds(session: Session, lease: Lease, *, lock: bool = True) -> Job | None:
+    """The job if this lease still holds it, locked for the rest of the transaction (unless
+    ``lock`` is False: a check before work that a fenced write guards anyway)."""
     query = select(Job).where(
         Job.id == lease.job_id,
         Job.status == Status.RUNNING.value,
         Job.lease_owner == lease.owner,
         Job.attempts == lease.attempt,
     )
-    if session.get_bind().dialect.name == "postgresql":
+    if lock and session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     return session.scalar(query)
 
@@ -213,6 +214,45 @@ def finish_held(
     return bool(result.rowcount)
 
 
+_RETRY_HELD = (
+    update(Job)
+    .where(
+        Job.id == bindparam("job_id"),
+        Job.status == Status.RUNNING.value,
+        Job.lease_owner == bindparam("owner"),
+        Job.attempts == bindparam("attempt"),
+        Job.attempts < Job.max_attempts,
+    )
+    .values(
+        status=Status.QUEUED.value,
+        lease_owner=None,
+        lease_expires_at=None,
+        finished_at=None,
+        error=bindparam("reason"),
+        error_kind=bindparam("error_kind"),
+    )
+)
+
+
+def retry_held(session: Session, lease: Lease, *, error: str, error_kind: str) -> bool:
+    """Put the leased job back in the queue if it has tries left, in one fenced UPDATE;
+    False (nothing written) if the lease is lost or every try is used.
+
+    The reason stays on the job (hosts and curators see why it is waiting again) until the
+    next try writes its own. The attempt count is not touched: each claim raises it, so a
+    job that fails on our side every time ends after ``max_attempts`` claims.
+    """
+    check_transition(Status.RUNNING, Status.QUEUED)
+    result = session.connection().execute(
+        _RETRY_HELD,
+        {
+            "job_id": lease.job_id, "owner": lease.owner, "attempt": lease.attempt,
+            "reason": error, "error_kind": error_kind,
+        },
+    )
+    return bool(result.rowcount)
+
+
 def finish(job: Job, status: Status, *, error: str = "", error_kind: str = "") -> None:
     check_transition(Status(job.status), status)
     job.status = status.value
@@ -234,7 +274,7 @@ def requeue(job: Job) -> None:
 
 @dataclass(frozen=True)
 class Reaped:
-    requeued: list[int]
+    requeued: list[Job]
     given_up: list[Job]
 
 
@@ -244,7 +284,7 @@ def reap(session: Session, *, now: datetime | None = None) -> Reaped:
     query = select(Job).where(Job.status == Status.RUNNING.value, Job.lease_expires_at < now)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    requeued: list[int] = []
+    requeued: list[Job] = []
     given_up: list[Job] = []
     for job in session.scalars(query):
         if job.attempts >= job.max_attempts:
@@ -255,7 +295,7 @@ def reap(session: Session, *, now: datetime | None = None) -> Reaped:
             given_up.append(job)
         else:
             requeue(job)
-            requeued.append(job.id)
+            requeued.append(job)
     return Reaped(requeued=requeued, given_up=given_up)
 
 

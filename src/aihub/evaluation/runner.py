@@ -26,7 +26,7 @@ from aihub.evaluation import queue
 from aihub.evaluation.execute import INTERNAL_FAILURE, RunKit, execute
 from aihub.evaluation.jobs import ScoreSubmission, parse_payload
 from aihub.evaluation.models import Job
-from aihub.evaluation.plans import BlobRef, EvaluationResult, TaskKind
+from aihub.evaluation.plans import BlobRef, ErrorKind, EvaluationResult, TaskKind
 from aihub.evaluation.prepared import PreparedCache
 from aihub.evaluation.queue import Lease
 from aihub.evaluation.scoring import (
@@ -80,6 +80,14 @@ _RECORD_RUN = (
 )
 
 
+# A job put back in the queue: its submission waits again, as participants should see it.
+_REQUEUED = (
+    update(Submission)
+    .where(Submission.id == bindparam("submission_id"))
+    .values(status=Status.QUEUED.value)
+)
+
+
 class LocalFiles:
     """Blobs of the hub's own store: a worker with the hub's disk reads them in place."""
 
@@ -97,13 +105,26 @@ class LocalFiles:
 def record_result(
     db: Database, lease: Lease, submission_id: int, result: EvaluationResult
 ) -> Status | None:
-    """Write a runner's result in one fenced transaction; None if the lease was lost."""
+    """Write a runner's result in one fenced transaction; None if the lease was lost.
+
+    A failure of ours (``ErrorKind.INFRASTRUCTURE``: a store outage, a runner without a
+    sandbox) is not the submission's outcome: while the job has tries left it goes back to
+    the queue and ``Status.QUEUED`` is returned; after the last, it fails with its reason,
+    which never counts against the participant's limits.
+    """
     status = Status(result.status)
+    error_kind = result.error_kind.value if result.error_kind else ""
     with db.transaction() as session:
-        # The fenced UPDATE comes first: a runner that lost its lease writes nothing.
+        # The fenced UPDATEs come first: a runner that lost its lease writes nothing.
+        if result.error_kind is ErrorKind.INFRASTRUCTURE and queue.retry_held(
+            session, lease, error=result.host_error[:4000], error_kind=error_kind
+        ):
+            log.warning("job %s: failed on our side (attempt %s), put back in the queue",
+                        lease.job_id, lease.attempt)
+            session.connection().execute(_REQUEUED, {"submission_id": submission_id})
+            return Status.QUEUED
         if not queue.finish_held(
-            session, lease, status, error=result.host_error[:4000],
-            error_kind=result.error_kind.value if result.error_kind else "",
+            session, lease, status, error=result.host_error[:4000], error_kind=error_kind
         ):
             log.warning("job %s: lease lost before the result was written", lease.job_id)
             return None

@@ -21,12 +21,9 @@ from typing import Annotated
 from weakref import WeakKeyDictionary
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
-from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from aihub.accounts import services as accounts
 from aihub.db import utcnow
@@ -34,13 +31,13 @@ from aihub.deps import ActorDep, HubDep, RowId
 from aihub.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PayloadTooLarge
 from aihub.evaluation import queue, runners
 from aihub.evaluation.execute import INTERNAL_FAILURE, failed
-from aihub.evaluation.models import Job, Runner
+from aihub.evaluation.models import Runner
 from aihub.evaluation.plans import BlobRef, ErrorKind, EvaluationResult, EvaluationTask
 from aihub.evaluation.queue import Lease
 from aihub.evaluation.runner import record_result
 from aihub.evaluation.status import Status
-from aihub.evaluation.tasks import task_for_job
-from aihub.evaluation.worker import claim_job, reap
+from aihub.evaluation.tasks import blobs_of_job, task_for_job
+from aihub.evaluation.worker import Reaper, claim_job
 from aihub.hub import Hub
 from aihub.storage import TooLargeError
 
@@ -50,7 +47,9 @@ router = APIRouter(prefix="/api/v1", tags=["runners"])
 
 # A claim waits at most this long for a job: under the usual 30 s proxy and NAT timeouts.
 MAX_WAIT_SECONDS = 25.0
-_SHA256 = r"^[0-9a-f]{64}$"
+# A result is sent as a file part (form fields stop at 1 MiB): its logs may reach the
+# 10 MiB a host allows (``code.limits.log_kb``), twice (the participant's and the hosts').
+MAX_RESULT_BYTES = 64 * 1024 * 1024
 _NOT_YOURS = (
     "This job is not held by this runner under that attempt (its lease ran out, it was "
     "cancelled, or it went to another runner): stop it and discard its result."
@@ -106,6 +105,7 @@ class BlobLink(BaseModel):
     sha256: str
     size: int
     name: str
+    # A path, relative to the hub's address (``/api/v1/runner/jobs/…``).
     url: str
 
 
@@ -120,26 +120,40 @@ class ClaimOut(BaseModel):
     blobs: list[BlobLink]
 
 
-# Throttles the reaping done on runners' behalf, per hub (one per process in production).
-_reaped_at: WeakKeyDictionary[Hub, float] = WeakKeyDictionary()
+# The reaping done on runners' behalf, per hub (one per process in production).
+_reapers: WeakKeyDictionary[Hub, Reaper] = WeakKeyDictionary()
 
 
-def _maybe_reap(hub: Hub) -> None:
-    now = time.monotonic()
-    if now - _reaped_at.get(hub, 0.0) >= hub.settings.job_lease_seconds / 2:
-        _reaped_at[hub] = now
-        reap(hub.db)
+def _reap(hub: Hub) -> None:
+    reaper = _reapers.get(hub)
+    if reaper is None:
+        reaper = _reapers.setdefault(hub, Reaper(hub.db, every=hub.settings.job_lease_seconds / 2))
+    # Jobs put back go to the hub's executor too: Celery workers may serve these queues.
+    reaper.maybe(hub.executor.dispatch)
 
 
-def _fail_unrunnable(hub: Hub, lease: Lease, reason: str) -> None:
-    result = failed(INTERNAL_FAILURE, ErrorKind.INFRASTRUCTURE, reason)
-    record_result(hub.db, lease, lease.submission_id or 0, result)
+class _Unavailable(Exception):  # noqa: N818 - reads as the answer it becomes
+    """The hub cannot hand out jobs right now (its store is unreachable): answer 503."""
+
+
+_UNAVAILABLE = (
+    "The hub cannot prepare a job right now (its files are unavailable); the job is back "
+    "in the queue. Try again shortly."
+)
+
+
+def _record(hub: Hub, lease: Lease, result: EvaluationResult) -> Status | None:
+    """``record_result``, and the executor told of a job put back in the queue."""
+    written = record_result(hub.db, lease, lease.submission_id or 0, result)
+    if written is Status.QUEUED:
+        hub.executor.dispatch([lease.job_id])
+    return written
 
 
 def _try_claim(
     hub: Hub, runner: Runner, queues: tuple[str, ...]
 ) -> tuple[Lease, EvaluationTask] | None:
-    _maybe_reap(hub)
+    _reap(hub)
     while True:
         lease = claim_job(
             hub.db, owner=runners.lease_owner(runner), queues=queues, job_id=None,
@@ -151,22 +165,30 @@ def _try_claim(
         try:
             with hub.db.reading() as session:
                 task = task_for_job(session, hub.storage, lease.job_id, lease.attempt)
-        except Exception as exc:  # a broken payload or a missing file: ours, not theirs
+        except Exception as exc:
+            # A missing file or a broken payload: ours, and perhaps brief (the store is
+            # being remounted). The job goes back (or, out of tries, fails with the reason)
+            # and the runner is told to wait: claiming the next would fail it the same way.
             log.exception("job %s cannot be turned into a task", lease.job_id)
-            task, reason = None, f"the job cannot be handed to a runner: {exc!r}"
-        else:
-            reason = "the submission or its challenge is gone"
+            _record(hub, lease, failed(INTERNAL_FAILURE, ErrorKind.INFRASTRUCTURE,
+                                       f"the job cannot be handed to a runner: {exc!r}"))
+            raise _Unavailable(_UNAVAILABLE) from exc
         if task is not None:
             return lease, task
-        _fail_unrunnable(hub, lease, reason)
+        # Nothing to retry: the job ends here, and the next one is tried.
+        _record(hub, lease, EvaluationResult(
+            status="failed", error=INTERNAL_FAILURE,
+            host_error="the submission or its challenge is gone"))
 
 
 def _claim_out(request: Request, hub: Hub, lease: Lease, task: EvaluationTask) -> ClaimOut:
     lease_seconds = hub.settings.job_lease_seconds
+    # Links are paths under the hub's address, which the runner already has: it sends its
+    # token to that address only, whatever a link would name.
     links = [
         BlobLink(
             sha256=ref.sha256, size=ref.size, name=ref.name,
-            url=str(request.url_for("runner_blob", job_id=lease.job_id, sha256=ref.sha256))
+            url=request.app.url_path_for("runner_blob", job_id=lease.job_id, sha256=ref.sha256)
             + f"?attempt={lease.attempt}",
         )
         for ref in task.blobs()
@@ -194,15 +216,19 @@ def _claim_queues(runner: Runner, asked: list[str]) -> tuple[str, ...]:
 @router.post(
     "/runner/claim",
     response_model=ClaimOut,
-    responses={204: {"description": "No job came within wait_seconds."}},
+    responses={204: {"description": "No job came within wait_seconds."},
+               503: {"description": "The hub cannot prepare jobs now: retry later."}},
 )
 async def claim_route(body: ClaimIn, request: Request, hub: HubDep, runner: RunnerDep) -> Response:
     """Take the oldest queued job of this runner's queues, waiting up to ``wait_seconds``:
-    the task, its lease, and a download link for each file it needs."""
+    the task, its lease, and a download link (a path on this hub) for each file it needs."""
     queues = _claim_queues(runner, body.queues)
     deadline = time.monotonic() + body.wait_seconds
     while True:
-        claimed = await run_in_threadpool(_try_claim, hub, runner, queues)
+        try:
+            claimed = await run_in_threadpool(_try_claim, hub, runner, queues)
+        except _Unavailable as exc:
+            return _unavailable(str(exc))
         if claimed is not None:
             out = _claim_out(request, hub, *claimed)
             return JSONResponse(out.model_dump(mode="json"))
@@ -222,34 +248,38 @@ def _lease(runner: Runner, job_id: int, attempt: int) -> Lease:
     return Lease(job_id=job_id, owner=runners.lease_owner(runner), attempt=attempt)
 
 
-def _held(session: Session, lease: Lease) -> Job | None:
-    return session.scalar(
-        select(Job).where(
-            Job.id == lease.job_id, Job.status == Status.RUNNING.value,
-            Job.lease_owner == lease.owner, Job.attempts == lease.attempt,
-        )
-    )
+def _unavailable(detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+                        headers={"Retry-After": "5"})
 
 
 @router.get("/runner/jobs/{job_id}/blobs/{sha256}", name="runner_blob",
-            response_class=FileResponse)
+            response_class=FileResponse,
+            responses={503: {"description": "The file is missing from the hub's store."}})
 def blob_route(
     job_id: RowId,
-    sha256: Annotated[str, PathParam(pattern=_SHA256)],
+    sha256: str,
     attempt: AttemptQuery,
     hub: HubDep,
     runner: RunnerDep,
-) -> FileResponse:
+) -> Response:
     """A file of the job this runner holds under this attempt, streamed. Any other file,
     or a job no longer held, is a 404: a runner cannot fetch blobs by guessing hashes."""
     lease = _lease(runner, job_id, attempt)
     with hub.db.reading() as session:
-        task = task_for_job(session, hub.storage, job_id, attempt) if _held(session, lease) \
-            else None
-    if task is None or sha256 not in {ref.sha256 for ref in task.blobs()}:
+        # Which files the job names, read without the store: one missing file must not
+        # hide the others.
+        named = blobs_of_job(session, job_id) if queue.holds(session, lease, lock=False) \
+            else frozenset[str]()
+    if sha256 not in named:
         raise NotFound(f"Job {job_id} (attempt {attempt}) held by this runner has no file "
                        f"{sha256[:64]}.")
-    return FileResponse(hub.storage.path(sha256), media_type="application/octet-stream")
+    path = hub.storage.path(sha256)
+    if not path.is_file():
+        log.error("job %s: blob %s is missing from the store", job_id, sha256)
+        return _unavailable(f"The file {sha256} of job {job_id} is missing from the hub's "
+                            "store; the hub's operators have been told. Try again later.")
+    return FileResponse(path, media_type="application/octet-stream")
 
 
 class HeartbeatIn(BaseModel):
@@ -280,7 +310,11 @@ class CompleteOut(BaseModel):
     status: Status
 
 
-def _parse_result(text: str) -> EvaluationResult:
+def _parse_result(upload: UploadFile) -> EvaluationResult:
+    text = upload.file.read(MAX_RESULT_BYTES + 1)
+    if len(text) > MAX_RESULT_BYTES:
+        raise PayloadTooLarge(f"The result is over {MAX_RESULT_BYTES // 2**20} MiB: shorten "
+                              "its logs.")
     try:
         return EvaluationResult.model_validate_json(text)
     except ValidationError as exc:
@@ -303,15 +337,17 @@ def complete_route(
     hub: HubDep,
     runner: RunnerDep,
     attempt: Annotated[int, Form(ge=1, le=1000)],
-    result: Annotated[str, Form(description="The EvaluationResult, as JSON.")],
+    result: Annotated[UploadFile, File(description="The EvaluationResult, as a JSON file.")],
     detailed_results: Annotated[UploadFile | None, File()] = None,
 ) -> CompleteOut:
-    """Record the job's result (an ``EvaluationResult`` as JSON) and, optionally, the
-    scoring program's detailed results file; 409, writing nothing, if fenced out."""
+    """Record the job's result (an ``EvaluationResult``, sent as a JSON file part) and,
+    optionally, the scoring program's detailed results file; 409, writing nothing, if
+    fenced out. A failure on the runner's side (``error_kind`` infrastructure) puts the job
+    back in the queue while it has tries left: the answer's status is then ``queued``."""
     parsed = _parse_result(result)
     lease = _lease(runner, job_id, attempt)
     with hub.db.reading() as session:
-        job = _held(session, lease)
+        job = queue.holds(session, lease, lock=False)
         submission_id = job.submission_id if job is not None else None
     if job is None:
         raise Conflict(_NOT_YOURS)
@@ -320,10 +356,10 @@ def complete_route(
     detailed = _store_detailed(hub, detailed_results, parsed.detailed_results) \
         if detailed_results is not None else None
     parsed = parsed.model_copy(update={"detailed_results": detailed})
-    written = record_result(hub.db, lease, submission_id or 0, parsed)
+    written = _record(hub, Lease(lease.job_id, lease.owner, attempt, submission_id), parsed)
     if written is None:
         raise Conflict(_NOT_YOURS)
-    if submission_id is not None:
+    if submission_id is not None and written.is_final:
         hub.completions.notify(submission_id)
     return CompleteOut(status=written)
 
@@ -336,8 +372,11 @@ class RunnerIn(BaseModel):
 
     name: str = Field(min_length=1, max_length=100)
     queues: list[str] = Field(min_length=1, max_length=runners.MAX_QUEUES)
-    # Curators only: tie the runner to one organization's jobs (a host's always is).
+    # Curators only: tie the runner to one organization's jobs (a host's always is). By
+    # default a curator's runner belongs to the one organization whose challenges use its
+    # queues; queues of none or of several need ``hub_wide`` (it then takes anyone's jobs).
     organization: str | None = None
+    hub_wide: bool = False
 
 
 class RunnerOut(BaseModel):
@@ -366,14 +405,16 @@ class RunnerCreatedOut(RunnerOut):
 
 @router.post("/runners", response_model=RunnerCreatedOut, status_code=status.HTTP_201_CREATED)
 def create_runner_route(body: RunnerIn, hub: HubDep, actor: ActorDep) -> RunnerCreatedOut:
-    """Create a runner token for queues (curators: any; hosts: their own challenges')."""
+    """Create a runner token for queues (curators: any; hosts: their own challenges').
+    It takes the jobs of one organization's challenges only, unless a curator makes it
+    hub-wide (``hub_wide``)."""
     with hub.db.transaction() as session:
         organization_id = None
         if body.organization:
             organization_id = accounts.get_organization(session, body.organization).id
         runner, plain = runners.create_runner(
             session, actor, name=body.name, queues=body.queues,
-            organization_id=organization_id,
+            organization_id=organization_id, hub_wide=body.hub_wide,
         )
         return RunnerCreatedOut(**RunnerOut.of(runner).model_dump(), token=plain)
 

@@ -28,6 +28,8 @@ from aihub.evaluation.models import Runner
 RUNNER_TOKEN_PREFIX = "aihub_rn_"  # noqa: S105 - a public prefix, not a secret
 _QUEUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 MAX_QUEUES = 20
+# The hub's own queue, which every organization's challenges share unless they name one.
+DEFAULT_QUEUE = "default"
 # last_seen_at is written at most this often: each write takes SQLite's write lock.
 SEEN_EVERY = timedelta(seconds=30)
 
@@ -66,11 +68,14 @@ def create_runner(
     name: str,
     queues: Iterable[str],
     organization_id: int | None = None,
+    hub_wide: bool = False,
 ) -> tuple[Runner, str]:
     """Create a runner token; the plain token is returned once and never stored.
 
-    A host's runner belongs to their organization and takes its jobs only. A curator's is
-    hub-wide unless ``organization_id`` ties it to one organization."""
+    The runner downloads hidden solutions, so it belongs to one organization and takes its
+    jobs only: a host's to their organization; a curator's to ``organization_id``, else to
+    the one organization whose challenges use its queues. Only a curator's ``hub_wide``
+    runner takes every organization's jobs."""
     user = actor.require_user()
     name = name.strip()
     if not name or len(name) > 100:
@@ -80,12 +85,13 @@ def create_runner(
     refusal = policy.runner_refusal(actor, owners)
     if refusal:
         raise Forbidden(refusal)
-    if not actor.is_curator:
-        organization_id = policy.runner_organization(owners)
+    if hub_wide and not policy.can_create_hub_wide_runner(actor):
+        raise Forbidden("Only curators create hub-wide runners; a host's runner takes its "
+                        "own organization's jobs.")
     plain = RUNNER_TOKEN_PREFIX + secrets.token_urlsafe(32)
     runner = Runner(
         name=name,
-        organization_id=organization_id,
+        organization_id=_runner_organization(actor, owners, organization_id, hub_wide),
         created_by_id=user.id,
         prefix=plain[: len(RUNNER_TOKEN_PREFIX) + 6],
         token_hash=token_digest(plain),
@@ -95,6 +101,51 @@ def create_runner(
     session.add(runner)
     session.flush()
     return runner, plain
+
+
+def _runner_organization(actor: Actor, owners: dict[str, frozenset[int]],
+                         organization_id: int | None, hub_wide: bool) -> int | None:
+    if not actor.is_curator:
+        return policy.runner_organization(owners)
+    if hub_wide and organization_id is not None:
+        raise InvalidInput("Choose an organization or hub-wide, not both.")
+    if hub_wide or organization_id is not None:
+        return organization_id
+    found = policy.runner_organization(owners)
+    if found is None:
+        used = sorted({org for orgs in owners.values() for org in orgs})
+        raise InvalidInput(
+            f"The queue(s) {', '.join(owners)} serve "
+            + ("no challenge yet" if not used else "challenges of several organizations")
+            + ": name the organization whose jobs this runner takes (--org, API "
+            "'organization'), or make it take every organization's jobs, hidden solutions "
+            "included, with --hub-wide (API 'hub_wide': true)."
+        )
+    return found
+
+
+def queue_refusal(session: Session, queue: str, organization_id: int) -> str | None:
+    """Why a host of ``organization_id`` may not send its challenge's jobs to ``queue``, or
+    None. A queue that another organization's challenges use, or that another
+    organization's runner serves, is theirs: their runner would never take these jobs (it
+    takes its own organization's only), and a runner made hub-wide for them would get these
+    files. ``default`` is the hub's own queue, shared by everyone."""
+    if queue == DEFAULT_QUEUE:
+        return None
+    taken = bool(queue_owners(session, [queue])[queue] - {organization_id})
+    if not taken:
+        served = session.scalars(
+            select(Runner.queues).where(
+                Runner.revoked_at.is_(None), Runner.organization_id.is_not(None),
+                Runner.organization_id != organization_id,
+            )
+        )
+        taken = any(queue in queues for queues in served)
+    if taken:
+        return (f"The queue {queue!r} is another organization's (their challenges or "
+                "machines use it): name a queue of your own, e.g. your challenge's slug, or "
+                f"leave it {DEFAULT_QUEUE!r}.")
+    return None
 
 
 def list_runners(session: Session, actor: Actor | None) -> list[Runner]:

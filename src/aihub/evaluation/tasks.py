@@ -8,6 +8,8 @@ the blobs the task names (``EvaluationTask.blobs``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy.orm import Session
 
 from aihub.challenges.models import (
@@ -41,8 +43,8 @@ def task_kind(challenge: Challenge) -> TaskKind:
     return TaskKind.PREDICTIONS
 
 
-def _ref(storage: LocalStorage, sha256: str, name: str) -> BlobRef:
-    return BlobRef(sha256=sha256, size=storage.path(sha256).stat().st_size, name=name)
+# Makes the BlobRef of a stored file (sha256, the name the program sees).
+_RefMaker = Callable[[str, str], BlobRef]
 
 
 def _scoring(challenge: Challenge) -> dict[str, object]:
@@ -58,7 +60,27 @@ def _scoring(challenge: Challenge) -> dict[str, object]:
 def task_for_job(
     session: Session, storage: LocalStorage, job_id: int, attempt: int
 ) -> EvaluationTask | None:
-    """The task of a job, or None when its submission or challenge is gone."""
+    """The task of a job, or None when its submission or challenge is gone. Each file's
+    size is read from the store (FileNotFoundError when one is missing)."""
+
+    def ref(sha256: str, name: str) -> BlobRef:
+        return BlobRef(sha256=sha256, size=storage.path(sha256).stat().st_size, name=name)
+
+    return _task(session, job_id, attempt, ref)
+
+
+def blobs_of_job(session: Session, job_id: int) -> frozenset[str]:
+    """The sha256 of every file the job's task names (what a runner holding it may
+    download), read from the database alone: a file missing from the store hides no other."""
+
+    def ref(sha256: str, name: str) -> BlobRef:
+        return BlobRef(sha256=sha256, size=0, name=name)
+
+    task = _task(session, job_id, 0, ref)
+    return frozenset(blob.sha256 for blob in task.blobs()) if task is not None else frozenset()
+
+
+def _task(session: Session, job_id: int, attempt: int, ref: _RefMaker) -> EvaluationTask | None:
     job = session.get(Job, job_id)
     if job is None:
         return None
@@ -78,17 +100,17 @@ def task_for_job(
         "challenge": challenge.slug,
         "kind": kind,
         "queue": job.queue,
-        "submission": _ref(storage, submission.sha256, _upload_name(submission.filename)),
+        "submission": ref(submission.sha256, _upload_name(submission.filename)),
         "runtime": challenge.runtime or "default",
         "allow_fallback": challenge.sandbox_fallback_allowed,
     }
     if kind is not TaskKind.PROGRAM:
         fields["scoring"] = _scoring(challenge)
-        fields["solution"] = _ref(storage, challenge.solution_sha256, "solution.csv")
+        fields["solution"] = ref(challenge.solution_sha256, "solution.csv")
     if kind is TaskKind.CODE:
         fields["code"] = CodeSpec.model_validate(challenge.code_spec or {})
         fields["data"] = tuple(
-            _ref(storage, item.sha256, item.name)
+            ref(item.sha256, item.name)
             for item in challenge.files
             if item.audience in _SANDBOX_AUDIENCES
         )

@@ -90,21 +90,18 @@ def claim_job(
         )
 
 
-def _submission_of(session: Session, job_id: int) -> int | None:
-    job = session.get(Job, job_id)
-    return job.submission_id if job is not None else None
-
-
 def reap(db: Database, *, requeued: Callable[[list[int]], None] | None = None) -> int:
     """Return the jobs of dead workers to the queue; fail those out of tries. Returns how
-    many jobs were handled. ``requeued`` is told the re-queued jobs after the commit (a
-    Celery worker publishes a message for each: the one their dead worker held is gone)."""
+    many jobs were handled. ``requeued`` is told the re-queued jobs after the commit (on a
+    Celery hub, ``CeleryExecutor.dispatch`` publishes a message for each: the one their dead
+    worker held is gone)."""
     with db.transaction() as session:
         reaped = queue.reap(session)
-        for job_id in reaped.requeued:
+        waiting = [job.submission_id for job in reaped.requeued if job.submission_id]
+        if waiting:
             session.execute(
                 update(Submission)
-                .where(Submission.id == _submission_of(session, job_id))
+                .where(Submission.id.in_(waiting))
                 .values(status=Status.QUEUED.value)
             )
         for job in reaped.given_up:
@@ -119,15 +116,54 @@ def reap(db: Database, *, requeued: Callable[[list[int]], None] | None = None) -
                         scored_at=utcnow(),
                     )
                 )
-    if reaped.requeued or reaped.given_up:
+    requeued_ids = [job.id for job in reaped.requeued]
+    if requeued_ids or reaped.given_up:
         log.warning(
             "reaper: re-queued jobs %s, gave up on %s",
-            reaped.requeued,
+            requeued_ids,
             [job.id for job in reaped.given_up],
         )
-    if reaped.requeued and requeued is not None:
-        requeued(reaped.requeued)
-    return len(reaped.requeued) + len(reaped.given_up)
+    if requeued_ids and requeued is not None:
+        requeued(requeued_ids)
+    return len(requeued_ids) + len(reaped.given_up)
+
+
+class Reaper:
+    """``reap`` at most once per ``every`` seconds, however often a loop asks (every worker
+    and every runner's claim asks; one pass per half lease finds each lost lease in time)."""
+
+    def __init__(self, db: Database, *, every: float) -> None:
+        self.db = db
+        self.every = every
+        self._lock = threading.Lock()
+        self._last = float("-inf")
+
+    def maybe(self, requeued: Callable[[list[int]], None] | None = None) -> int:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._last < self.every:
+                return 0
+            self._last = now
+        return reap(self.db, requeued=requeued)
+
+
+class Backoff:
+    """Pauses of ``first`` seconds doubling up to ``most``, ended early by ``stop``."""
+
+    def __init__(self, stop: threading.Event, *, first: float = 0.5, most: float = 30.0) -> None:
+        self.stop = stop
+        self.first = first
+        self.most = most
+        self.pause = first
+
+    def wait(self) -> bool:
+        """Wait the next pause; False if told to stop meanwhile."""
+        stopped = self.stop.wait(self.pause)
+        self.pause = min(self.pause * 2, self.most)
+        return not stopped
+
+    def reset(self) -> None:
+        self.pause = self.first
 
 
 @dataclass(frozen=True)
@@ -151,6 +187,7 @@ class Worker:
         name: str | None = None,
         wakeups: stdqueue.Queue[int] | None = None,
         adopt_after: float = 0.0,
+        requeued: Callable[[list[int]], None] | None = None,
     ) -> None:
         # A worker told of its own process's jobs (``wakeups``) leaves fresh jobs to the
         # process that made them, whose waiting request it can wake at once; it adopts a job
@@ -163,9 +200,16 @@ class Worker:
         self.queues = queues
         self.name = name or worker_name()
         self.wakeups = wakeups
+        # Told of the jobs this worker puts back in the queue (its reaper's, and its own
+        # runs that failed on our side): a Celery hub publishes a message for each.
+        self.requeued = requeued
+        # True when the last run failed on our side and went back to the queue: the loop
+        # then pauses, so a worker that cannot run a kind of job (no sandbox, a store it
+        # cannot read) leaves it to others rather than use up its tries at once.
+        self.put_back = False
+        self.reaper = Reaper(db, every=lease_seconds / 2)
         self._current: _Running | None = None
         self._lock = threading.Lock()
-        self._last_reap = 0.0
 
     def run_once(self, job_id: int | None = None) -> bool:
         """Claim and run one job (the one named, else the oldest); False if none was queued."""
@@ -203,10 +247,14 @@ class Worker:
         with self._lock:
             self._current = running
         try:
-            return self.evaluator.run(lease, running.stop)
+            status = self.evaluator.run(lease, running.stop)
         finally:
             with self._lock:
                 self._current = None
+        self.put_back = status is Status.QUEUED
+        if self.put_back and self.requeued is not None:
+            self.requeued([lease.job_id])
+        return status
 
     def beat(self) -> None:
         """Push the current job's lease forward; stop the run if the lease is lost."""
@@ -231,17 +279,17 @@ class Worker:
             self.beat()
 
     def start_heartbeats(self, stop: threading.Event) -> threading.Thread:
+        """Beat for the current job until ``stop``: set it only once no job can be running
+        (the loop has ended), or that job loses its lease while it runs."""
         thread = threading.Thread(
             target=self._heartbeats, args=(stop,), name=f"{self.name}-beats", daemon=True
         )
         thread.start()
         return thread
 
-    def _maybe_reap(self) -> None:
-        now = time.monotonic()
-        if now - self._last_reap >= self.lease_seconds / 2:
-            self._last_reap = now
-            reap(self.db)
+    def reap(self) -> int:
+        """Reap, at most once per half lease, telling ``requeued`` of the jobs put back."""
+        return self.reaper.maybe(self.requeued)
 
     def _next_hint(self) -> int | None:
         if self.wakeups is None:
@@ -251,18 +299,34 @@ class Worker:
         except stdqueue.Empty:
             return None
 
+    def _step(self, stop: threading.Event) -> bool:
+        """One turn of the loop: reap, then run a job if one is there; True if one ran."""
+        self.reap()
+        hint = self._next_hint()
+        if stop.is_set():
+            return False
+        return self.run_once(hint)
+
     def run_forever(self, stop: threading.Event) -> None:
-        beats = self.start_heartbeats(stop)
-        while not stop.is_set():
-            try:
-                self._maybe_reap()
-                hint = self._next_hint()
-                if stop.is_set():
-                    break
-                ran = self.run_once(hint)
+        """Run jobs until ``stop`` is set. ``stop`` (SIGTERM) ends the claiming, not the job
+        running now: it keeps heartbeating and writes its result, then the loop ends."""
+        beats_stop = threading.Event()
+        beats = self.start_heartbeats(beats_stop)
+        backoff = Backoff(stop)
+        try:
+            while not stop.is_set():
+                try:
+                    ran = self._step(stop)
+                except Exception:  # the loop must outlive any one job or database hiccup
+                    log.exception("worker %s: error in the loop", self.name)
+                    stop.wait(self.poll_seconds)
+                    continue
+                if ran and self.put_back:
+                    backoff.wait()
+                    continue
+                backoff.reset()
                 if not ran and self.wakeups is None:
                     stop.wait(self.poll_seconds)
-            except Exception:  # the loop must outlive any one job or database hiccup
-                log.exception("worker %s: error in the loop", self.name)
-                stop.wait(self.poll_seconds)
-        beats.join(timeout=1)
+        finally:
+            beats_stop.set()
+            beats.join(timeout=1)

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +29,7 @@ from aihub.challenges.services import get_challenge
 from aihub.db import utcnow
 from aihub.evaluation import runner_api, runners
 from aihub.evaluation.execute import RunKit
+from aihub.evaluation.executors import ExternalExecutor
 from aihub.evaluation.models import Job
 from aihub.evaluation.plans import EvaluationResult, EvaluationTask
 from aihub.hub import Hub
@@ -74,6 +75,16 @@ class ScriptedRunner:
         return EvaluationResult(status="finished", **SCORES)
 
 
+class RecordingExecutor(ExternalExecutor):
+    """The executor seam, noting what it is told to dispatch (runs nothing)."""
+
+    def __init__(self) -> None:
+        self.dispatched: list[list[int]] = []
+
+    def dispatch(self, job_ids: Sequence[int]) -> None:
+        self.dispatched.append(list(job_ids))
+
+
 def app_with_runner_api(hub: Hub) -> FastAPI:
     app = create_app(hub=hub)
     # Until app.py includes the runner API (the integrator wires it), the tests add it.
@@ -83,11 +94,13 @@ def app_with_runner_api(hub: Hub) -> FastAPI:
 
 
 def make_runner(hub: Hub, factories: Factories, queues: list[str],
-                person: Person | None = None, name: str = "gpu-box") -> tuple[int, str]:
+                person: Person | None = None, name: str = "gpu-box",
+                *, hub_wide: bool = False) -> tuple[int, str]:
     """A runner token for ``queues``, created by ``person`` (a curator by default)."""
     with hub.db.transaction() as session:
         runner, plain = runners.create_runner(
-            session, factories.actor(person or factories.curator()), name=name, queues=queues
+            session, factories.actor(person or factories.curator()), name=name, queues=queues,
+            hub_wide=hub_wide,
         )
         return runner.id, plain
 

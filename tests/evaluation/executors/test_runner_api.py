@@ -5,18 +5,28 @@ from __future__ import annotations
 import hashlib
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
-from executor_helpers import job_row, make_runner, submission_row, submit
+from executor_helpers import (
+    RecordingExecutor,
+    counted_today,
+    job_row,
+    make_runner,
+    submission_row,
+    submit,
+    wait_for,
+)
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from aihub.challenges.models import Challenge
 from aihub.db import utcnow
 from aihub.evaluation import queue, runners
+from aihub.evaluation.execute import INTERNAL_FAILURE, failed
 from aihub.evaluation.models import Job, Runner
-from aihub.evaluation.plans import BlobRef, EvaluationResult
+from aihub.evaluation.plans import BlobRef, ErrorKind, EvaluationResult
 from aihub.evaluation.status import Status
 from aihub.evaluation.worker import reap
 from aihub.hub import Hub
@@ -57,10 +67,11 @@ def _claim(client: TestClient, token: str, **body: object) -> httpx.Response:
 
 def _complete(client: TestClient, token: str, job_id: int, attempt: int,
               result: EvaluationResult, **files: object) -> httpx.Response:
+    # The result goes as a JSON file part, as the runner sends it (fields stop at 1 MiB).
+    parts = {"result": ("result.json", result.model_dump_json(), "application/json"), **files}
     return client.post(
         f"/api/v1/runner/jobs/{job_id}/complete", headers=_auth(token),
-        data={"attempt": str(attempt), "result": result.model_dump_json()},
-        files=files or None,  # type: ignore[arg-type]
+        data={"attempt": str(attempt)}, files=parts,  # type: ignore[arg-type]
     )
 
 
@@ -83,6 +94,8 @@ def test_claim_download_and_complete_record_the_result_once(
     names = {link["name"] for link in body["blobs"]}
     assert names == {"baseline.csv", "solution.csv"}
     for link in body["blobs"]:
+        # A path on this hub: the runner sends its token to the hub's address only.
+        assert link["url"].startswith(f"/api/v1/runner/jobs/{job_id}/blobs/")
         got = client.get(link["url"], headers=_auth(token))
         assert got.status_code == 200
         assert hashlib.sha256(got.content).hexdigest() == link["sha256"]
@@ -197,7 +210,7 @@ def test_a_cancelled_job_answers_409_to_its_runner(
 def test_unknown_and_revoked_tokens_get_401(
     hub: Hub, factories: Factories, client: TestClient
 ) -> None:
-    runner_id, token = make_runner(hub, factories, ["default"])
+    runner_id, token = make_runner(hub, factories, ["default"], hub_wide=True)
     person = factories.person()
     for headers in ({}, {"Authorization": "Basic abc"}, _auth("aihub_rn_nonsense"),
                     person.headers):
@@ -243,7 +256,7 @@ def test_a_claim_waits_for_a_job_to_arrive(
 ) -> None:
     host = factories.host()
     _challenge(hub, factories, host, "long-poll", "ql")
-    _, token = make_runner(hub, factories, ["ql"])
+    runner_id, token = make_runner(hub, factories, ["ql"])
     member = factories.person()
     with hub.db.reading() as session:
         from aihub.challenges.services import get_challenge
@@ -253,6 +266,9 @@ def test_a_claim_waits_for_a_job_to_arrive(
     waiting = threading.Thread(
         target=lambda: answers.append(_claim(client, token, wait_seconds=20)))
     waiting.start()
+    # The claim is under way (its token was checked) before the job exists: only a claim
+    # that waits can get it.
+    wait_for(lambda: _seen(hub, runner_id), seconds=30, what="the claim arriving")
     _, job_id = submit(hub, factories, "long-poll", member,
                        factories.bundles / "long-poll" / "baseline.csv", queue="ql")
     waiting.join(timeout=60)
@@ -260,7 +276,47 @@ def test_a_claim_waits_for_a_job_to_arrive(
     assert answers[0].json()["job_id"] == job_id
 
 
-def test_a_job_that_cannot_become_a_task_fails_as_ours(
+def _seen(hub: Hub, runner_id: int) -> bool:
+    with hub.db.reading() as session:
+        runner = session.get(Runner, runner_id)
+        return runner is not None and runner.last_seen_at is not None
+
+
+def _store_root(hub: Hub) -> Path:
+    return hub.storage.path("0" * 64).parents[2]
+
+
+def test_a_store_outage_puts_the_job_back_and_touches_no_other(
+    hub: Hub, factories: Factories, client: TestClient
+) -> None:
+    host = factories.host()
+    _challenge(hub, factories, host, "drain", "qd")
+    made = [_submission(hub, factories, "drain", "qd") for _ in range(3)]
+    _, token = make_runner(hub, factories, ["qd"])
+    store = _store_root(hub)
+    away = store.with_name("blobs-away")
+    store.rename(away)  # the shared store is briefly unmounted
+    try:
+        answer = _claim(client, token)
+    finally:
+        away.rename(store)
+    # The runner is told to wait; the job it got is back in the queue, the others untouched.
+    assert answer.status_code == 503, answer.text
+    assert "try again" in answer.json()["detail"].lower()
+    first_sub, first = made[0]
+    job = job_row(hub, first)
+    assert (job.status, job.attempts, job.error_kind) == ("queued", 1, "infrastructure")
+    assert "cannot be handed to a runner" in job.error
+    assert submission_row(hub, first_sub).status == Status.QUEUED
+    assert [job_row(hub, job_id).attempts for _, job_id in made[1:]] == [0, 0]
+    # The store is back: the same job is taken again, as its second try, and scored.
+    claimed = _claim(client, token).json()
+    assert (claimed["job_id"], claimed["attempt"]) == (first, 2)
+    assert _complete(client, token, first, 2, FINISHED).json() == {"status": "finished"}
+    assert job_row(hub, first).error == ""
+
+
+def test_a_job_that_cannot_become_a_task_fails_as_ours_after_its_tries(
     hub: Hub, factories: Factories, client: TestClient
 ) -> None:
     host = factories.host()
@@ -268,9 +324,109 @@ def test_a_job_that_cannot_become_a_task_fails_as_ours(
     sub_id, job_id = _submission(hub, factories, "broken", "qx")
     _, token = make_runner(hub, factories, ["qx"])
     hub.storage.path(submission_row(hub, sub_id).sha256).unlink()
+    tries = job_row(hub, job_id).max_attempts
+    for attempt in range(1, tries + 1):
+        assert _claim(client, token).status_code == 503
+        assert job_row(hub, job_id).attempts == attempt
     assert _claim(client, token).status_code == 204
     job = job_row(hub, job_id)
     assert job.status == Status.FAILED and job.error_kind == "infrastructure"
+    assert "FileNotFoundError" in job.error
     submission = submission_row(hub, sub_id)
     assert submission.status == Status.FAILED
     assert "does not count against your limits" in submission.error
+    assert counted_today(hub, sub_id) == 0
+
+
+def test_a_runner_reporting_a_failure_of_its_own_gives_the_job_back(
+    hub: Hub, factories: Factories, client: TestClient
+) -> None:
+    host = factories.host()
+    _challenge(hub, factories, host, "no-sandbox", "qn")
+    sub_id, job_id = _submission(hub, factories, "no-sandbox", "qn")
+    _, token = make_runner(hub, factories, ["qn"])
+    ours = failed(INTERNAL_FAILURE, ErrorKind.INFRASTRUCTURE, "this runner has no sandbox")
+    tries = job_row(hub, job_id).max_attempts
+    for attempt in range(1, tries):
+        assert _claim(client, token).json()["attempt"] == attempt
+        assert _complete(client, token, job_id, attempt, ours).json() == {"status": "queued"}
+        assert submission_row(hub, sub_id).status == Status.QUEUED
+        assert job_row(hub, job_id).error == "this runner has no sandbox"
+    # The last try's failure is final, with its reason, and never counted.
+    assert _claim(client, token).json()["attempt"] == tries
+    assert _complete(client, token, job_id, tries, ours).json() == {"status": "failed"}
+    job = job_row(hub, job_id)
+    assert (job.status, job.error_kind, job.error) == (
+        "failed", "infrastructure", "this runner has no sandbox")
+    submission = submission_row(hub, sub_id)
+    assert submission.status == Status.FAILED and submission.error == INTERNAL_FAILURE
+    assert counted_today(hub, sub_id) == 0
+    # Fenced as any result: a stale attempt's failure puts nothing back.
+    assert _complete(client, token, job_id, 1, ours).status_code == 409
+
+
+def test_a_file_missing_from_the_store_hides_no_other_file_of_the_job(
+    hub: Hub, factories: Factories, client: TestClient
+) -> None:
+    host = factories.host()
+    _challenge(hub, factories, host, "gone", "qg")
+    sub_id, _ = _submission(hub, factories, "gone", "qg")
+    _, token = make_runner(hub, factories, ["qg"])
+    body = _claim(client, token).json()
+    hub.storage.path(submission_row(hub, sub_id).sha256).unlink()
+    links = {link["name"]: link["url"] for link in body["blobs"]}
+    assert client.get(links["solution.csv"], headers=_auth(token)).status_code == 200
+    missing = client.get(links["baseline.csv"], headers=_auth(token))
+    assert missing.status_code == 503 and "missing" in missing.json()["detail"]
+
+
+def test_a_result_over_a_mebibyte_is_recorded(
+    hub: Hub, factories: Factories, client: TestClient
+) -> None:
+    host = factories.host()
+    _challenge(hub, factories, host, "big-result", "qbig")
+    sub_id, job_id = _submission(hub, factories, "big-result", "qbig")
+    _, token = make_runner(hub, factories, ["qbig"])
+    assert _claim(client, token).status_code == 200
+    # A code run whose host allows 2 MiB of log (log_kb may reach 10240).
+    log = "x" * (2 * 1024 * 1024)
+    result = FINISHED.model_copy(update={"log": log, "host_log": log})
+    answer = _complete(client, token, job_id, 1, result)
+    assert answer.status_code == 200, answer.text
+    submission = submission_row(hub, sub_id)
+    assert submission.status == Status.FINISHED and len(submission.log) == len(log)
+
+
+def test_a_curators_token_takes_only_the_jobs_of_its_queues_organization(
+    hub: Hub, factories: Factories, client: TestClient
+) -> None:
+    host_a, host_b = factories.host("org-a"), factories.host("org-b")
+    chal_a = _challenge(hub, factories, host_a, "acme", "acme-gpu", "org-a")
+    # A curator registers org A's machine for org A's only queue, without naming org A.
+    runner_id, token = make_runner(hub, factories, ["acme-gpu"])
+    with hub.db.reading() as session:
+        runner = session.get(Runner, runner_id)
+        assert runner is not None and runner.organization_id == chal_a.organization_id
+    # Org B's challenge later sends its jobs there (the bundle check refuses it; forced
+    # here): org A's machine never gets them, nor their hidden solution.
+    _challenge(hub, factories, host_b, "secret-b", "acme-gpu", "org-b")
+    _, job_b = _submission(hub, factories, "secret-b", "acme-gpu")
+    assert _claim(client, token).status_code == 204
+    assert job_row(hub, job_b).status == Status.QUEUED
+
+
+def test_the_runners_reaper_tells_the_executor_of_the_jobs_it_puts_back(
+    hub: Hub, factories: Factories, client: TestClient
+) -> None:
+    host = factories.host()
+    _challenge(hub, factories, host, "reaped", "qr")
+    _, job_id = _submission(hub, factories, "reaped", "qr")
+    with hub.db.transaction() as session:  # a worker that died holding it
+        assert queue.claim(session, owner="dead", lease_seconds=1, queues=("qr",),
+                           now=utcnow() - timedelta(minutes=1)) is not None
+    told = RecordingExecutor()
+    hub.executor = told
+    _, token = make_runner(hub, factories, ["qr"])
+    claimed = _claim(client, token).json()
+    assert (claimed["job_id"], claimed["attempt"]) == (job_id, 2)
+    assert told.dispatched == [[job_id]]

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from typer.testing import CliRunner
 
+from aihub.accounts import services as accounts
 from aihub.challenges.models import Challenge
 from aihub.cli import worker_verbs
 from aihub.errors import Forbidden, InvalidInput, NotFound
@@ -29,11 +30,11 @@ def _challenge(hub: Hub, factories: Factories, host: Person, slug: str, org: str
 
 
 def _create(hub: Hub, factories: Factories, person: Person, queues: list[str],
-            organization_id: int | None = None) -> int | None:
+            organization_id: int | None = None, *, hub_wide: bool = False) -> int | None:
     with hub.db.transaction() as session:
         runner, plain = runners.create_runner(
             session, factories.actor(person), name="box", queues=queues,
-            organization_id=organization_id,
+            organization_id=organization_id, hub_wide=hub_wide,
         )
         assert plain.startswith(runners.RUNNER_TOKEN_PREFIX)
         assert runner.token_hash != plain and plain.startswith(runner.prefix)
@@ -56,10 +57,56 @@ def test_hosts_get_tokens_only_for_queues_their_organization_alone_uses(
             _create(hub, factories, host_a, queues)
     with pytest.raises(Forbidden, match="curators and the hosts"):
         _create(hub, factories, factories.person(), ["gpu-a"])
-    # A curator may serve any queue, hub-wide unless tied to an organization.
-    assert _create(hub, factories, factories.curator(), ["default", "gpu-b"]) is None
-    assert _create(hub, factories, factories.curator(), ["gpu-b"],
+    with pytest.raises(Forbidden, match="Only curators create hub-wide"):
+        _create(hub, factories, host_a, ["gpu-a"], hub_wide=True)
+
+
+def test_a_curators_runner_belongs_to_its_queues_organization_unless_made_hub_wide(
+    hub: Hub, factories: Factories
+) -> None:
+    host_a, host_b = factories.host("org-a"), factories.host("org-b")
+    chal_a = _challenge(hub, factories, host_a, "cur-a", "org-a", "gpu-a")
+    chal_b = _challenge(hub, factories, host_b, "cur-b", "org-b", "gpu-b")
+    _challenge(hub, factories, host_b, "cur-b2", "org-b", "default")
+    curator = factories.curator()
+    # Queues of one organization: the runner is that organization's, as a host's would be.
+    assert _create(hub, factories, curator, ["gpu-a"]) == chal_a.organization_id
+    assert _create(hub, factories, curator, ["default", "gpu-b"]) == chal_b.organization_id
+    # Named, or made hub-wide, as the curator says.
+    assert _create(hub, factories, curator, ["gpu-b"],
                    organization_id=chal_a.organization_id) == chal_a.organization_id
+    assert _create(hub, factories, curator, ["gpu-a"], hub_wide=True) is None
+    # Queues of no organization, or of several, must say which it is.
+    for queues, why in ((["unused"], "no challenge yet"),
+                        (["gpu-a", "gpu-b"], "several organizations")):
+        with pytest.raises(InvalidInput, match=why):
+            _create(hub, factories, curator, queues)
+        assert _create(hub, factories, curator, queues, hub_wide=True) is None
+    with pytest.raises(InvalidInput, match="not both"):
+        _create(hub, factories, curator, ["unused"], chal_a.organization_id, hub_wide=True)
+
+
+def test_a_queue_is_refused_to_a_host_when_another_organization_uses_it(
+    hub: Hub, factories: Factories
+) -> None:
+    host_a = factories.host("org-a")
+    factories.host("org-b")
+    chal_a = _challenge(hub, factories, host_a, "q-a", "org-a", "acme-gpu")
+    org_a = chal_a.organization_id
+    _create(hub, factories, factories.curator(), ["lab-x"], org_a)  # org A's machine
+    with hub.db.reading() as session:
+        org_b = accounts.get_organization(session, "org-b").id
+        # Another organization's challenge uses it, or its runner serves it: refused,
+        # saying what to do.
+        for name in ("acme-gpu", "lab-x"):
+            refusal = runners.queue_refusal(session, name, org_b)
+            assert refusal is not None and "another organization's" in refusal
+            assert "queue of your own" in refusal
+        # Its own queues, a new one, and the shared default are fine.
+        for name in ("acme-gpu", "lab-x"):
+            assert runners.queue_refusal(session, name, org_a) is None
+        assert runners.queue_refusal(session, "b-only", org_b) is None
+        assert runners.queue_refusal(session, "default", org_b) is None
 
 
 def test_queue_names_are_checked(hub: Hub, factories: Factories) -> None:
@@ -120,7 +167,10 @@ def test_runners_verbs_on_the_hubs_database(hub: Hub, factories: Factories) -> N
     curator = factories.curator()
     data = ["--data-dir", str(hub.settings.data_dir)]
     env = {"AIHUB_DATABASE_URL": hub.settings.resolved_database_url}
-    made = cli.invoke(app, ["runners", "create", "edge-1", "--queues", "gpu,cpu",
+    unsaid = cli.invoke(app, ["runners", "create", "edge-1", "--queues", "gpu,cpu",
+                              "--by", curator.user.username, *data], env=env)
+    assert unsaid.exit_code == 1 and "--hub-wide" in unsaid.output
+    made = cli.invoke(app, ["runners", "create", "edge-1", "--queues", "gpu,cpu", "--hub-wide",
                             "--by", curator.user.username, "--json", *data], env=env)
     assert made.exit_code == 0, made.output
     created = json.loads(made.output)
