@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import functools
 import os
 import shutil
 import time
@@ -26,21 +27,23 @@ _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 2, 4, 8
 _MNT_DETACH = 2
 
 
-def _libc() -> ctypes.CDLL:
+@functools.cache
+def libc() -> ctypes.CDLL:
+    """The C library, loaded once: ``find_library`` runs ``ldconfig -p`` every time."""
     return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
 
 
 def mount_tmpfs(target: Path, *, size_bytes: int, mode: int, uid: int, gid: int) -> None:
     options = f"size={size_bytes},mode={mode:04o},uid={uid},gid={gid}".encode()
     flags = _MS_NOSUID | _MS_NODEV | _MS_NOEXEC
-    if _libc().mount(b"tmpfs", os.fsencode(target), b"tmpfs", flags, options) != 0:
+    if libc().mount(b"tmpfs", os.fsencode(target), b"tmpfs", flags, options) != 0:
         errno = ctypes.get_errno()
         raise OSError(errno, f"mounting a tmpfs on {target}: {os.strerror(errno)}")
 
 
 def unmount(target: Path) -> None:
     # Detach: a process still holding a file open (none should) does not keep the area.
-    if _libc().umount2(os.fsencode(target), _MNT_DETACH) != 0:
+    if libc().umount2(os.fsencode(target), _MNT_DETACH) != 0:
         errno = ctypes.get_errno()
         raise OSError(errno, f"unmounting {target}: {os.strerror(errno)}")
 

@@ -10,8 +10,6 @@ bubblewrap waits on its --block-fd (``Execution``).
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import json
 import os
 import resource
@@ -24,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from aihub.evaluation.sandbox.areas import libc
 from aihub.evaluation.sandbox.results import Outcome
 
 _CHUNK = 64 * 1024
@@ -226,8 +225,7 @@ def become_subreaper() -> bool:
     status, before the init itself has exited; the orphaned init would otherwise be left to
     the host's pid 1, which may collect it late or never (a container whose pid 1 is the
     worker), and until then it counts against the slot's process limit."""
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    return bool(libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+    return bool(libc().prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
 
 
 def _read_child_pid(info_fd: int, deadline: float) -> int | None:
