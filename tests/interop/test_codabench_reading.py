@@ -52,8 +52,10 @@ def test_code_bundle_reads_whole() -> None:
     assert competition.leaderboard.primary.key == "accuracy"
     assert competition.leaderboard.column(1).sorting is Sorting.ASC
     assert competition.enable_detailed_results is True
-    (line,) = competition.report.lines
-    assert "codalab/codalab-legacy:py39" in line.message and line.where.line == 8
+    image, board = competition.report.lines
+    assert "codalab/codalab-legacy:py39" in image.message and image.where.line == 8
+    assert board.kind is LineKind.NOT_SUPPORTED
+    assert "not linked from the leaderboard" in board.message
 
 
 def test_results_bundle_has_a_computed_column() -> None:

@@ -126,3 +126,32 @@ def test_detailed_results(tmp_path: Path) -> None:
     assert detailed_results(tmp_path) == b"<p>a</p>"  # v1.5: the first *.html
     (tmp_path / "detailed_results.html").write_text("<p>d</p>")
     assert detailed_results(tmp_path) == b"<p>d</p>"
+
+
+_LAUGHS = "\n".join(["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"] + [
+    f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)])
+
+
+@pytest.mark.parametrize(("name", "text", "host"), [
+    ("scores.txt", _LAUGHS + "\naccuracy: *a8\n", "scores.txt is not valid YAML"),
+    ("scores.txt", "accuracy: &r [*r]\n", "scores.txt is not valid YAML"),
+    ("scores.txt", "accuracy: " + "[" * 50000 + "]" * 50000 + "\n",
+     "scores.txt is not valid YAML"),
+    ("scores.json", '{"accuracy": ' + "[" * 100000 + "]" * 100000 + "}",
+     "scores.json is nested too deeply"),
+])
+def test_scores_built_to_blow_up_are_refused(tmp_path: Path, board: Leaderboard, name: str,
+                                             text: str, host: str) -> None:
+    (tmp_path / name).write_text(text)
+    with pytest.raises(ScoresError) as caught:
+        read_scores(tmp_path, board)
+    assert host in caught.value.detail
+    assert len(caught.value.detail) < 2000 and "the host has been told" in caught.value.participant
+
+
+def test_a_large_value_is_quoted_short(tmp_path: Path, board: Leaderboard) -> None:
+    (tmp_path / "scores.json").write_text('{"accuracy": [' + "1," * 100000 + "1]}")
+    with pytest.raises(ScoresError) as caught:
+        read_scores(tmp_path, board)
+    assert "accuracy: [1, 1, 1, 1, 1, ...]" in caught.value.detail
+    assert len(caught.value.detail) < 500

@@ -80,6 +80,10 @@ class PhaseTask(_Frozen):
     ingestion_only_during_scoring: bool = False
     time_limit_seconds: Annotated[int, Field(ge=1, le=24 * 3600)] = 600
     hide_output: bool = False
+    # The scoring program's detailed_results.html is kept (and shown to the team and the
+    # hosts) only when the bundle enables it and lets the submission panel show it.
+    enable_detailed_results: bool = False
+    show_detailed_results_in_submission_panel: bool = True
 
 
 class BoardColumn(_Frozen):

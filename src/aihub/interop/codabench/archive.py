@@ -7,8 +7,10 @@ same sha256 blobs.
 
 from __future__ import annotations
 
+import os
 import shutil
 import stat
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -50,11 +52,33 @@ def find_bundle_root(folder: Path) -> tuple[Path, str | None]:
 def _files_of(folder: Path) -> list[Path]:
     found = []
     for path in sorted(folder.rglob("*")):
-        if path.is_symlink():
+        mode = path.lstat().st_mode
+        if stat.S_ISLNK(mode):
             raise InvalidInput(f"{path.relative_to(folder)} is a symbolic link; bundles may "
                                "hold only files and folders.")
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            # A FIFO would hang the packing (and the program that reads it).
+            raise InvalidInput(f"{path.relative_to(folder)} is a special file (a pipe, socket "
+                               "or device); bundles may hold only files and folders.")
         found.append(path)
     return found
+
+
+def item_problem(item: Path, label: str) -> str | None:
+    """What is wrong with a bundle item a program or participant will get, or None: a zip
+    is listed and unpacked into a scratch folder with the hub's checks (as every job will
+    unpack it), a folder is walked for links and special files."""
+    try:
+        if item.is_dir():
+            _files_of(item)
+        elif zipfile.is_zipfile(item):
+            with tempfile.TemporaryDirectory(prefix="aihub-item-check-") as scratch:
+                unpack(item, Path(scratch), ArchiveLimits(max_members=DEFAULT_MAX_FILES,
+                                                          max_bytes=DEFAULT_MAX_BYTES),
+                       label=label)
+    except InvalidInput as exc:
+        return exc.detail
+    return None
 
 
 def pack_folder(folder: Path, archive: Path) -> Path:
@@ -72,6 +96,30 @@ def pack_folder(folder: Path, archive: Path) -> Path:
             with path.open("rb") as src, zf.open(info, "w") as out:
                 shutil.copyfileobj(src, out, _CHUNK)
     return archive
+
+
+def open_up(folder: Path) -> None:
+    """Make a folder the host wrote readable by every slot uid (its mounts are read-only):
+    folders 0755, files 0644, or 0755 when they were executable (a program's script)."""
+    folder.chmod(0o755)
+    for path in folder.rglob("*"):
+        mode = path.lstat().st_mode
+        if stat.S_ISLNK(mode):
+            continue  # refused wherever a folder is used; never chmod through one
+        path.chmod(0o755 if stat.S_ISDIR(mode) or mode & 0o111 else 0o644)
+
+
+def link_folder(source: Path, dest: Path) -> None:
+    """``dest`` as a copy of the folder ``source`` made of hard links (copies across file
+    systems): the same files, read-only in both places, without copying their bytes."""
+    def link(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    _files_of(source)
+    shutil.copytree(source, dest, symlinks=True, copy_function=link)
 
 
 def copy_folder(source: Path, dest: Path) -> None:

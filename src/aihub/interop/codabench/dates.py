@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
+from aihub.interop.codabench.fields import shown
 from aihub.interop.codabench.report import Findings, Where
 
 _TIME = (
@@ -117,7 +118,7 @@ def read_datetime(value: object, where: Where, findings: Findings) -> datetime |
             findings.problem(where, str(exc))
             return None
     else:
-        findings.problem(where, f"{value!r} is not a date; write it as {_FORMS}")
+        findings.problem(where, f"{shown(value)} is not a date; write it as {_FORMS}")
         return None
     result = naive.replace(tzinfo=UTC)
     if offset:

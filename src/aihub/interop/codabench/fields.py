@@ -6,6 +6,7 @@ one pass finds every problem in a bundle. ``finish`` reports each key no reader 
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -16,6 +17,30 @@ from aihub.interop.codabench.yamlmarks import MarkedDict, MarkedList
 E = TypeVar("E", bound=StrEnum)
 _TRUE = frozenset({"true", "yes", "1"})
 _FALSE = frozenset({"false", "no", "0"})
+
+
+class _Short(reprlib.Repr):
+    """``repr`` cut short: a message quoting a bundle's value stays one line long, whatever
+    the value (a 1 MB string, a deep list, aliases that repeat a list a billion times)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel, self.maxlist, self.maxdict = 2, 5, 5
+        self.maxstring = self.maxother = self.maxlong = 80
+
+    def repr_MarkedDict(self, value: MarkedDict, level: int) -> str:  # noqa: N802 - reprlib's naming
+        return self.repr_dict(value, level)
+
+    def repr_MarkedList(self, value: MarkedList, level: int) -> str:  # noqa: N802 - reprlib's naming
+        return self.repr_list(value, level)
+
+
+_SHORT = _Short()
+
+
+def shown(value: object) -> str:
+    """A value of a bundle (or of a program's output) as messages quote it: short."""
+    return _SHORT.repr(value)
 
 
 class Fields:
@@ -46,7 +71,8 @@ class Fields:
                 self.findings.problem(self.at(key), f"'{key}' is required")
             return default
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            self.findings.problem(self.at(key), f"'{key}' must be a text, not {value!r}")
+            self.findings.problem(self.at(key),
+                                  f"'{key}' must be a text, not {shown(value)}")
             return default
         text = str(value)
         if max_length is not None and len(text) > max_length:
@@ -64,7 +90,8 @@ class Fields:
         if isinstance(value, str) and value.strip().lstrip("-").isdecimal():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
-            self.findings.problem(self.at(key), f"'{key}' must be a whole number, not {value!r}")
+            self.findings.problem(self.at(key),
+                                  f"'{key}' must be a whole number, not {shown(value)}")
             return default
         if value < minimum:
             self.findings.problem(self.at(key), f"'{key}' must be at least {minimum}")
@@ -79,20 +106,21 @@ class Fields:
             return value
         if isinstance(value, int | str) and str(value).strip().lower() in _TRUE | _FALSE:
             return str(value).strip().lower() in _TRUE
-        self.findings.problem(self.at(key), f"'{key}' must be true or false, not {value!r}")
+        self.findings.problem(self.at(key),
+                              f"'{key}' must be true or false, not {shown(value)}")
         return default
 
     def choice(self, key: str, kind: type[E], default: E) -> E:
         value = self.raw(key)
         if value is None:
             return default
-        try:
+        # Only text is looked up: Enum's own error would repr any other value in full.
+        if isinstance(value, str) and value in {member.value for member in kind}:
             return kind(value)
-        except ValueError:
-            choices = ", ".join(member.value for member in kind)
-            self.findings.problem(self.at(key), f"'{key}' is {value!r}; it must be one of "
-                                  f"{choices}")
-            return default
+        choices = ", ".join(member.value for member in kind)
+        self.findings.problem(self.at(key), f"'{key}' is {shown(value)}; it must be one of "
+                              f"{choices}")
+        return default
 
     def mapping(self, key: str, *, required: bool = False,
                 message: str | None = None) -> MarkedDict | None:

@@ -9,13 +9,14 @@ the scoring step.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tempfile
 import unicodedata
 import zipfile
 from datetime import UTC, datetime
 from html.parser import HTMLParser
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,6 +38,7 @@ from aihub.evaluation.plans import BlobRef, BoardColumn, BoardColumns, PhaseTask
 from aihub.interop.codabench.model import Competition, Leaderboard, Page, SubmissionRule
 from aihub.interop.codabench.model import Phase as BundlePhase
 from aihub.interop.codabench.reader import ImportedBundle
+from aihub.interop.codabench.report import BundleInvalid, Where
 from aihub.storage import LocalStorage
 
 # Codabench's phases may never end; aihub's phases end, so "never" is this far.
@@ -88,19 +90,62 @@ def board_columns(leaderboard: Leaderboard) -> BoardColumns:
 
 
 class _Blobs:
-    """Bundle items stored as zip blobs, each named for the program that will see it."""
+    """Bundle items stored as zip blobs, each named for the program that will see it. Each
+    item is packed once (folders into stable zips) and stored only when asked."""
 
     def __init__(self, bundle: ImportedBundle, storage: LocalStorage, scratch: Path,
                  max_bytes: int) -> None:
         self.bundle, self.storage = bundle, storage
         self.scratch, self.max_bytes = scratch, max_bytes
+        self._packed: dict[str, Path] = {}
+        self._sha256: dict[str, str] = {}
+
+    def packed(self, relative: str) -> Path:
+        if relative not in self._packed:
+            self._packed[relative] = self.bundle.pack(relative, self.scratch)
+        return self._packed[relative]
+
+    def sha256(self, relative: str) -> str:
+        if relative not in self._sha256:
+            with self.packed(relative).open("rb") as handle:
+                self._sha256[relative] = hashlib.file_digest(handle, "sha256").hexdigest()
+        return self._sha256[relative]
 
     def ref(self, relative: str | None, name: str) -> BlobRef | None:
         if relative is None:
             return None
-        blob = self.storage.put_path(self.bundle.pack(relative, self.scratch),
-                                     max_bytes=self.max_bytes)
+        blob = self.storage.put_path(self.packed(relative), max_bytes=self.max_bytes)
         return BlobRef(sha256=blob.sha256, size=blob.size, name=name)
+
+
+def check_packed_exposure(competition: Competition, blobs: _Blobs) -> None:
+    """Refuse a starting kit or public data whose packed bytes are a task's reference data
+    or scoring program (a copy of the folder elsewhere in the bundle): the reader compared
+    paths, this compares contents."""
+    secret = {blobs.sha256(relative): (relative, what) for task in competition.tasks
+              for relative, what in ((task.reference_data, "reference data"),
+                                     (task.scoring_program, "scoring program"))
+              if relative}
+    problems = []
+    for phase in competition.phases:
+        for kind, relative in (("starting_kit", phase.starting_kit),
+                               ("public_data", phase.public_data)):
+            found = secret.get(blobs.sha256(relative)) if relative else None
+            if found is not None:
+                problems.append((Where(f"phase {phase.name!r}, {kind}"), (
+                    f"{relative!r} has the same content as the {found[1]} {found[0]!r}; "
+                    f"participants download the {kind.replace('_', ' ')}, and must never get "
+                    f"the {found[1]}")))
+    if problems:
+        raise BundleInvalid(problems)
+
+
+def _file_name(relative: str, fallback: str, taken: set[str]) -> str:
+    """A participant file's name: a plain file keeps its own (made safe), unless another
+    file has it; a packed folder gets ``fallback``."""
+    own = re.sub(r"[^A-Za-z0-9._ -]", "-", PurePosixPath(relative).name).strip()[:200]
+    name = own if own and own[0] != " " and own not in {".", ".."} else fallback
+    return fallback if name in taken else name
 
 
 def _task(competition: Competition, phase: BundlePhase, blobs: _Blobs) -> PhaseTask:
@@ -114,6 +159,9 @@ def _task(competition: Competition, phase: BundlePhase, blobs: _Blobs) -> PhaseT
         reference_data=blobs.ref(task.reference_data, "reference_data.zip"),
         ingestion_only_during_scoring=task.ingestion_only_during_scoring,
         time_limit_seconds=phase.execution_time_limit, hide_output=phase.hide_output,
+        enable_detailed_results=competition.enable_detailed_results,
+        show_detailed_results_in_submission_panel=(
+            competition.show_detailed_results_in_submission_panel),
     )
 
 
@@ -171,7 +219,12 @@ def _add_phases(challenge: Challenge, competition: Competition, blobs: _Blobs) -
         ))
         for kind, relative in (("starting_kit", phase.starting_kit),
                                ("public_data", phase.public_data)):
-            ref = blobs.ref(relative, f"{name}-{kind}.zip")
+            if relative is None:
+                continue
+            packed = f"{name}-{kind}.zip"
+            taken = {file.name for file in challenge.files}
+            ref = blobs.ref(relative, packed if blobs.bundle.path(relative).is_dir()
+                            else _file_name(relative, packed, taken))
             if ref is not None:
                 challenge.files.append(ChallengeFile(
                     position=len(challenge.files), name=ref.name, sha256=ref.sha256,
@@ -237,8 +290,9 @@ def create_from_codabench(
         raise Conflict(f"A challenge called {slug!r} exists already; choose another slug.")
     challenge = _challenge(competition, slug, org.id, user.id)
     with tempfile.TemporaryDirectory(prefix="aihub-import-") as scratch:
-        _add_phases(challenge, competition, _Blobs(bundle, storage, Path(scratch),
-                                                   max_file_bytes))
+        blobs = _Blobs(bundle, storage, Path(scratch), max_file_bytes)
+        check_packed_exposure(competition, blobs)
+        _add_phases(challenge, competition, blobs)
     if actor.is_curator:  # a curator's own challenge needs no second look
         challenge.approved_at, challenge.approved_by_id = utcnow(), user.id
     session.add(challenge)

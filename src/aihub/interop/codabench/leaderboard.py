@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aihub.interop.codabench.fields import Fields, items
+from aihub.interop.codabench.fields import Fields, items, shown
 from aihub.interop.codabench.model import Column, Computation, Leaderboard, Sorting, SubmissionRule
 from aihub.interop.codabench.report import Findings, Where
 from aihub.interop.codabench.yamlmarks import MarkedDict, MarkedList
@@ -25,7 +25,7 @@ def _indexes(fields: Fields, findings: Findings) -> tuple[int, ...] | None:
         isinstance(item, int) and not isinstance(item, bool) for item in value
     ):
         findings.problem(where, f"'computation_indexes' must be a YAML list of column indexes "
-                         f"such as [0, 1], not {value!r}")
+                         f"such as [0, 1], not {shown(value)}")
         return None
     return tuple(value)
 

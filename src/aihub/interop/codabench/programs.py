@@ -14,15 +14,21 @@ from __future__ import annotations
 import re
 import shlex
 import zipfile
+import zlib
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 import yaml
 
+from aihub.interop.codabench.yamlmarks import safe_load
+
 METADATA_NAMES = ("metadata.yaml", "metadata")  # the worker looks for metadata.yaml first
 _METADATA_MAX_BYTES = 64 * 1024
 _PLACEHOLDER = re.compile(r"\$[A-Za-z_]+")
+# What zipfile raises on a damaged or odd zip (bad CRC, encryption, unknown compression).
+_BROKEN_ZIP = (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError,
+               zlib.error, EOFError, ValueError, OSError)
 
 
 class ProgramKind(StrEnum):
@@ -44,7 +50,7 @@ def parse_metadata(name: str, raw: bytes) -> ProgramMetadata:
     if len(raw) > _METADATA_MAX_BYTES:
         return ProgramMetadata(name, None, f"{name} is larger than 64 KB")
     try:
-        data = yaml.safe_load(raw.decode("utf-8-sig"))
+        data = safe_load(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         return ProgramMetadata(name, None, f"{name} is not valid YAML: {exc}")
     command = data.get("command") if isinstance(data, dict) else None
@@ -67,14 +73,17 @@ def folder_metadata(folder: Path) -> ProgramMetadata:
 
 def zip_metadata(archive: Path) -> ProgramMetadata:
     """The metadata at the top of a program zip (where the worker unpacks it to)."""
-    with zipfile.ZipFile(archive) as zf:
-        names = set(zf.namelist())
-        for name in METADATA_NAMES:
-            if name in names:
-                info = zf.getinfo(name)
-                if info.file_size > _METADATA_MAX_BYTES:
-                    return ProgramMetadata(name, None, f"{name} is larger than 64 KB")
-                return parse_metadata(name, zf.read(info))
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            names = set(zf.namelist())
+            for name in METADATA_NAMES:
+                if name in names:
+                    info = zf.getinfo(name)
+                    if info.file_size > _METADATA_MAX_BYTES:
+                        return ProgramMetadata(name, None, f"{name} is larger than 64 KB")
+                    return parse_metadata(name, zf.read(info))
+    except _BROKEN_ZIP as exc:
+        return ProgramMetadata(None, None, f"the zip cannot be read ({exc})")
     return ProgramMetadata(None, None)
 
 

@@ -27,6 +27,7 @@ from aihub.interop.codabench.archive import (
     pack_folder,
     unpack_zip,
 )
+from aihub.interop.codabench.fields import shown
 from aihub.interop.codabench.files import BundleFiles
 from aihub.interop.codabench.model import Competition
 from aihub.interop.codabench.report import Findings, Where
@@ -36,7 +37,7 @@ from aihub.interop.codabench.yamlmarks import MarkedDict, load
 
 _YAML_MAX_BYTES = 1024 * 1024
 _NO_VERSION = ("A suitable version could not be found for this competition. Make sure one is "
-               "supplied in the yaml. (version: 2 for Codabench, 1.5 for CodaLab; {found!r} "
+               "supplied in the yaml. (version: 2 for Codabench, 1.5 for CodaLab; {found} "
                "was given)")
 
 
@@ -83,7 +84,8 @@ def read_competition(root: Path, *, extra_images: Mapping[str, str] | None = Non
     findings = Findings()
     for note in notes:
         findings.warn(Where(""), note)
-    version = str(data.get("version", "1"))
+    raw_version = data.get("version", "1")
+    version = str(raw_version) if isinstance(raw_version, str | int | float) else "?"
     files = BundleFiles(root, findings, check_files=check_files)
     if version in {"1", "1.5"}:
         competition = read_v15(data, files, findings, extra_images)
@@ -91,7 +93,8 @@ def read_competition(root: Path, *, extra_images: Mapping[str, str] | None = Non
         competition = read_v2(data, files, findings, extra_images)
     else:
         where = Where("version", data.line_of("version"))
-        raise InvalidInput(f"{where}: " + _NO_VERSION.format(found=data.get("version")))
+        raise InvalidInput(f"{where}: " + _NO_VERSION.format(found=shown(data.get("version"))))
+    files.check_exposure()
     findings.raise_if_any()
     assert competition is not None  # a reader returns None only with problems
     return replace(competition, report=findings.report())

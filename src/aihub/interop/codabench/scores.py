@@ -1,8 +1,9 @@
 """What a scoring program leaves in ``/app/output``, read back safely (reference §5.2-5.4).
 
-``scores.json`` wins over ``scores.txt`` (YAML, read with ``safe_load``). Only numbers and
-booleans (as 0/1) are scores; keys that are not columns are dropped and listed; computed
-columns are computed here, from the stored columns, whatever the program wrote for them.
+``scores.json`` wins over ``scores.txt`` (YAML, read with a bounded ``safe_load``: no alias
+bombs, no nesting deeper than Python recurses). Only numbers and booleans (as 0/1) are
+scores; keys that are not columns are dropped and listed; computed columns are computed
+here, from the stored columns, whatever the program wrote for them.
 Every refusal carries a detailed message for the host and a short one for the participant
 that quotes nothing the scoring program wrote (it reads the hidden reference data).
 """
@@ -22,7 +23,9 @@ from pathlib import Path
 import yaml
 
 from aihub.errors import InvalidInput
+from aihub.interop.codabench.fields import shown
 from aihub.interop.codabench.model import Column, Computation, Leaderboard
+from aihub.interop.codabench.yamlmarks import safe_load
 
 SCORES_JSON = "scores.json"
 SCORES_TXT = "scores.txt"
@@ -94,6 +97,11 @@ def _parse(name: str, raw: bytes) -> object:
     if name == SCORES_JSON:
         try:
             return json.loads(text)
+        except RecursionError as exc:
+            raise ScoresError("scores.json is nested too deeply to be read; write one flat "
+                              "mapping of column keys to numbers.",
+                              _PARTICIPANT.format(what="scores.json is not a flat mapping")) \
+                from exc
         except json.JSONDecodeError as exc:
             # The position only: the text itself may hold values from the reference data.
             raise ScoresError(
@@ -101,7 +109,7 @@ def _parse(name: str, raw: bytes) -> object:
                 f"(line {exc.lineno}, column {exc.colno}: {exc.msg}).",
                 _PARTICIPANT.format(what="scores.json has a syntax error")) from exc
     try:
-        return yaml.safe_load(text)
+        return safe_load(text)
     except yaml.YAMLError as exc:
         raise ScoresError(f"scores.txt is not valid YAML: {exc}",
                           _PARTICIPANT.format(what="scores.txt is not valid YAML")) from exc
@@ -170,7 +178,7 @@ def _to_scores(name: str, data: dict[object, object], leaderboard: Leaderboard) 
             continue
         number = _number(raw_value)
         if number is None:
-            bad.append(f"{key}: {str(raw_value)[:40]!r}")
+            bad.append(f"{key}: {shown(raw_value)}")
         else:
             values[key] = number
     if bad:

@@ -33,8 +33,10 @@ from aihub.interop.codabench.phases import (
     DEFAULT_DAILY_LIMIT,
     DEFAULT_TIME_LIMIT,
     DEFAULT_TOTAL_LIMIT,
+    detailed_flags,
     limit,
     ordered,
+    output_flags,
 )
 from aihub.interop.codabench.programs import ProgramKind
 from aihub.interop.codabench.report import Findings, ImportReport, Where
@@ -138,6 +140,7 @@ def _draft(key: Any, item: Any, where: Where, position: int, files: BundleFiles,
     paths = {key: files.item(fields.raw(key), fields.at(key), what=key.replace("_", " "),
                              kind=ItemKind.ANY) if fields.has(key) else None
              for key in ("starting_kit", "public_data")}
+    hides = output_flags(fields, findings)
     phase = Phase(
         index=position, name=label, description=fields.text("description"),
         start=start or datetime.min.replace(tzinfo=UTC), end=None,
@@ -147,9 +150,7 @@ def _draft(key: Any, item: Any, where: Where, position: int, files: BundleFiles,
         # Set only when truthy, as upstream: 0 or nothing is the default.
         execution_time_limit=fields.integer("execution_time_limit") or DEFAULT_TIME_LIMIT,
         tasks=(position,), starting_kit=paths["starting_kit"], public_data=paths["public_data"],
-        hide_output=fields.boolean("hide_output", default=False),
-        hide_prediction_output=fields.boolean("hide_prediction_output", default=False),
-        hide_score_output=fields.boolean("hide_score_output", default=False),
+        hide_output=hides[0], hide_prediction_output=hides[1], hide_score_output=hides[2],
     )
     task = _task(fields, files, label, position)
     force_best = fields.boolean("force_best_submission_to_leaderboard", default=False)
@@ -297,9 +298,7 @@ def read_v15(data: MarkedDict, files: BundleFiles, findings: Findings,
     leaderboard = _leaderboard(top, _rule(top, drafts, findings), findings)
     approve = not top.boolean("has_registration", default=True)
     description = top.text("description")
-    detailed = [top.boolean(key, default=default) for key, default in (
-        ("enable_detailed_results", False), ("show_detailed_results_in_submission_panel", True),
-        ("show_detailed_results_in_leaderboard", True))]
+    detailed = detailed_flags(top, findings)
     top.finish(IGNORED_TOP)
     if findings.problems or leaderboard is None or terms is None:
         return None

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aihub.interop.codabench.dates import read_datetime
-from aihub.interop.codabench.fields import Fields, items
+from aihub.interop.codabench.fields import Fields, items, shown
 from aihub.interop.codabench.files import BundleFiles, ItemKind
 from aihub.interop.codabench.leaderboard import read_leaderboards
 from aihub.interop.codabench.model import Competition, Page, Phase, Solution, SourceFormat, Task
@@ -16,8 +16,10 @@ from aihub.interop.codabench.phases import (
     DEFAULT_TIME_LIMIT,
     DEFAULT_TOTAL_LIMIT,
     check_tasks,
+    detailed_flags,
     limit,
     ordered,
+    output_flags,
 )
 from aihub.interop.codabench.programs import ProgramKind
 from aihub.interop.codabench.report import Findings, ImportReport, Where
@@ -140,7 +142,7 @@ def _task_list(fields: Fields) -> list[int]:
     found = []
     for _, item, where in items(raw or MarkedList(), fields.at("tasks")):
         if isinstance(item, bool) or not isinstance(item, int):
-            fields.findings.problem(where, f"a phase's tasks are task indexes, not {item!r}")
+            fields.findings.problem(where, f"a phase's tasks are task indexes, not {shown(item)}")
         else:
             found.append(item)
     return found
@@ -161,6 +163,7 @@ def read_phase(item: Any, where: Where, files: BundleFiles, task_indexes: set[in
     paths = {key: files.item(fields.raw(key), fields.at(key), what=key.replace("_", " "),
                              kind=ItemKind.ANY) if fields.has(key) else None
              for key in ("starting_kit", "public_data")}
+    hides = output_flags(fields, findings)
     phase = Phase(
         index=0, name=name, description=fields.text("description"),
         start=start or datetime.min.replace(tzinfo=UTC),
@@ -170,9 +173,7 @@ def read_phase(item: Any, where: Where, files: BundleFiles, task_indexes: set[in
         max_submissions=limit(fields.integer("max_submissions", default=DEFAULT_TOTAL_LIMIT)),
         execution_time_limit=_time_limit(fields, findings), tasks=tuple(tasks),
         starting_kit=paths["starting_kit"], public_data=paths["public_data"],
-        hide_output=fields.boolean("hide_output", default=False),
-        hide_prediction_output=fields.boolean("hide_prediction_output", default=False),
-        hide_score_output=fields.boolean("hide_score_output", default=False),
+        hide_output=hides[0], hide_prediction_output=hides[1], hide_score_output=hides[2],
     )
     sort_key = fields.integer("index", default=0, minimum=-(10**9)) or 0
     fields.finish(IGNORED_PHASE)
@@ -182,7 +183,7 @@ def read_phase(item: Any, where: Where, files: BundleFiles, task_indexes: set[in
 
 def read_solutions(top: Fields, files: BundleFiles, task_indexes: set[int],
                    findings: Findings) -> tuple[Solution, ...]:
-    solutions = []
+    solutions: list[Solution] = []
     raw = top.sequence("solutions")
     for _, item, where in items(raw or MarkedList(), top.at("solutions")):
         if not isinstance(item, MarkedDict):
@@ -208,7 +209,10 @@ def read_solutions(top: Fields, files: BundleFiles, task_indexes: set[int],
         path = files.item(fields.raw("path"), fields.at("path"), what="solution",
                           kind=ItemKind.FOLDER_OR_ZIP) if fields.has("path") else None
         fields.finish()
-        if index is not None and path is not None:
+        if index is not None and any(known.index == index for known in solutions):
+            findings.problem(fields.at("index"), f"solution index {index} is used twice; give "
+                             "each solution its own index")
+        elif index is not None and path is not None:
             solutions.append(Solution(index, tuple(tasks), path))
     return tuple(solutions)
 
@@ -245,7 +249,8 @@ def read_v2(data: MarkedDict, files: BundleFiles, findings: Findings,
     fact_sheet = top.mapping("fact_sheet")
     if fact_sheet is not None:
         findings.not_supported(top.at("fact_sheet"), FACT_SHEET)
-    flags = [top.boolean(key, default=default) for key, default in _FLAGS]
+    approve = top.boolean("registration_auto_approve", default=False)
+    detailed = detailed_flags(top, findings)
     description = top.text("description")
     top.finish(IGNORED_TOP)
     if findings.problems or leaderboard is None or terms is None:
@@ -255,16 +260,8 @@ def read_v2(data: MarkedDict, files: BundleFiles, findings: Findings,
         terms=terms, pages=pages, docker_image=docker_image, runtime=runtime,
         phases=phases, tasks=tasks, leaderboard=leaderboard, solutions=solutions,
         fact_sheet=dict(fact_sheet) if fact_sheet is not None else None,
-        registration_auto_approve=flags[0], enable_detailed_results=flags[1],
-        show_detailed_results_in_submission_panel=flags[2],
-        show_detailed_results_in_leaderboard=flags[3], report=ImportReport(),
+        registration_auto_approve=approve, enable_detailed_results=detailed[0],
+        show_detailed_results_in_submission_panel=detailed[1],
+        show_detailed_results_in_leaderboard=detailed[2], report=ImportReport(),
     )
 
-
-# In the order read_v2 passes them on, with Codabench's defaults.
-_FLAGS = (
-    ("registration_auto_approve", False),
-    ("enable_detailed_results", False),
-    ("show_detailed_results_in_submission_panel", True),
-    ("show_detailed_results_in_leaderboard", True),
-)
