@@ -8,9 +8,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from codabench_helpers import copy_bundle, edit_yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from aihub.challenges.models import Challenge, ChallengeFile, Phase
 from aihub.hub import Hub
 from aihub.submissions.models import Submission
 from factories import Factories, Person
@@ -91,3 +93,57 @@ def test_the_host_must_be_named_when_ambiguous(
     response = _import(code_api, host, tmp_path, organization="nowhere")
     assert response.status_code == 422
     assert "no organization is called 'nowhere'" in response.json()["detail"]
+
+
+def _import_folder(api: TestClient, host: Person, folder: Path, tmp_path: Path,
+                   slug: str) -> Any:
+    return api.post(f"{API}/challenges", headers=host.headers, data={"slug": slug},
+                    files={"file": ("bundle.zip", _zip(folder, tmp_path))})
+
+
+def test_public_data_that_copies_the_reference_data_is_refused(
+    code_api: TestClient, code_factories: Factories, code_hub: Hub, tmp_path: Path
+) -> None:
+    """The reader compares paths; a copy of the folder elsewhere has the same packed bytes."""
+    folder = copy_bundle("blobs_code", tmp_path)
+    shutil.copytree(folder / "final" / "reference_data", folder / "public")
+    edit_yaml(folder, lambda data: data["phases"][0].update(public_data="public"))
+    response = _import_folder(code_api, code_factories.host(), folder, tmp_path, "leaky")
+    assert response.status_code == 422, response.text
+    assert ("'public' has the same content as the reference data 'final/reference_data'"
+            in response.json()["detail"])
+    with code_hub.db.reading() as session:
+        assert session.scalar(select(Challenge.id).where(Challenge.slug == "leaky")) is None
+
+
+def test_a_plain_file_kit_keeps_its_own_name(
+    code_api: TestClient, code_factories: Factories, code_hub: Hub, tmp_path: Path
+) -> None:
+    folder = copy_bundle("blobs_code", tmp_path)
+
+    def kits(data: dict[str, Any]) -> None:
+        data["phases"][0]["starting_kit"] = "starting_kit/README.md"
+        data["phases"][1]["starting_kit"] = "starting_kit/README.md"
+        data["phases"][1]["public_data"] = "starting_kit"
+
+    edit_yaml(folder, kits)
+    response = _import_folder(code_api, code_factories.host(), folder, tmp_path, "kits")
+    assert response.status_code == 201, response.text
+    with code_hub.db.reading() as session:
+        names = list(session.scalars(select(ChallengeFile.name).join(Challenge).where(
+            Challenge.slug == "kits").order_by(ChallengeFile.position)))
+    assert names == ["README.md", "final-starting_kit.zip", "final-public_data.zip"]
+
+
+def test_the_phase_task_carries_the_detailed_results_flags(
+    code_api: TestClient, code_factories: Factories, code_hub: Hub, tmp_path: Path
+) -> None:
+    folder = copy_bundle("blobs_code", tmp_path)
+    edit_yaml(folder, lambda data: data.update(show_detailed_results_in_submission_panel=False))
+    response = _import_folder(code_api, code_factories.host(), folder, tmp_path, "flags")
+    assert response.status_code == 201, response.text
+    with code_hub.db.reading() as session:
+        tasks = list(session.scalars(select(Phase.task).join(Challenge).where(
+            Challenge.slug == "flags")))
+    assert [(task["enable_detailed_results"], task["show_detailed_results_in_submission_panel"])
+            for task in tasks] == [(True, False), (True, False)]

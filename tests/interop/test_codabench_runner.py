@@ -214,6 +214,13 @@ def test_participant_code_cannot_read_the_reference(bubblewrap: BubblewrapSandbo
     assert "denied /app/input/ref: FileNotFoundError" in hostile.stdout
     assert "canary_labels" not in hostile.stdout
     assert canary not in _all_text(result, job / "kept")
+    if bundle == "blobs_during_scoring":
+        # Its links and pipe in /app/shared stayed in its own box: never copied to the
+        # scorer's (else the scorer follows 'prediction' to the labels and scores 1.0).
+        assert "planted /app/shared/prediction" in hostile.stdout
+        notes = "\n".join(result.notes)
+        assert "/app/shared/reference of the ingestion box is a symbolic link" in notes
+        assert "/app/shared/trap of the ingestion box is not a regular file" in notes
 
 
 def test_a_stop_event_ends_the_run(bubblewrap: BubblewrapSandbox, bare_runtime: Runtime,

@@ -27,12 +27,14 @@ from aihub.evaluation.plans import (
 )
 from aihub.evaluation.sandbox import (
     MIB,
+    Isolation,
     Limits,
     Sandbox,
     SandboxError,
     get_runtime,
     make_job_folder,
 )
+from aihub.interop.codabench.archive import open_up
 from aihub.interop.codabench.boxes import BoxLog
 from aihub.interop.codabench.model import (
     Column,
@@ -88,9 +90,34 @@ class ProgramRunner:
             runtime = get_runtime(self.runtimes_dir, task.runtime)
         except SandboxError as exc:  # unavailable, unreachable, no such runtime
             return failed(INTERNAL_FAILURE, ErrorKind.INFRASTRUCTURE, str(exc))
+        if sandbox.isolation is not Isolation.FULL and not task.allow_fallback:
+            return failed(
+                INTERNAL_FAILURE, ErrorKind.INFRASTRUCTURE,
+                f"this worker's sandbox ({sandbox.name}) has reduced isolation and no "
+                "curator allowed it for this challenge",
+            )
         folder = make_job_folder(self.work_dir / "jobs", prefix=f"job-{task.job_id}-")
         try:
-            phase = task.task
+            program = self._program_task(task, kit, folder)
+            if isinstance(program, EvaluationResult):
+                return program
+            try:
+                submission = self._unpack(kit, task.submission, folder / "submission")
+            except InvalidInput as exc:
+                return failed(str(exc), ErrorKind.PARTICIPANT)
+            runner = TaskRunner(sandbox, runtime, BOX_LIMITS, work_base=folder)
+            result = runner.run(program, submission, stop=stop, owned=True)
+            return self._result(task, kit, result)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _program_task(self, task: EvaluationTask, kit: RunKit,
+                      folder: Path) -> ProgramTask | EvaluationResult:
+        """The phase's programs and data unpacked; a zip that cannot be is the bundle's
+        fault (the host's), not the submission's and not ours."""
+        phase, columns = task.task, task.columns
+        assert phase is not None and columns is not None
+        try:
             unpacked = {
                 name: self._unpack(kit, ref, folder / name) if ref else None
                 for name, ref in (("scoring_program", phase.scoring_program),
@@ -98,36 +125,32 @@ class ProgramRunner:
                                   ("input_data", phase.input_data),
                                   ("reference_data", phase.reference_data))
             }
-            scoring = unpacked["scoring_program"]
-            assert scoring is not None
-            program = ProgramTask(
-                scoring_program=scoring, leaderboard=leaderboard_of(task.columns),
-                ingestion_program=unpacked["ingestion_program"],
-                input_data=unpacked["input_data"], reference_data=unpacked["reference_data"],
-                ingestion_only_during_scoring=phase.ingestion_only_during_scoring,
-                time_limit=float(phase.time_limit_seconds),
-            )
-            try:
-                submission = self._unpack(kit, task.submission, folder / "submission")
-            except InvalidInput as exc:
-                return failed(str(exc), ErrorKind.PARTICIPANT)
-            runner = TaskRunner(sandbox, runtime, BOX_LIMITS, work_base=folder)
-            result = runner.run(program, submission, stop=stop)
-            return self._result(task, kit, result)
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
+        except InvalidInput as exc:
+            return failed(HOST_FAILURE, ErrorKind.HOST,
+                          f"the challenge's programs or data could not be unpacked: {exc}")
+        scoring = unpacked["scoring_program"]
+        assert scoring is not None
+        return ProgramTask(
+            scoring_program=scoring, leaderboard=leaderboard_of(columns),
+            ingestion_program=unpacked["ingestion_program"],
+            input_data=unpacked["input_data"], reference_data=unpacked["reference_data"],
+            ingestion_only_during_scoring=phase.ingestion_only_during_scoring,
+            time_limit=float(phase.time_limit_seconds), hide_output=phase.hide_output,
+            detailed_results=(phase.enable_detailed_results
+                              and phase.show_detailed_results_in_submission_panel),
+        )
 
     def _unpack(self, kit: RunKit, ref: BlobRef, dest: Path) -> Path:
         dest.mkdir()
         unpack(kit.files.local_path(ref), dest, _UNPACKED, label=ref.name)
-        dest.chmod(0o755)
-        for path in dest.rglob("*"):
-            path.chmod(0o755 if path.is_dir() else 0o644)
+        open_up(dest)
         return dest
 
     def _result(self, task: EvaluationTask, kit: RunKit, result: TaskResult) -> EvaluationResult:
         assert task.task is not None and task.columns is not None
         host_log = _log_text(result.logs, participant=False)
+        if result.notes:
+            host_log += "\n\n== aihub\n" + "\n".join(result.notes)
         log = "" if task.task.hide_output else _log_text(result.logs, participant=True)
         detailed = self._keep_detailed(kit, result.detailed_results)
         if result.failure is not None:

@@ -7,12 +7,15 @@ as §6.3 says aihub runs it.
   when the submission's metadata has a command, the submission's own box alongside, both
   writing ``/app/output``; the worker's ``metadata`` is added, the output is copied out
   with the sandbox's hygiene checks, and it is scored as above;
-* ``ingestion_only_during_scoring``: the scoring box and the ingestion box run at once and
-  share ``/app/shared``; the ingestion box never gets ``/app/input/ref``.
+* ``ingestion_only_during_scoring``: the scoring box and the ingestion box run at once,
+  each with its own ``/app/shared`` that the worker keeps alike (``shared.py``: nothing
+  the ingestion box plants there is ever followed or opened by the scorer); the ingestion
+  box never gets ``/app/input/ref``.
 
 The caller's program and data folders are mounted read-only as they are, so they must be
 reachable by the sandbox's uids (unpack them into ``make_job_folder()`` folders). The
-submission is copied into the run's own job folder first.
+submission is copied into the run's own job folder first, unless the caller hands it over
+(``owned=True``). Boxes that run together are taken together (``boxes.open_boxes``).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from aihub.evaluation.plans import ErrorKind
 from aihub.evaluation.sandbox import (
     Limits,
     Mount,
+    RunResult,
     Runtime,
     Sandbox,
     SharedArea,
@@ -36,7 +40,7 @@ from aihub.evaluation.sandbox import (
     copy_outputs,
     make_job_folder,
 )
-from aihub.interop.codabench.archive import copy_folder, materialize
+from aihub.interop.codabench.archive import copy_folder, link_folder, materialize, open_up
 from aihub.interop.codabench.boxes import (
     BoxLog,
     Failure,
@@ -44,14 +48,16 @@ from aihub.interop.codabench.boxes import (
     Role,
     Started,
     Step,
+    open_boxes,
     participant_failure,
     scoring_failure,
     start,
     step_limits,
     wait_all,
 )
+from aihub.interop.codabench.fields import shown
 from aihub.interop.codabench.model import Leaderboard, Phase
-from aihub.interop.codabench.programs import folder_metadata
+from aihub.interop.codabench.programs import command_argv, folder_metadata
 from aihub.interop.codabench.reader import ImportedBundle
 from aihub.interop.codabench.scores import (
     METADATA,
@@ -60,6 +66,7 @@ from aihub.interop.codabench.scores import (
     metadata_text,
     read_scores,
 )
+from aihub.interop.codabench.shared import SharedMirror, Side
 
 OUTPUT_MAX_FILES = 1000
 # A run stopped from outside (a cancelled job, a worker shutting down) is not the
@@ -81,6 +88,8 @@ class ProgramTask:
     reference_data: Path | None = None
     ingestion_only_during_scoring: bool = False
     time_limit: float = 600.0  # seconds, for each step
+    hide_output: bool = False  # a failure tells the participant its reason, not its output
+    detailed_results: bool = False  # keep detailed_results.html (enable_detailed_results)
 
 
 @dataclass(frozen=True)
@@ -91,6 +100,7 @@ class TaskResult:
     detailed_results: bytes | None = None  # detailed_results.html (or v1.5's first *.html)
     dropped_keys: tuple[str, ...] = ()  # keys of scores.json that are not columns
     missing_columns: tuple[str, ...] = ()  # columns without a score (ranked last)
+    notes: tuple[str, ...] = ()  # for the host: what was not passed between boxes, and why
 
     @property
     def ok(self) -> bool:
@@ -105,9 +115,10 @@ class _Run:
     outputs: Path | None
     stop: threading.Event | None
     logs: list[BoxLog] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def failed(self, failure: Failure, detailed: bytes | None = None) -> TaskResult:
-        return TaskResult({}, failure, tuple(self.logs), detailed)
+        return TaskResult({}, failure, tuple(self.logs), detailed, notes=tuple(self.notes))
 
 
 def materialize_task(bundle: ImportedBundle, phase: Phase, dest: Path) -> ProgramTask:
@@ -121,7 +132,7 @@ def materialize_task(bundle: ImportedBundle, phase: Phase, dest: Path) -> Progra
         if relative is None:
             return None
         folder = materialize(bundle.path(relative), dest / name)
-        _open_up(folder)
+        open_up(folder)
         return folder
 
     scoring = unpacked(task.scoring_program, "scoring_program")
@@ -132,7 +143,9 @@ def materialize_task(bundle: ImportedBundle, phase: Phase, dest: Path) -> Progra
         input_data=unpacked(task.input_data, "input_data"),
         reference_data=unpacked(task.reference_data, "reference_data"),
         ingestion_only_during_scoring=task.ingestion_only_during_scoring,
-        time_limit=float(phase.execution_time_limit),
+        time_limit=float(phase.execution_time_limit), hide_output=phase.hide_output,
+        detailed_results=(competition.enable_detailed_results
+                          and competition.show_detailed_results_in_submission_panel),
     )
 
 
@@ -148,18 +161,35 @@ def _command(folder: Path, what: str) -> str | Failure:
     if metadata.command is None:
         reason = metadata.error or "Program directory missing 'command' in metadata"
         return _host_problem(f"the {what}: {reason}")
+    try:
+        command_argv(metadata.command)
+    except ValueError as exc:
+        return _host_problem(f"the {what}'s command {shown(metadata.command)} cannot be split "
+                             f"into arguments: {exc}")
     return metadata.command
 
 
-def _open_up(folder: Path) -> None:
-    """Make a copied folder readable by every slot uid (its mounts are read-only)."""
-    folder.chmod(0o755)
-    for path in folder.rglob("*"):
-        path.chmod(0o755 if path.is_dir() or os.access(path, os.X_OK) else 0o644)
+def _own_command_problem(command: str) -> Failure | None:
+    """Why the submission's own metadata command cannot run (its own doing), or None."""
+    try:
+        command_argv(command)
+    except ValueError as exc:
+        return Failure(ErrorKind.PARTICIPANT, (
+            f"The command in your submission's metadata cannot be run: {exc}. Write it as you "
+            "would in a shell, with balanced quotes, e.g. 'command: python3 main.py'."),
+            f"the submission's command {shown(command)}: {exc}")
+    return None
+
+
+def _no_slots(exc: TimeoutError) -> Failure:
+    return Failure(ErrorKind.INFRASTRUCTURE, "No sandbox came free in time to run this "
+                   "submission; it will be run again.", f"sandbox slots: {exc}")
 
 
 def _write_metadata(folder: Path, text: str) -> None:
     path = folder / METADATA
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)  # a results submission's own folder of that name
     path.unlink(missing_ok=True)
     path.write_text(text)
     path.chmod(0o644)
@@ -180,35 +210,53 @@ class TaskRunner:
         self.slot_timeout = slot_timeout
 
     def run(self, task: ProgramTask, submission: Path, *, outputs: Path | None = None,
-            stop: threading.Event | None = None) -> TaskResult:
+            stop: threading.Event | None = None, owned: bool = False) -> TaskResult:
         """Score the unpacked ``submission`` folder. ``outputs``, when given, receives the
-        prediction output (``prediction/``) and scoring output (``scoring/``) to keep."""
+        prediction output (``prediction/``) and scoring output (``scoring/``) to keep.
+        ``owned``: the folder is handed over, readable by the slot uids (``open_up``), and
+        used in place (a ``metadata`` file may be written into it), not copied."""
         job = make_job_folder(self.work_base, prefix="codabench-")
         try:
             run = _Run(task, job / "submission", job / "res", outputs, stop)
-            copy_folder(submission, run.submission)
-            _open_up(run.submission)
-            run.res.mkdir(mode=0o755)
-            own = folder_metadata(run.submission).command
-            if task.ingestion_only_during_scoring or (task.ingestion_program is None
-                                                      and own is None):
-                # Nothing runs before scoring: the submission's files are the predictions.
-                copy_folder(run.submission, run.res)
-                _write_metadata(run.res, metadata_text())
-                _open_up(run.res)
+            if owned:
+                run.submission = submission
             else:
-                failure = self._predict(run, own)
-                if failure is not None:
-                    return run.failed(failure)
-            return self._score(run)
+                copy_folder(submission, run.submission)
+                open_up(run.submission)
+            own = folder_metadata(run.submission).command
+            problem = _own_command_problem(own) if own is not None else None
+            if problem is not None:
+                return run.failed(problem)
+            try:
+                return self._run(run, own)
+            except TimeoutError as exc:
+                return run.failed(_no_slots(exc))
         finally:
             shutil.rmtree(job, ignore_errors=True)
 
+    def _run(self, run: _Run, own: str | None) -> TaskResult:
+        task = run.task
+        if task.ingestion_only_during_scoring or (task.ingestion_program is None
+                                                  and own is None):
+            # Nothing runs before scoring: the submission's files are the predictions.
+            if task.ingestion_only_during_scoring:
+                link_folder(run.submission, run.res)  # also the ingested program
+            else:
+                run.res = run.submission  # nothing else reads it
+            _write_metadata(run.res, metadata_text())
+        else:
+            failure = self._predict(run, own)
+            if failure is not None:
+                return run.failed(failure)
+        return self._score(run)
+
     def _start_all(self, stack: ExitStack, programs: list[Program],
                    seconds: float) -> list[Started]:
+        """Boxes for ``programs``, taken together, and the programs started in them."""
         limits = step_limits(self.limits, seconds)
-        return [start(stack, self.sandbox, self.runtime, limits, program,
-                      slot_timeout=self.slot_timeout) for program in programs]
+        boxes = open_boxes(stack, self.sandbox, self.runtime, limits, len(programs),
+                           timeout=self.slot_timeout)
+        return [start(box, program) for box, program in zip(boxes, programs, strict=True)]
 
     def _prediction_programs(self, run: _Run, own: str | None,
                              shared: SharedArea | None) -> list[Program] | Failure:
@@ -246,7 +294,8 @@ class TaskRunner:
             # The submission's own box first: its crash explains the ingestion's.
             for log, result in zip(logs, results, strict=True):
                 if not result.ok:
-                    return participant_failure(log, result, run.task.time_limit)
+                    return participant_failure(log, result, run.task.time_limit,
+                                               show_tail=not run.task.hide_output)
             return self._collect_prediction(run, started[0].areas["/app/output"])
 
     def _collect_prediction(self, run: _Run, output: Path) -> Failure | None:
@@ -267,12 +316,12 @@ class TaskRunner:
             ingestion_elapsed=ingestion.wall_seconds if ingestion else None,
             ingestion_exit_code=ingestion.exit_code if ingestion else None,
         ))
-        _open_up(run.res)
+        open_up(run.res)
         if run.outputs is not None:
             copy_folder(run.res, run.outputs / "prediction")
         return None
 
-    def _scoring_programs(self, run: _Run, shared: SharedArea | None) -> list[Program] | Failure:
+    def _scoring_programs(self, run: _Run) -> list[Program] | Failure:
         task = run.task
         command = _command(task.scoring_program, "scoring program")
         if isinstance(command, Failure):
@@ -281,9 +330,10 @@ class TaskRunner:
         if task.reference_data is not None:
             mounts.append(Mount(task.reference_data, "/app/input/ref"))
         writable: tuple[tuple[str, SharedArea | None], ...] = (("/app/output", None),)
-        if shared is None:
+        if not task.ingestion_only_during_scoring:
             return [Program(Role.SCORING, Step.SCORING, command, tuple(mounts), writable)]
-        writable = (*writable, ("/app/shared", shared))
+        # Each box its own /app/shared, kept alike by a SharedMirror: never one folder.
+        writable = (*writable, ("/app/shared", None))
         data = (Mount(task.input_data, "/app/input_data"),) if task.input_data else ()
         assert task.ingestion_program is not None  # checked at import
         ingestion = _command(task.ingestion_program, "ingestion program")
@@ -301,25 +351,23 @@ class TaskRunner:
     def _score(self, run: _Run) -> TaskResult:
         task = run.task
         with ExitStack() as stack:
-            shared = (stack.enter_context(self.sandbox.shared_area(self.limits.output_bytes))
-                      if task.ingestion_only_during_scoring else None)
-            programs = self._scoring_programs(run, shared)
+            programs = self._scoring_programs(run)
             if isinstance(programs, Failure):
                 return run.failed(programs)
             started = self._start_all(stack, programs, task.time_limit)
-            results = wait_all(started, run.stop)
+            mirror = SharedMirror([Side.of(one.program.role.value, one.areas["/app/shared"])
+                                   for one in started]) if len(started) > 1 else None
+            results = wait_all(started, run.stop, mirror.tick if mirror else None)
             logs = [one.log(result) for one, result in zip(started, results, strict=True)]
             run.logs.extend(logs)
+            run.notes.extend(mirror.notes if mirror else ())
             if run.stop is not None and run.stop.is_set():
                 return run.failed(CANCELLED)
             output = started[0].areas["/app/output"]
-            detailed = detailed_results(output)
-            if len(results) > 1 and not results[1].ok:
-                return run.failed(participant_failure(logs[1], results[1], task.time_limit),
-                                  detailed)
-            if not results[0].ok:
-                return run.failed(scoring_failure(logs[0], results[0], task.time_limit),
-                                  detailed)
+            detailed = detailed_results(output) if task.detailed_results else None
+            failure = _scoring_step_failure(logs, results, task)
+            if failure is not None:
+                return run.failed(failure, detailed)
             return self._read(run, output, task.leaderboard, detailed)
 
     def _read(self, run: _Run, output: Path, leaderboard: Leaderboard,
@@ -337,4 +385,25 @@ class TaskRunner:
                                           "could not be kept; the host has been told.",
                                           exc.detail), detailed)
         return TaskResult(scores.values, None, tuple(run.logs), detailed, scores.dropped,
-                          scores.missing)
+                          scores.missing, tuple(run.notes))
+
+
+def _scoring_step_failure(logs: list[BoxLog], results: list[RunResult],
+                          task: ProgramTask) -> Failure | None:
+    """Who failed the scoring step. The scorer first: when it failed, whatever the
+    ingestion box beside it did, the run is the host's to look at (with both boxes'
+    details); an ingestion box that failed beside a scorer that did not is the
+    participant's."""
+    show = not task.hide_output
+    beside = (participant_failure(logs[1], results[1], task.time_limit, show_tail=show)
+              if len(results) > 1 and not results[1].ok else None)
+    if not results[0].ok:
+        failure = scoring_failure(logs[0], results[0], task.time_limit)
+        if len(results) > 1:
+            ingestion = (beside.host if beside is not None else
+                         f"ended well [{results[1].outcome}, exit {results[1].exit_code}]")
+            failure = Failure(ErrorKind.HOST, failure.participant + (
+                f"\n{beside.participant}" if beside is not None else ""),
+                f"{failure.host}\n\nThe ingestion box beside it: {ingestion}")
+        return failure
+    return beside

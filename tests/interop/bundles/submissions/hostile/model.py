@@ -1,7 +1,7 @@
 """A hostile submission: tries every way it knows to reach the hidden reference data
-(``/app/input/ref`` and anything named like labels) and prints, and writes into its
-output, whatever it manages to read. The tests assert that none of the reference data's
-content turns up."""
+(``/app/input/ref`` and anything named like labels, links planted in ``/app/shared`` for
+the scorer to follow) and prints, and writes into its output, whatever it manages to read.
+The tests assert that none of the reference data's content turns up."""
 
 import contextlib
 import os
@@ -54,8 +54,24 @@ def processes(loot):
                 read(entry / part, loot)
 
 
+def plant_in_shared(loot):
+    """Ingestion during scoring: what the scorer opens in /app/shared it opens in its own
+    namespace, where /app/input/ref exists. A link named like the prediction would have it
+    score the labels against themselves; a pipe would hang it."""
+    shared = Path("/app/shared")
+    for name, plant in (("prediction", lambda p: p.symlink_to("/app/input/ref/test_labels")),
+                        ("reference", lambda p: p.symlink_to("/app/input/ref")),
+                        ("trap", os.mkfifo)):
+        try:
+            plant(shared / name)
+            loot.append(f"planted /app/shared/{name}")
+        except OSError as exc:
+            loot.append(f"denied /app/shared/{name}: {exc.__class__.__name__}")
+
+
 def attack():
     loot = [f"uid {os.getuid()} cwd {Path.cwd()} env {dict(os.environ)}"]
+    plant_in_shared(loot)
     for path in PATHS:
         read(Path(path), loot)
     processes(loot)

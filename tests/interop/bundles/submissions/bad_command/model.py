@@ -1,0 +1,1 @@
+"""A self-running submission whose metadata command has an unbalanced quote."""
