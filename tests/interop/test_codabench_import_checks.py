@@ -14,6 +14,7 @@ import pytest
 from codabench_helpers import copy_bundle, edit_yaml
 
 from aihub.interop.codabench import BundleInvalid, read_competition
+from aihub.interop.codabench.importer import is_codabench_bundle
 from aihub.interop.codabench.programs import parse_metadata
 
 
@@ -194,3 +195,11 @@ def test_detailed_results_and_output_flags_are_reported(tmp_path: Path) -> None:
     assert "not linked from the leaderboard" in report
     assert "'hide_prediction_output' has no effect" in report
     assert "'hide_score_output' has no effect" in report
+
+
+def test_a_zip_python_cannot_read_is_not_taken_for_a_bundle(tmp_path: Path) -> None:
+    """Recognising a bundle upload must not crash on it (the reader then says why)."""
+    archive = _zip(tmp_path / "odd.zip", {"pr\u00e9diction": b"1\n"})
+    archive.write_bytes(archive.read_bytes().replace("pr\u00e9diction".encode(),
+                                                     b"pr\xc3\x28diction"))
+    assert is_codabench_bundle(archive) is False

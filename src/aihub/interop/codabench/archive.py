@@ -12,6 +12,7 @@ import shutil
 import stat
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 from aihub.archives import ArchiveLimits, unpack
@@ -23,6 +24,10 @@ COMPETITION_YAML = "competition.yaml"
 _CHUNK = 1024 * 1024
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 _IGNORED_TOP = frozenset({"__MACOSX"})  # macOS Finder adds it next to the real folder
+# What zipfile raises on a damaged or odd zip (bad CRC, a name that is not UTF-8, an
+# unknown version or compression, encryption), besides BadZipFile.
+BROKEN_ZIP = (zipfile.BadZipFile, zipfile.LargeZipFile, UnicodeDecodeError,
+              NotImplementedError, RuntimeError, zlib.error, EOFError, ValueError, OSError)
 
 
 def unpack_zip(archive: Path, dest: Path, *, max_bytes: int = DEFAULT_MAX_BYTES,

@@ -35,6 +35,7 @@ from aihub.challenges.services import hosting_organization
 from aihub.db import utcnow
 from aihub.errors import Conflict, InvalidInput
 from aihub.evaluation.plans import BlobRef, BoardColumn, BoardColumns, PhaseTask
+from aihub.interop.codabench.archive import BROKEN_ZIP
 from aihub.interop.codabench.model import Competition, Leaderboard, Page, SubmissionRule
 from aihub.interop.codabench.model import Phase as BundlePhase
 from aihub.interop.codabench.reader import ImportedBundle
@@ -242,7 +243,7 @@ def is_codabench_bundle(path: Path) -> bool:
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
-    except (zipfile.BadZipFile, OSError):
+    except BROKEN_ZIP:
         return False  # the aihub reader says what is wrong with it
     return any(name.rstrip("/").split("/")[-1] == "competition.yaml"
                and name.count("/") <= 1 for name in names)

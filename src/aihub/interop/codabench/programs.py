@@ -14,21 +14,18 @@ from __future__ import annotations
 import re
 import shlex
 import zipfile
-import zlib
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 import yaml
 
+from aihub.interop.codabench.archive import BROKEN_ZIP
 from aihub.interop.codabench.yamlmarks import safe_load
 
 METADATA_NAMES = ("metadata.yaml", "metadata")  # the worker looks for metadata.yaml first
 _METADATA_MAX_BYTES = 64 * 1024
 _PLACEHOLDER = re.compile(r"\$[A-Za-z_]+")
-# What zipfile raises on a damaged or odd zip (bad CRC, encryption, unknown compression).
-_BROKEN_ZIP = (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError,
-               zlib.error, EOFError, ValueError, OSError)
 
 
 class ProgramKind(StrEnum):
@@ -82,7 +79,7 @@ def zip_metadata(archive: Path) -> ProgramMetadata:
                     if info.file_size > _METADATA_MAX_BYTES:
                         return ProgramMetadata(name, None, f"{name} is larger than 64 KB")
                     return parse_metadata(name, zf.read(info))
-    except _BROKEN_ZIP as exc:
+    except BROKEN_ZIP as exc:
         return ProgramMetadata(None, None, f"the zip cannot be read ({exc})")
     return ProgramMetadata(None, None)
 
