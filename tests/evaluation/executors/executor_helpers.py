@@ -28,10 +28,10 @@ from aihub.challenges.models import Challenge, Phase
 from aihub.challenges.services import get_challenge
 from aihub.db import utcnow
 from aihub.evaluation import runner_api, runners
-from aihub.evaluation.execute import RunKit
+from aihub.evaluation.execute import INTERNAL_FAILURE, RunKit, failed
 from aihub.evaluation.executors import ExternalExecutor
 from aihub.evaluation.models import Job
-from aihub.evaluation.plans import EvaluationResult, EvaluationTask
+from aihub.evaluation.plans import ErrorKind, EvaluationResult, EvaluationTask
 from aihub.hub import Hub
 from aihub.submissions.limits import usage
 from aihub.submissions.models import Submission
@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # the launcher imports this module without the tests folder o
 
 LAUNCHER = Path(__file__).with_name("executor_launch.py")
 SCORES = {"public": 0.75, "private": 0.5}
+NO_SANDBOX = "this runner has no sandbox"
 RABBITMQ = ("127.0.0.1", 5672)
 BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
 
@@ -57,7 +58,9 @@ def answers(address: tuple[str, int]) -> bool:
 class ScriptedRunner:
     """Runs a code task as its mode says: ``fast`` answers at once; ``slow`` writes a
     marker file and waits until stopped (or 120 s); ``kill`` writes the marker and SIGKILLs
-    its own process, as a job that brings its worker down would."""
+    its own process, as a job that brings its worker down would; ``ours`` fails as a
+    machine without a sandbox does; ``held`` runs until the test writes its ``release``
+    marker (``Launcher.release``)."""
 
     def __init__(self, mode: str, markers: Path | None) -> None:
         self.mode = mode
@@ -72,6 +75,14 @@ class ScriptedRunner:
             os.kill(os.getpid(), signal.SIGKILL)
         if self.mode == "slow" and stop.wait(120):
             return EvaluationResult(status="failed", error="stopped")
+        if self.mode == "ours":
+            return failed(INTERNAL_FAILURE, ErrorKind.INFRASTRUCTURE, NO_SANDBOX)
+        if self.mode == "held":
+            assert self.markers is not None
+            release = self.markers / f"release-{task.job_id}-{task.attempt}"
+            while not release.exists():
+                if stop.wait(0.05):
+                    return EvaluationResult(status="failed", error="stopped")
         return EvaluationResult(status="finished", **SCORES)
 
 
@@ -183,8 +194,11 @@ class Launcher:
             "AIHUB_JOB_LEASE_SECONDS": str(self.lease_seconds),
             "AIHUB_WORKER_POLL_SECONDS": "0.05",
             "AIHUB_WORKERS_IN_PROCESS": "0",
+            "AIHUB_CELERY_BROKER_URL": BROKER_URL,
             "AIHUB_TEST_RUNNER": mode,
             "AIHUB_TEST_MARKERS": str(self.markers),
+            # The workers' messages reach the log as they are printed.
+            "PYTHONUNBUFFERED": "1",
         }
 
     def start(self, runner_mode: str, *args: str) -> subprocess.Popen[bytes]:
@@ -200,6 +214,10 @@ class Launcher:
 
     def started(self, job_id: int, attempt: int) -> Path:
         return self.markers / f"started-{job_id}-{attempt}"
+
+    def release(self, job_id: int, attempt: int) -> None:
+        """Let a ``held`` run of this job and attempt end."""
+        (self.markers / f"release-{job_id}-{attempt}").write_text("")
 
     def logs(self) -> str:
         return "\n".join(path.read_text(errors="replace")

@@ -1,13 +1,15 @@
-"""Runs one kind of worker (or the hub's server) in its own process, for the SIGKILL tests.
+"""Runs one kind of worker (or the hub's server) in its own process, for the SIGKILL and
+SIGTERM tests.
 
     python executor_launch.py local [--once] [QUEUES]
-    python executor_launch.py celery QUEUES BROKER_URL SWEEP_SECONDS
+    python executor_launch.py celery QUEUES SWEEP_SECONDS
     python executor_launch.py remote URL TOKEN CACHE_DIR
     python executor_launch.py serve PORT
 
-Settings come from the environment (AIHUB_DATA_DIR, AIHUB_DATABASE_URL, …) as for
-``aihub``; code tasks run through ``ScriptedRunner`` in the mode AIHUB_TEST_RUNNER names,
-writing markers in AIHUB_TEST_MARKERS. The workers are the CLI's own (``worker_verbs``).
+Settings come from the environment (AIHUB_DATA_DIR, AIHUB_DATABASE_URL,
+AIHUB_CELERY_BROKER_URL, …) as for ``aihub``; code tasks run through ``ScriptedRunner`` in
+the mode AIHUB_TEST_RUNNER names, writing markers in AIHUB_TEST_MARKERS. The workers are
+the CLI's own (``worker_verbs``).
 """
 
 from __future__ import annotations
@@ -50,9 +52,8 @@ def main(mode: str, *args: str) -> None:
         worker_verbs.run_local(_hub(), tuple(queues[0].split(",")) if queues else ("default",),
                                once=once)
     elif mode == "celery":
-        queues, broker, sweep = args
-        worker_verbs.run_celery(_hub(), tuple(queues.split(",")), broker_url=broker,
-                                sweep_seconds=float(sweep))
+        queues, sweep = args
+        worker_verbs.run_celery(_hub(), tuple(queues.split(",")), sweep_seconds=float(sweep))
     elif mode == "remote":
         url, token, cache = args
         worker_verbs.run_remote(url, token, (), cache_dir=Path(cache), settings=Settings(),

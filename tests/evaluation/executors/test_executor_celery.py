@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 from executor_helpers import (
     BROKER_URL,
+    NO_SANDBOX,
     RABBITMQ,
     SCORES,
     Launcher,
@@ -87,7 +88,7 @@ def test_messages_run_jobs_and_a_duplicate_runs_nothing_twice(
     # Published before any worker listens: RabbitMQ keeps them. The sweep is made slow,
     # so it is the messages that run the job.
     _dispatch(hub, job_id, job_id)
-    worker = launcher.start("fast", "celery", broker_queue, BROKER_URL, "600")
+    worker = launcher.start("fast", "celery", broker_queue, "600")
     try:
         wait_for(lambda: _finished(hub, job_id), seconds=90, what="the job finishing")
     finally:
@@ -103,7 +104,7 @@ def test_a_job_whose_message_was_lost_still_runs(
 ) -> None:
     # No message at all (the broker was down at the commit): the worker's sweep finds it.
     _, job_id = _prediction_job(hub, factories, "celery-lost", broker_queue)
-    worker = launcher.start("fast", "celery", broker_queue, BROKER_URL, "0.5")
+    worker = launcher.start("fast", "celery", broker_queue, "0.5")
     try:
         wait_for(lambda: _finished(hub, job_id), seconds=90, what="the swept job finishing")
     finally:
@@ -136,7 +137,7 @@ def test_celery_worker_killed_mid_job_runs_again_once(
                             queue=broker_queue)
     counted = counted_today(hub, sub_id)
     _dispatch(hub, job_id)
-    victim = launcher.start("slow", "celery", broker_queue, BROKER_URL, "600")
+    victim = launcher.start("slow", "celery", broker_queue, "600")
     try:
         wait_for(launcher.started(job_id, 1).exists, seconds=90, what="the first attempt")
     except AssertionError:
@@ -146,7 +147,7 @@ def test_celery_worker_killed_mid_job_runs_again_once(
     assert submission_row(hub, sub_id).public_score is None
     # RabbitMQ gives the unacknowledged message back at once; the job is still leased, so
     # the new worker drops it, then its reaper hands the job back and re-publishes it.
-    rescuer = launcher.start("fast", "celery", broker_queue, BROKER_URL, "600")
+    rescuer = launcher.start("fast", "celery", broker_queue, "600")
     try:
         wait_for(lambda: _finished(hub, job_id), seconds=90, what="the second attempt")
     finally:
@@ -156,3 +157,32 @@ def test_celery_worker_killed_mid_job_runs_again_once(
     assert job.attempts == 2
     assert (submission.status, submission.public_score) == (Status.FINISHED, SCORES["public"])
     assert counted_today(hub, sub_id) == counted
+
+
+def test_a_failure_of_ours_is_published_again_until_its_tries_are_used(
+    hub: Hub, factories: Factories, launcher: Launcher, broker_queue: str
+) -> None:
+    host, member = factories.host(), factories.person()
+    challenge = code_challenge(hub, factories, host, "celery-ours", queue=broker_queue)
+    factories.join(challenge, member)
+    sub_id, job_id = submit(hub, factories, "celery-ours", member,
+                            factories.bundles / "celery-ours" / "baseline.csv",
+                            queue=broker_queue)
+    _dispatch(hub, job_id)
+    # Each try fails on the worker's side and puts the job back with a new message (the
+    # sweep is too slow to be what runs it again), until its tries are used.
+    worker = launcher.start("ours", "celery", broker_queue, "600")
+    try:
+        wait_for(lambda: job_row(hub, job_id).status == Status.FAILED, seconds=90,
+                 what="the last try failing")
+    except AssertionError:
+        raise AssertionError(launcher.logs()) from None
+    finally:
+        kill(worker)
+    job = job_row(hub, job_id)
+    assert (job.attempts, job.error_kind, job.error) == (
+        job.max_attempts, "infrastructure", NO_SANDBOX)
+    for attempt in range(1, job.max_attempts + 1):
+        assert launcher.started(job_id, attempt).exists()
+    assert submission_row(hub, sub_id).status == Status.FAILED
+    assert counted_today(hub, sub_id) == 0
