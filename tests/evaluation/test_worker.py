@@ -10,7 +10,9 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 
+import typer
 from sqlalchemy import func, select, update
+from typer.testing import CliRunner
 
 from aihub.challenges.models import Challenge
 from aihub.cli import worker_verbs
@@ -180,7 +182,7 @@ class _Gate:
     def __call__(self, task: EvaluationTask, kit: RunKit,
                  stop: threading.Event) -> EvaluationResult:
         self.started.set()
-        assert self.release.wait(60)
+        self.release.wait(60)
         return EvaluationResult(status="finished", public=0.7, private=0.6)
 
 
@@ -200,16 +202,19 @@ def test_a_stopped_worker_keeps_its_job_alive_and_writes_it(
     # A short lease: a job whose heartbeats stopped would be reaped within the test.
     worker = Worker(hub.db, hub.evaluator, lease_seconds=0.6, poll_seconds=0.05, name="w1")
     stop = threading.Event()
-    loop = threading.Thread(target=worker.run_forever, args=(stop,))
+    loop = threading.Thread(target=worker.run_forever, args=(stop,), daemon=True)
     loop.start()
-    assert gate.started.wait(60)
-    stop.set()  # SIGTERM while the job runs: no more jobs, but this one goes on
-    beat = _rows(hub, job_id, sub_id)[0].heartbeat_at
-    assert beat is not None
-    _until(lambda: (_rows(hub, job_id, sub_id)[0].heartbeat_at or beat) > beat,
-           "a heartbeat after the stop")
-    gate.release.set()
-    loop.join(timeout=60)
+    try:
+        assert gate.started.wait(60)
+        stop.set()  # SIGTERM while the job runs: no more jobs, but this one goes on
+        beat = _rows(hub, job_id, sub_id)[0].heartbeat_at
+        assert beat is not None
+        _until(lambda: (_rows(hub, job_id, sub_id)[0].heartbeat_at or beat) > beat,
+               "a heartbeat after the stop")
+    finally:
+        stop.set()
+        gate.release.set()
+        loop.join(timeout=60)
     assert not loop.is_alive()
     job, submission = _rows(hub, job_id, sub_id)
     assert (job.status, job.attempts) == (Status.FINISHED, 1)
@@ -245,11 +250,13 @@ def test_a_paused_worker_stops_at_once(hub: Hub, factories: Factories) -> None:
     hub.evaluator.kit.runners.pop(TaskKind.CODE)
     worker = Worker(hub.db, hub.evaluator, lease_seconds=30, poll_seconds=0.05)
     stop = threading.Event()
-    loop = threading.Thread(target=worker.run_forever, args=(stop,))
+    loop = threading.Thread(target=worker.run_forever, args=(stop,), daemon=True)
     loop.start()
-    _until(lambda: worker.put_back, "a run put back")
-    stop.set()  # ends the pause that follows a failure of ours
-    loop.join(timeout=60)
+    try:
+        _until(lambda: worker.put_back, "a run put back")
+    finally:
+        stop.set()  # ends the pause that follows a failure of ours
+        loop.join(timeout=60)
     assert not loop.is_alive()
 
 
@@ -285,4 +292,22 @@ def test_worker_once_reaps_telling_the_hubs_executor(hub: Hub, factories: Factor
     hub.executor = Told()
     worker_verbs.run_local(hub, ("default",), once=True)
     assert told == [[job_id]]
+    assert _rows(hub, job_id, sub_id)[1].status == Status.FINISHED
+
+
+def test_aihub_worker_serves_the_worker_queues_setting(hub: Hub, factories: Factories) -> None:
+    host, member = factories.host(), factories.person()
+    challenge = factories.challenge(host, "own-queue")
+    factories.join(challenge, member)
+    sub_id, job_id = _submit_file(hub, factories, "own-queue", member,
+                                  factories.bundles / "own-queue" / "baseline.csv")
+    with hub.db.transaction() as session:
+        session.execute(update(Job).where(Job.id == job_id).values(queue="special"))
+    app = typer.Typer()
+    worker_verbs.register(app)
+    env = {"AIHUB_DATABASE_URL": hub.settings.resolved_database_url,
+           "AIHUB_WORKER_QUEUES": "special"}
+    ran = CliRunner().invoke(app, ["worker", "--once", "--data-dir",
+                                   str(hub.settings.data_dir)], env=env)
+    assert ran.exit_code == 0 and "Ran 1 job(s)" in ran.output, ran.output
     assert _rows(hub, job_id, sub_id)[1].status == Status.FINISHED

@@ -42,7 +42,7 @@ def worker_hub(data_dir: Path | None) -> Hub:
 
 @contextmanager
 def admin_hub(data_dir: Path | None) -> Iterator[Hub]:
-    """A worker hub for one administrative command, closed after it."""
+    """A worker hub for one command, closed after it."""
     hub = worker_hub(data_dir)
     try:
         yield hub
@@ -210,12 +210,12 @@ def worker(
                    settings=settings_for(data_dir),
                    cache_max_bytes=int(cache_max_gb * 1024**3))
         return
-    hub = worker_hub(data_dir)
-    served = _queue_list(queues, hub.settings.worker_queue_names)
-    if celery:
-        run_celery(hub, served, broker_url=broker, sweep_seconds=sweep_seconds)
-    else:
-        run_local(hub, served, once=once)
+    with admin_hub(data_dir) as hub:
+        served = _queue_list(queues, hub.settings.worker_queue_names)
+        if celery:
+            run_celery(hub, served, broker_url=broker, sweep_seconds=sweep_seconds)
+        else:
+            run_local(hub, served, once=once)
 
 
 def _runner_row(runner: object) -> dict[str, object]:
