@@ -6,6 +6,7 @@ folders here; the runner tests drive it between real boxes."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,17 @@ import pytest
 from aihub.interop.codabench.shared import SharedMirror, Side
 
 OTHER_UID = 64990  # no account: the ingestion box's uid in these tests
+
+
+def _settle(mirror: SharedMirror) -> bool:
+    """Passes until nothing is left to do (a file is copied once it stopped changing);
+    whether anything was."""
+    passes = 0
+    while mirror.sync():
+        passes += 1
+        assert passes < 10
+        time.sleep(0.01)
+    return passes > 0
 
 
 @pytest.fixture
@@ -32,7 +44,7 @@ def test_files_are_copied_both_ways_owned_by_the_receiver(
     (scoring / "chunk_0").write_text("rows")
     (ingestion / "out").mkdir()
     (ingestion / "out" / "prediction").write_text("1\n2\n")
-    assert mirror.sync()
+    assert _settle(mirror)
     assert (ingestion / "chunk_0").read_text() == "rows"
     assert (scoring / "out" / "prediction").read_text() == "1\n2\n"
     assert (ingestion / "chunk_0").stat().st_uid == ingestion.stat().st_uid
@@ -49,7 +61,7 @@ def test_links_pipes_and_hard_links_are_never_copied(
     os.mkfifo(ingestion / "trap")
     (ingestion / "once").write_text("x")
     os.link(ingestion / "once", ingestion / "twice")
-    mirror.sync()
+    _settle(mirror)
     assert sorted(path.name for path in scoring.iterdir()) == []
     notes = "\n".join(mirror.notes)
     assert "/app/shared/prediction of the ingestion box is a symbolic link" in notes
@@ -58,7 +70,7 @@ def test_links_pipes_and_hard_links_are_never_copied(
     # The same name as a regular file later is copied.
     (ingestion / "prediction").unlink()
     (ingestion / "prediction").write_text("0\n")
-    mirror.sync()
+    _settle(mirror)
     assert (scoring / "prediction").read_text() == "0\n"
 
 
@@ -69,7 +81,7 @@ def test_a_link_on_the_receiving_side_is_replaced_not_followed(
     target.write_text("untouched")
     (ingestion / "chunk_0").symlink_to(target)
     (scoring / "chunk_0").write_text("rows")
-    mirror.sync()
+    _settle(mirror)
     assert target.read_text() == "untouched"
     assert not (ingestion / "chunk_0").is_symlink()
     assert (ingestion / "chunk_0").read_text() == "rows"
@@ -80,13 +92,26 @@ def test_a_name_taken_first_does_not_stop_the_scorer(
     """In one sticky folder, the participant's chunk_0 made the scorer's rename fail."""
     scoring, ingestion, mirror = sides
     (ingestion / "chunk_0").write_text("squatted")
-    mirror.sync()
+    _settle(mirror)
     partial = scoring / ".chunk_0.partial"
     partial.write_text("rows")
     partial.rename(scoring / "chunk_0")  # the scorer's own folder: it may
-    mirror.sync()
+    _settle(mirror)
     assert (ingestion / "chunk_0").read_text() == "rows"
     assert (scoring / "chunk_0").read_text() == "rows"
+
+
+def test_a_file_being_written_is_copied_once_it_settles(
+        sides: tuple[Path, Path, SharedMirror]) -> None:
+    scoring, ingestion, mirror = sides
+    with (scoring / "big").open("w") as growing:
+        for part in range(5):
+            growing.write(f"part {part}\n")
+            growing.flush()
+            assert mirror.sync()  # due, not copied: it changed since the last pass
+            assert not (ingestion / "big").exists()
+    _settle(mirror)
+    assert (ingestion / "big").read_text().count("part") == 5
 
 
 def test_deletions_pass_and_the_scorer_wins_a_conflict(
@@ -94,11 +119,11 @@ def test_deletions_pass_and_the_scorer_wins_a_conflict(
     scoring, ingestion, mirror = sides
     (scoring / "request").write_text("1")
     (scoring / "answer").write_text("?")
-    mirror.sync()
+    _settle(mirror)
     (ingestion / "request").unlink()  # consumed
     (scoring / "answer").write_text("scorer's")
     (ingestion / "answer").write_text("participant's")
-    mirror.sync()
+    _settle(mirror)
     assert not (scoring / "request").exists()
     assert (ingestion / "answer").read_text() == "scorer's"
     assert (scoring / "answer").read_text() == "scorer's"

@@ -14,9 +14,11 @@ with ``O_NOFOLLOW``, checked on the descriptor (a regular file with one link), c
 Links, pipes, sockets and devices are never copied (the host's log names them). A copy is
 written under a temporary name (``.aihub-sync-*``) and renamed, so the other side sees the
 whole file or nothing; it belongs to the receiving box's uid, which may overwrite or
-delete it. A file deleted on one side is deleted on the other; a file changed on both
-sides since the last copy keeps the scorer's version. Folders are made on the other side
-as files need them (an empty folder too), and never removed.
+delete it. A file is copied once it has been left alone a moment (5 ms, and 5 ms a MiB
+for a large one), so a file being written is not copied whole at each write. A file
+deleted on one side is deleted on the other; a file changed on both sides since the last
+copy keeps the scorer's version. Folders are made on the other side as files need
+them (an empty folder too), and never removed.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +41,10 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEX
 _CHUNK = 1024 * 1024
 # Polling: quick while files move, slower when nothing changes.
 FAST_PAUSE, SLOW_PAUSE = 0.01, 0.1
+# A file is copied once unchanged this long, and a large one longer (5 ms a MiB): about
+# the time copying it takes, so a file written in pieces is not copied at each piece.
+QUIET_SECONDS = 0.005
+QUIET_BYTES_PER_SECOND = 200 * 1024 * 1024
 
 Signature = tuple[int, int, int, int]  # inode, size, mtime and ctime (ns)
 
@@ -71,6 +78,8 @@ class SharedMirror:
         self.sides = sides
         # relative path → what each side held when it was last copied (None: nothing)
         self._known: dict[str, list[Signature | None]] = {}
+        self._previous: list[dict[str, Signature]] = [{}, {}]  # each side at the last pass
+        self._changed_at: dict[tuple[int, str], float] = {}  # (side, path) → monotonic time
         self._noted: set[tuple[int, str]] = set()
         self.notes: list[str] = []
         self._pause = FAST_PAUSE
@@ -83,12 +92,20 @@ class SharedMirror:
     def sync(self) -> bool:
         """One pass; whether anything was copied or deleted."""
         scans = [self._scan(index) for index in range(2)]
+        now = time.monotonic()
+        for index, scan in enumerate(scans):
+            for relative, signature in scan.files.items():
+                if self._previous[index].get(relative) != signature:
+                    self._changed_at[(index, relative)] = now
         changed = False
         for index, scan in enumerate(scans):
             for folder in sorted(scan.folders - scans[1 - index].folders):
                 changed = self._write(1 - index, folder, None) is not None or changed
         for relative in sorted(set(scans[0].files) | set(scans[1].files) | set(self._known)):
             changed = self._sync_file(relative, scans) or changed
+        self._previous = [scan.files for scan in scans]
+        self._changed_at = {key: at for key, at in self._changed_at.items()
+                            if key[1] in scans[key[0]].files}
         return changed
 
     def _sync_file(self, relative: str, scans: list[_Scan]) -> bool:
@@ -99,14 +116,25 @@ class SharedMirror:
             return False
         winner = 0 if moved[0] else 1
         if now[winner] is not None:
-            return self._copy(winner, relative)
+            return self._copy_settled(winner, relative, now[winner])
         loser = 1 - winner
         if moved[loser] and now[loser] is not None:
-            return self._copy(loser, relative)  # deleted here, changed there: it lives on
+            # Deleted here, changed there: it lives on.
+            return self._copy_settled(loser, relative, now[loser])
         self._known.pop(relative, None)
         if now[loser] is not None:
             self._delete(loser, relative)
         return True
+
+    def _copy_settled(self, source: int, relative: str, signature: Signature | None) -> bool:
+        """Copy once the file has been left alone a moment (``QUIET_SECONDS``, longer for a
+        large file): a file being written is not copied whole again and again. True while
+        a copy is due, or when it was made."""
+        size = signature[1] if signature is not None else 0
+        quiet = time.monotonic() - self._changed_at.get((source, relative), 0.0)
+        if quiet < max(QUIET_SECONDS, size / QUIET_BYTES_PER_SECOND):
+            return True
+        return self._copy(source, relative)
 
     def _note(self, index: int, relative: str, what: str) -> None:
         if (index, relative) in self._noted or len(self.notes) >= MAX_NOTES:
