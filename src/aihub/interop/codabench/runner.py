@@ -205,8 +205,8 @@ class TaskRunner:
         self.runtime = runtime
         self.limits = limits
         self.work_base = work_base
-        # Two boxes at once (ingestion with the scorer, or with the submission's own
-        # command) need two free slots: wait for the second at most this long.
+        # How long a step may wait for its boxes in all (two at once for ingestion with
+        # the scorer, or with the submission's own command): then the hub's failure.
         self.slot_timeout = slot_timeout
 
     def run(self, task: ProgramTask, submission: Path, *, outputs: Path | None = None,
@@ -223,7 +223,9 @@ class TaskRunner:
             else:
                 copy_folder(submission, run.submission)
                 open_up(run.submission)
-            own = folder_metadata(run.submission).command
+            # During scoring the submission is only imported by the ingestion program.
+            own = (None if task.ingestion_only_during_scoring
+                   else folder_metadata(run.submission).command)
             problem = _own_command_problem(own) if own is not None else None
             if problem is not None:
                 return run.failed(problem)
