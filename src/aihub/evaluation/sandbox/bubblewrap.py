@@ -18,6 +18,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -81,6 +82,10 @@ class BubblewrapSandbox:
         remove_stale(self.cgroups)
         self._parked: dict[int, ParkedLauncher] = {}  # by slot index
         self._parked_lock = threading.Lock()
+        # Parked launchers are forked by this one long-lived thread: bubblewrap's
+        # --die-with-parent follows the thread that forked it, and a worker thread that
+        # parked a launcher may have ended before another uses it (the run would be killed).
+        self._parker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aihub-parker")
         atexit.register(self.close)  # parked launchers' cgroups go with the process
 
     @contextmanager
@@ -113,8 +118,10 @@ class BubblewrapSandbox:
             if slot.index in self._parked:
                 return
         try:
-            launcher = ParkedLauncher(self.cgroups, label=f"parked-{slot.uid}")
-        except OSError:
+            launcher = self._parker.submit(
+                ParkedLauncher, self.cgroups, f"parked-{slot.uid}"
+            ).result()
+        except (OSError, RuntimeError):  # RuntimeError: closed, shutting down
             return
         with self._parked_lock:
             spare = self._parked.setdefault(slot.index, launcher) is not launcher
@@ -136,6 +143,7 @@ class BubblewrapSandbox:
             parked, self._parked = list(self._parked.values()), {}
         for launcher in parked:
             launcher.discard()
+        self._parker.shutdown(wait=False)
 
 
 def _prepare_work_dir(work_dir: Path) -> Path:
