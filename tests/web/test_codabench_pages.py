@@ -6,6 +6,7 @@ happen in the real sandbox (``code_hub``)."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 import shutil
@@ -15,6 +16,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from aihub.accounts import teams
+from aihub.challenges.services import get_challenge
 from aihub.hub import Hub
 from factories import Factories, Person
 from sandboxed import run_queued
@@ -51,12 +54,16 @@ def web(code_hub: Hub) -> Iterator[TestClient]:
         yield client
 
 
-def _join(web: TestClient, hub: Hub, factories: Factories) -> Person:
+def _join(web: TestClient, hub: Hub, factories: Factories, *, sign: bool = True) -> Person:
+    """A member who accepted the rules; signed in on ``web`` (else on a browser of their
+    own)."""
     person = factories.person()
-    sign_in(web, hub, person)
-    joined = web.post("/challenges/blobs/join", data={
-        "csrf_token": csrf_token(web, "/challenges/blobs/rules"), "accept": "1"})
-    assert joined.status_code == 303, joined.text
+    with contextlib.ExitStack() as stack:
+        browser = web if sign else stack.enter_context(web_client(hub))
+        sign_in(browser, hub, person)
+        joined = browser.post("/challenges/blobs/join", data={
+            "csrf_token": csrf_token(browser, "/challenges/blobs/rules"), "accept": "1"})
+        assert joined.status_code == 303, joined.text
     return person
 
 
@@ -95,7 +102,10 @@ def test_the_pages_of_an_imported_bundle(
     assert opened.status_code == 200 and "<h1>Blobs</h1>" in opened.text
     assert opened.headers["content-security-policy"] == CSP
 
-    other = code_factories.person()
+    other = _join(web, code_hub, code_factories, sign=False)
+    with code_hub.db.transaction() as session:
+        teams.create_team(session, get_challenge(session, "blobs"),
+                          code_factories.actor(other), "rivals")
     with web_client(code_hub) as other_web:
         sign_in(other_web, code_hub, other)
         assert other_web.get(detailed).status_code == 404
@@ -121,3 +131,9 @@ def _the_board_shows_the_columns(hub: Hub, accuracy: float) -> None:
     cells = re.findall(r'<td class="num">(\d\.\d{3})</td>', rows)
     assert len(cells) == rows.count("<tr") == 2, rows
     assert f"{accuracy:.3f}" in cells
+    # The API gives the same columns and values (leaderboards.columns).
+    with web_client(hub) as visitor:
+        api = visitor.get(f"{API}/challenges/blobs/leaderboard").json()
+    assert [(c["title"], c["primary"]) for c in api["columns"]] == [
+        ("Accuracy", True), ("Duration (s)", False)]
+    assert sorted(f"{row['scores']['accuracy']:.3f}" for row in api["rows"]) == sorted(cells)

@@ -13,6 +13,7 @@ from aihub.db import utcnow
 from aihub.deps import ActorDep, HubDep, ReadSession
 from aihub.hub import Hub
 from aihub.leaderboards.cache import BoardView, board_view, cache_of
+from aihub.leaderboards.columns import board_values, public_columns
 from aihub.leaderboards.schemas import (
     DistributionOut,
     HistoryOut,
@@ -47,7 +48,11 @@ def leaderboard_route(
     slug: str, session: ReadSession, actor: ActorDep, hub: HubDep,
     split: SplitQuery = Split.PUBLIC, phase: PhaseQuery = None, lang: LangQuery = "ko",
 ) -> LeaderboardOut:
-    return leaderboard_out(_view(session, hub, actor, slug, split, phase, lang))
+    """One row per team (and baseline); a program-scored board adds its columns and each
+    row's values in them, as the leaderboard page shows them."""
+    view = _view(session, hub, actor, slug, split, phase, lang)
+    columns, primary = public_columns(view.challenge)
+    return leaderboard_out(view, columns, primary, board_values(session, view, columns))
 
 
 @router.get("/challenges/{slug}/leaderboard/history", response_model=HistoryOut)

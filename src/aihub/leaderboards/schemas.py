@@ -1,13 +1,17 @@
 """API shapes of a leaderboard, its history and its score distribution, built from the one
-data function pages share (``leaderboards.cache.board_view``)."""
+data function pages share (``leaderboards.cache.board_view``, and for a program-scored
+board ``leaderboards.columns``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from pydantic import BaseModel
 
+from aihub.evaluation.plans import BoardColumn
 from aihub.leaderboards.cache import BoardView
+from aihub.leaderboards.columns import Values
 
 
 class RowOut(BaseModel):
@@ -17,6 +21,19 @@ class RowOut(BaseModel):
     submitted_at: datetime
     entries: int
     is_baseline: bool
+    # Program-scored boards: the row's value in each of the board's columns (of the
+    # submission it ranks by; a column the program gave no number for is left out).
+    scores: dict[str, float] | None = None
+
+
+class BoardColumnOut(BaseModel):
+    """A column of a program-scored board, as the leaderboard page heads it."""
+
+    key: str
+    title: str
+    precision: int
+    # The column the board ranks by (its value is the row's score).
+    primary: bool
 
 
 class LeaderboardOut(BaseModel):
@@ -26,6 +43,9 @@ class LeaderboardOut(BaseModel):
     metric: str
     direction: str
     private_open: bool
+    # Program-scored boards: the columns the page shows, in its order (never the hidden
+    # ones); None for a board ranked by a built-in metric.
+    columns: list[BoardColumnOut] | None = None
     rows: list[RowOut]
 
 
@@ -89,10 +109,21 @@ def _head(view: BoardView) -> dict[str, str]:
     }
 
 
-def leaderboard_out(view: BoardView) -> LeaderboardOut:
+def leaderboard_out(
+    view: BoardView, columns: Sequence[BoardColumn] = (), primary: str = "",
+    values: Values | None = None,
+) -> LeaderboardOut:
+    """The board; a program board's ``columns`` (``columns.public_columns``) with each
+    row's ``values`` (``columns.board_values``), as the page shows them."""
+    values = values or [None] * len(view.board.rows)
     return LeaderboardOut(
         **_head(view),
         private_open=view.private_open,
+        columns=[
+            BoardColumnOut(key=column.key, title=column.title, precision=column.precision,
+                           primary=column.key == primary)
+            for column in columns
+        ] if columns else None,
         rows=[
             RowOut(
                 rank=row.rank,
@@ -101,8 +132,9 @@ def leaderboard_out(view: BoardView) -> LeaderboardOut:
                 submitted_at=row.submitted_at,
                 entries=row.entries,
                 is_baseline=row.is_baseline,
+                scores=row_values,
             )
-            for row in view.board.rows
+            for row, row_values in zip(view.board.rows, values, strict=True)
         ],
     )
 

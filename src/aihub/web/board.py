@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from aihub.evaluation.plans import BoardColumn
 from aihub.leaderboards.cache import BoardView
+from aihub.leaderboards.columns import Values
 from aihub.leaderboards.services import Row
 from aihub.web.charts import CHART_BOX, distribution_chart, history_chart
 from aihub.web.context import Page
@@ -48,12 +49,13 @@ def _env(page: Page) -> Environment:
     return environment(page.locale, page.hub.settings.timezone)
 
 
-# A page's rows' column values (program boards), in the rows' order; None: no columns.
-ColumnValues = Callable[[Sequence[Row]], list[dict[str, Any] | None]] | None
+# A page's rows' column values (program boards: ``leaderboards.columns.row_values``), in
+# the rows' order; None: no columns.
+ColumnValues = Callable[[Sequence[Row]], Values] | None
 
 
 def _column_texts(
-    page: Page, columns: Sequence[BoardColumn], values: dict[str, Any] | None
+    page: Page, columns: Sequence[BoardColumn], values: dict[str, float] | None
 ) -> tuple[str, ...]:
     return tuple(
         format_column(values.get(column.key) if values else None, column.precision, page.locale)

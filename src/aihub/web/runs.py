@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aihub.challenges.models import Challenge
-from aihub.evaluation.plans import BoardColumn, BoardColumns, CodeFormat, CodeSpec, TaskKind
+from aihub.evaluation.plans import BoardColumn, CodeFormat, CodeSpec, TaskKind
 from aihub.evaluation.tasks import task_kind
+from aihub.leaderboards.columns import public_columns
 
 # Minimal submissions, without comments: code is code in either language, and the page
 # around it explains it in the reader's language.
@@ -70,24 +71,10 @@ def _example(challenge: Challenge, code: CodeSpec) -> str:
     )
 
 
-def board_columns(challenge: Challenge) -> tuple[tuple[BoardColumn, ...], str]:
-    """A program-scored challenge's leaderboard columns, in their order, without the hidden
-    ones (the primary always: it is the board's score), and the primary key; ``()`` and
-    ``""`` for a challenge scored by a built-in metric."""
-    if task_kind(challenge) is not TaskKind.PROGRAM or not challenge.board_columns:
-        return (), ""
-    columns = BoardColumns.model_validate(challenge.board_columns)
-    shown = tuple(
-        column for column in sorted(columns.columns, key=lambda c: c.index)
-        if not column.hidden or column.key == columns.primary
-    )
-    return shown, columns.primary
-
-
 def run_facts(challenge: Challenge) -> RunFacts:
     kind = task_kind(challenge)
     code = CodeSpec.model_validate(challenge.code_spec) if challenge.code_spec else None
-    columns, primary = board_columns(challenge)
+    columns, primary = public_columns(challenge)
     if kind is TaskKind.CODE and code is not None:
         entry = "model.py" if code.format is CodeFormat.MODEL else "main.py"
         return RunFacts(kind.value, code, entry, _example(challenge, code), columns, primary)

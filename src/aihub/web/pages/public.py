@@ -27,12 +27,12 @@ from aihub.challenges.services import board_metric, get_challenge_to_submit, get
 from aihub.deps import HubDep
 from aihub.hub import Hub
 from aihub.leaderboards.cache import board_view, cache_of
+from aihub.leaderboards.columns import public_columns, row_values
 from aihub.leaderboards.services import Split
 from aihub.overview import overview
-from aihub.submissions.services import ranked_scores
 from aihub.web.board import board_context
 from aihub.web.context import Page, csrf_protect, get_page
-from aihub.web.runs import board_columns, run_facts
+from aihub.web.runs import run_facts
 from aihub.web.templating import localized, render_markdown
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -173,10 +173,12 @@ def _leaderboard(page: Page, slug: str, split: Split, phase: str | None,
                           split=split, now=page.now, lang=page.locale)
         user = page.actor.user
         team = teams.team_of(session, challenge, user) if user else None
-        columns, primary = board_columns(challenge)
+        # The leaderboard API's columns and values (``leaderboards.routes``), read here
+        # only for the rows of the page drawn.
+        columns, primary = public_columns(challenge)
         context = board_context(
             page, view, team.id if team else None, number, columns,
-            functools.partial(ranked_scores, session, chosen, split),
+            functools.partial(row_values, session, chosen, columns),
         )
         context.update(
             columns=columns, primary=primary,
