@@ -270,11 +270,16 @@ def test_the_job_queue_page_lists_the_runners_beside_the_workers(
     curator = factories.curator()
     with hub.db.transaction() as session:
         actor = actor_for(session, curator.user)
-        seen, _ = runners.create_runner(session, actor, name="lab-gpu-1", queues=["gpu", "x"])
+        # Queues no challenge uses yet: a curator's runners on them take every
+        # organization's jobs, which the curator says (hub_wide).
+        seen, _ = runners.create_runner(session, actor, name="lab-gpu-1", queues=["gpu", "x"],
+                                        hub_wide=True)
         seen.last_seen_at = utcnow() - timedelta(seconds=10)
-        silent, _ = runners.create_runner(session, actor, name="old-box", queues=["gpu"])
+        silent, _ = runners.create_runner(session, actor, name="old-box", queues=["gpu"],
+                                          hub_wide=True)
         silent.last_seen_at = utcnow() - timedelta(hours=3)
-        revoked, _ = runners.create_runner(session, actor, name="gone", queues=["gpu"])
+        revoked, _ = runners.create_runner(session, actor, name="gone", queues=["gpu"],
+                                           hub_wide=True)
         runners.revoke_runner(session, actor, revoked.id)
         prefix = seen.prefix
     with web_client(hub) as web:
