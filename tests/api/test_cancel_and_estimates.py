@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,13 +16,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from aihub.app import create_app
-from aihub.challenges.models import Challenge
+from aihub.challenges.models import Challenge, Phase
+from aihub.db import utcnow
 from aihub.evaluation import queue
 from aihub.evaluation.models import Job
 from aihub.evaluation.plans import EvaluationResult
 from aihub.evaluation.queue import Lease
 from aihub.evaluation.runner import record_result
-from aihub.evaluation.worker import claim_in
+from aihub.evaluation.worker import claim_in, reap
 from aihub.hub import Hub
 from aihub.submissions.models import Submission
 from factories import Factories, Person
@@ -168,6 +169,13 @@ def _with_detailed_results(hub: Hub, submission_id: int, html: bytes) -> None:
                         .values(detailed_results_sha256=blob.sha256))
 
 
+def _enable_detailed_results(hub: Hub, challenge: Challenge, enabled: bool) -> None:
+    """The phase's task as a Codabench bundle's ``enable_detailed_results`` sets it."""
+    with hub.db.transaction() as session:
+        session.execute(update(Phase).where(Phase.challenge_id == challenge.id)
+                        .values(task={"enable_detailed_results": enabled}))
+
+
 def test_detailed_results_reach_the_team_and_hosts_only_under_a_strict_policy(
     api: TestClient, factories: Factories, challenge: Challenge, hub: Hub
 ) -> None:
@@ -175,6 +183,7 @@ def test_detailed_results_reach_the_team_and_hosts_only_under_a_strict_policy(
     host, curator = factories.host(), factories.curator()
     sent = _submit(api, factories, member, challenge.slug)
     run_queued(hub)
+    _enable_detailed_results(hub, challenge, True)
     path = f"{API}/submissions/{sent['id']}/detailed-results"
     missing = api.get(path, headers=member.headers)
     assert missing.status_code == 404 and "no detailed results" in missing.json()["detail"]
@@ -193,3 +202,65 @@ def test_detailed_results_reach_the_team_and_hosts_only_under_a_strict_policy(
         response = api.get(path, headers=outsider)
         assert response.status_code == 404
         assert b"Details" not in response.content
+
+
+def test_detailed_results_the_bundle_does_not_enable_are_the_hosts_alone(
+    api: TestClient, factories: Factories, challenge: Challenge, hub: Hub
+) -> None:
+    member, host = _member(factories, challenge), factories.host()
+    sent = _submit(api, factories, member, challenge.slug)
+    run_queued(hub)
+    _with_detailed_results(hub, sent["id"], b"<h1>Per class</h1>")
+    path = f"{API}/submissions/{sent['id']}/detailed-results"
+    for enabled in (None, False):
+        if enabled is not None:
+            _enable_detailed_results(hub, challenge, enabled)
+        refused = api.get(path, headers=member.headers)
+        assert refused.status_code == 404
+        assert "not enabled" in refused.json()["detail"]
+        assert _get(api, member, sent["id"])["detailed_results_url"] is None
+        assert api.get(path, headers=host.headers).content == b"<h1>Per class</h1>"
+        assert _get(api, host, sent["id"])["detailed_results_url"] == path
+
+
+def test_a_detailed_results_file_missing_from_the_store_is_not_found(
+    api: TestClient, factories: Factories, challenge: Challenge, hub: Hub
+) -> None:
+    member = _member(factories, challenge)
+    sent = _submit(api, factories, member, challenge.slug)
+    _enable_detailed_results(hub, challenge, True)
+    with hub.db.transaction() as session:
+        session.execute(update(Submission).where(Submission.id == sent["id"])
+                        .values(detailed_results_sha256="ab" * 32))
+    response = api.get(f"{API}/submissions/{sent['id']}/detailed-results",
+                       headers=member.headers)
+    assert response.status_code == 404
+    assert "missing from the hub's store" in response.json()["detail"]
+
+
+def test_the_team_cannot_cancel_a_submission_that_has_started_once(
+    api: TestClient, factories: Factories, challenge: Challenge, hub: Hub
+) -> None:
+    """Its worker died and the reaper put it back: it has spent the hosts' machine once."""
+    member, host = _member(factories, challenge), factories.host()
+    sent = _submit(api, factories, member, challenge.slug)
+    with hub.db.transaction() as session:
+        job_id = session.scalar(select(Job.id).where(Job.submission_id == sent["id"]))
+        assert claim_in(session, owner="w1", lease_seconds=60, queues=("default",),
+                        job_id=job_id) is not None
+        session.execute(update(Job).where(Job.id == job_id)
+                        .values(lease_expires_at=utcnow() - timedelta(seconds=1)))
+    assert reap(hub.db) == 1
+
+    seen = _get(api, member, sent["id"])
+    assert seen["status"] == "queued" and seen["can_cancel"] is False
+    listed = api.get(f"{API}/challenges/{challenge.slug}/submissions", headers=member.headers)
+    assert [row["can_cancel"] for row in listed.json()] == [False]
+    refused = api.post(f"{API}/submissions/{sent['id']}/cancel", headers=member.headers)
+    assert refused.status_code == 409
+    assert "has started once" in refused.json()["detail"]
+    assert _get(api, member, sent["id"])["status"] == "queued"
+
+    assert _get(api, host, sent["id"])["can_cancel"] is True
+    stopped = api.post(f"{API}/submissions/{sent['id']}/cancel", headers=host.headers)
+    assert stopped.status_code == 200 and stopped.json()["status"] == "cancelled"

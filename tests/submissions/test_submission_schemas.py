@@ -10,6 +10,7 @@ from aihub.accounts.actor import Actor
 from aihub.accounts.models import User
 from aihub.challenges.models import Challenge, Phase
 from aihub.db import utcnow
+from aihub.evaluation.models import Job
 from aihub.submissions.models import Submission
 from aihub.submissions.schemas import build_submission_out
 
@@ -55,3 +56,37 @@ def test_hosts_read_the_hidden_columns_too() -> None:
     assert seen.scores == {"f1": 0.5, "time": 3.0, "secret": 0.25}
     assert seen.columns is not None and seen.columns[-1].hidden
     assert seen.can_cancel is False  # it has ended
+
+
+def _job(attempts: int, status: str = "queued") -> Job:
+    return Job(id=1, kind="score_submission", queue="default", payload={}, status=status,
+               submission_id=7, attempts=attempts, max_attempts=3, error="", error_kind="")
+
+
+def test_the_team_may_cancel_only_what_has_never_started() -> None:
+    queued = Submission(**{**_columns(SUBMISSION), "status": "queued", "scores": None})
+    member, host = _actor(), _actor(frozenset({10}))
+    assert build_submission_out(queued, CHALLENGE, PHASE, "team", member, NOW,
+                                job=_job(0)).can_cancel
+    # Put back in the queue after its worker died: it has run once.
+    assert not build_submission_out(queued, CHALLENGE, PHASE, "team", member, NOW,
+                                    job=_job(1)).can_cancel
+    assert build_submission_out(queued, CHALLENGE, PHASE, "team", host, NOW,
+                                job=_job(1)).can_cancel
+
+
+def test_detailed_results_are_linked_for_those_who_may_read_them() -> None:
+    written = Submission(**{**_columns(SUBMISSION), "detailed_results_sha256": "a" * 64})
+    member, host = _actor(), _actor(frozenset({10}))
+    url = "/api/v1/submissions/7/detailed-results"
+    assert build_submission_out(written, CHALLENGE, PHASE, "t", member, NOW).detailed_results_url \
+        is None
+    assert build_submission_out(written, CHALLENGE, PHASE, "t", host, NOW).detailed_results_url \
+        == url
+    enabled = Phase(**{**_columns(PHASE), "task": {"enable_detailed_results": True}})
+    assert build_submission_out(written, CHALLENGE, enabled, "t", member,
+                                NOW).detailed_results_url == url
+
+
+def _columns(row: Submission | Phase) -> dict[str, object]:
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns}

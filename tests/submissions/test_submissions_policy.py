@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from aihub.accounts.actor import VISITOR, Actor
 from aihub.accounts.models import User
-from aihub.challenges.models import Challenge
+from aihub.challenges.models import Challenge, Phase
 from aihub.evaluation.status import Status
 from aihub.submissions import policy
 
@@ -38,12 +38,36 @@ def test_host_actions() -> None:
 def test_who_cancels_what() -> None:
     host, curator, member = _actor(orgs=frozenset({10})), _actor(curator=True), _actor()
     for status in (Status.QUEUED, Status.RUNNING):
-        assert policy.can_cancel(host, CHALLENGE, in_team=False, status=status)
-        assert policy.can_cancel(curator, CHALLENGE, in_team=False, status=status)
-        assert not policy.can_cancel(member, CHALLENGE, in_team=False, status=status)
-        assert not policy.can_cancel(VISITOR, CHALLENGE, in_team=True, status=status)
-    # The team withdraws its own while it waits, not once it runs.
-    assert policy.can_cancel(member, CHALLENGE, in_team=True, status=Status.QUEUED)
-    assert not policy.can_cancel(member, CHALLENGE, in_team=True, status=Status.RUNNING)
+        for started in (False, True):
+            assert policy.can_cancel(host, CHALLENGE, in_team=False, status=status,
+                                     started=started)
+            assert policy.can_cancel(curator, CHALLENGE, in_team=False, status=status,
+                                     started=started)
+        assert not policy.can_cancel(member, CHALLENGE, in_team=False, status=status,
+                                     started=False)
+        assert not policy.can_cancel(VISITOR, CHALLENGE, in_team=True, status=status,
+                                     started=False)
+    # The team withdraws its own while it waits, not once it runs, nor once it has run: a
+    # job put back after its worker died has spent the hosts' machine already.
+    assert policy.can_cancel(member, CHALLENGE, in_team=True, status=Status.QUEUED,
+                             started=False)
+    assert not policy.can_cancel(member, CHALLENGE, in_team=True, status=Status.QUEUED,
+                                 started=True)
+    assert not policy.can_cancel(member, CHALLENGE, in_team=True, status=Status.RUNNING,
+                                 started=True)
     for ended in (Status.FINISHED, Status.FAILED, Status.CANCELLED):
-        assert not policy.can_cancel(host, CHALLENGE, in_team=True, status=ended)
+        assert not policy.can_cancel(host, CHALLENGE, in_team=True, status=ended,
+                                     started=True)
+
+
+def test_detailed_results_reach_the_team_only_where_the_task_enables_them() -> None:
+    host, curator, member = _actor(orgs=frozenset({10})), _actor(curator=True), _actor()
+    for task in (None, {}, {"enable_detailed_results": False}):
+        phase = Phase(id=1, name="main", task=task)
+        assert not policy.can_read_detailed_results(member, CHALLENGE, phase, in_team=True)
+        assert policy.can_read_detailed_results(host, CHALLENGE, phase, in_team=False)
+        assert policy.can_read_detailed_results(curator, CHALLENGE, phase, in_team=False)
+    enabled = Phase(id=1, name="main", task={"enable_detailed_results": True})
+    assert policy.can_read_detailed_results(member, CHALLENGE, enabled, in_team=True)
+    assert not policy.can_read_detailed_results(member, CHALLENGE, enabled, in_team=False)
+    assert not policy.can_read_detailed_results(VISITOR, CHALLENGE, enabled, in_team=True)

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from aihub.accounts import teams
 from aihub.challenges.services import get_challenge
 from aihub.hub import Hub
 from factories import Factories, Person
@@ -50,6 +51,18 @@ def _member(web: TestClient, hub: Hub, factories: Factories, slug: str) -> Perso
         challenge = get_challenge(session, slug)
     factories.join(challenge, person)
     sign_in(web, hub, person)
+    return person
+
+
+def _in_another_team(hub: Hub, factories: Factories, slug: str) -> Person:
+    """A member of the challenge in a team of their own: another team, not a stranger."""
+    person = factories.person()
+    with hub.db.reading() as session:
+        challenge = get_challenge(session, slug)
+    factories.join(challenge, person)
+    with hub.db.transaction() as session:
+        teams.create_team(session, get_challenge(session, slug), factories.actor(person),
+                          "rivals")
     return person
 
 
@@ -115,9 +128,9 @@ def test_a_member_follows_a_run_to_its_output_and_hosts_see_the_cause_of_a_crash
         own = host_web.get(f"/submissions/{_id(crashed.text)}").text
         assert "프로그램들이 출력한 전체 내용(주최자 전용)" in own
 
-    stranger = code_factories.person()
+    rival = _in_another_team(code_hub, code_factories, slug)
     with web_client(code_hub) as other:
-        sign_in(other, code_hub, stranger)
+        sign_in(other, code_hub, rival)
         assert other.get(f"/submissions/{_id(sent.text)}").status_code == 404
 
 

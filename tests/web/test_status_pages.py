@@ -14,7 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from aihub.challenges.models import Challenge
+from aihub.accounts import teams
+from aihub.challenges.models import Challenge, Phase
 from aihub.evaluation.models import Job
 from aihub.evaluation.worker import claim_in
 from aihub.hub import Hub
@@ -134,10 +135,45 @@ def test_once_it_runs_only_hosts_stop_it(
     assert "취소됨" in web.get(f"/submissions/{submission_id}").text
 
 
+def test_the_cancel_forms_refuse_a_missing_or_wrong_token(
+    web: TestClient, hub: Hub, factories: Factories, challenge: Challenge, member: Person
+) -> None:
+    submission_id = _id(_submit(web, factories).text)
+    host = factories.host()
+    with web_client(hub) as host_web:
+        sign_in(host_web, hub, host)
+        for client, path in ((web, f"/submissions/{submission_id}/cancel"), (
+                host_web, f"/host/challenges/waiting-room/submissions/{submission_id}/cancel")):
+            for data in ({}, {"csrf_token": "0" * 64}):
+                for headers in (HTMX, None):
+                    refused = client.post(path, data=data, headers=headers)
+                    assert refused.status_code == 403, (path, data, refused.text)
+    with hub.db.reading() as session:
+        assert session.get(Submission, submission_id).status == "queued"  # type: ignore[union-attr]
+        job = session.scalar(select(Job).where(Job.submission_id == submission_id))
+        assert job is not None and job.status == "queued"
+
+
+def _in_another_team(hub: Hub, factories: Factories, challenge: Challenge) -> Person:
+    """A member of the challenge in a team of their own: another team, not a stranger."""
+    other = factories.person("other-team")
+    factories.join(challenge, other)
+    with hub.db.transaction() as session:
+        teams.create_team(session, session.merge(challenge), factories.actor(other), "rivals")
+    return other
+
+
+def _enable_detailed_results(hub: Hub, challenge: Challenge, enabled: bool) -> None:
+    with hub.db.transaction() as session:
+        session.execute(update(Phase).where(Phase.challenge_id == challenge.id)
+                        .values(task={"enable_detailed_results": enabled}))
+
+
 def test_detailed_results_open_for_the_team_and_hosts_only(
     web: TestClient, hub: Hub, factories: Factories, challenge: Challenge, member: Person
 ) -> None:
     submission_id = _id(_submit(web, factories).text)
+    _enable_detailed_results(hub, challenge, True)
     path = f"/submissions/{submission_id}/detailed-results"
     assert web.get(path).status_code == 404  # none written yet
     blob = hub.storage.put_file(io.BytesIO(b"<h1>Per class</h1>"))
@@ -150,11 +186,31 @@ def test_detailed_results_open_for_the_team_and_hosts_only(
     assert opened.headers["content-security-policy"] == CSP
     assert opened.headers["x-content-type-options"] == "nosniff"
 
-    other = factories.person("other-team")
-    factories.join(challenge, other)
+    other = _in_another_team(hub, factories, challenge)
     with web_client(hub) as other_web:
         sign_in(other_web, hub, other)
         assert other_web.get(path).status_code == 404
         assert other_web.get(f"/submissions/{submission_id}").status_code == 404
     with web_client(hub) as visitor:
         assert visitor.get(path).status_code in (303, 401)  # to the log-in page
+
+    # Where the bundle does not enable them, they are the hosts' alone.
+    _enable_detailed_results(hub, challenge, False)
+    assert web.get(path).status_code == 404
+    assert f'href="{path}"' not in web.get(f"/submissions/{submission_id}").text
+    with web_client(hub) as host_web:
+        sign_in(host_web, hub, factories.host())
+        assert host_web.get(path).text == "<h1>Per class</h1>"
+
+
+def test_a_detailed_results_file_missing_from_the_store_is_not_found(
+    web: TestClient, hub: Hub, factories: Factories, challenge: Challenge, member: Person
+) -> None:
+    submission_id = _id(_submit(web, factories).text)
+    _enable_detailed_results(hub, challenge, True)
+    with hub.db.transaction() as session:
+        session.execute(update(Submission).where(Submission.id == submission_id)
+                        .values(detailed_results_sha256="ab" * 32))
+    missing = web.get(f"/submissions/{submission_id}/detailed-results")
+    assert missing.status_code == 404
+    assert "missing from the hub&#39;s store" in missing.text

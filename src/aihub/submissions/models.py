@@ -11,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from aihub.db import Base, UTCDateTime, utcnow
 from aihub.evaluation.status import Status
 
+# The deferred group of the two outputs: touching one loads both, in one statement.
+LOGS = "logs"
+
 
 class Submission(Base):
     __tablename__ = "submissions"
@@ -54,9 +57,14 @@ class Submission(Base):
     # Program scoring: every leaderboard column's value (public_score holds the primary).
     scores: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # Code runs: the program's output as the participant may read it (capped, and empty
-    # when the host hides it), and everything, for hosts.
-    log: Mapped[str] = mapped_column(Text, default="", server_default="")
-    host_log: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # when the host hides it), and everything, for hosts. Megabytes each, read only with
+    # one submission (``undefer_group(LOGS)``): lists of rows never load them.
+    log: Mapped[str] = mapped_column(
+        Text, default="", server_default="", deferred=True, deferred_group=LOGS
+    )
+    host_log: Mapped[str] = mapped_column(
+        Text, default="", server_default="", deferred=True, deferred_group=LOGS
+    )
     # A scoring program's detailed_results.html, a blob served under a strict CSP.
     detailed_results_sha256: Mapped[str] = mapped_column(
         String(64), default="", server_default=""

@@ -26,7 +26,7 @@ from aihub.challenges.models import Challenge
 from aihub.challenges.services import get_challenge_to_submit, get_visible_challenge, scoring_spec
 from aihub.db import utcnow
 from aihub.deps import ActorDep, BearerDep, HubDep, ReadSession, RowId, authenticate
-from aihub.errors import InvalidInput, PayloadTooLarge
+from aihub.errors import InvalidInput, NotFound, PayloadTooLarge
 from aihub.evaluation.code import check_code_upload
 from aihub.evaluation.plans import CodeSpec, TaskKind
 from aihub.evaluation.scoring import (
@@ -43,6 +43,7 @@ from aihub.storage import Blob, TooLargeError
 from aihub.submissions import services
 from aihub.submissions.schemas import (
     SubmissionOut,
+    SubmissionRowOut,
     UsageOut,
     build_submission_out,
     submission_out,
@@ -216,11 +217,8 @@ def accepting() -> anyio.CapacityLimiter:
 
 def view_submission(hub: Hub, submission_id: int, actor: Actor) -> SubmissionOut:
     with hub.db.reading() as session:
-        # Holding phase and team spares submission_out two queries (see the service).
-        submission, challenge, _phase, _team = services.get_visible_submission_with(
-            session, submission_id, actor
-        )
-        return submission_out(session, submission, challenge, actor, utcnow())
+        visible = services.get_visible_submission_with(session, submission_id, actor, logs=True)
+        return submission_out(session, visible, actor, utcnow())
 
 
 async def _wait_for_score(hub: Hub, submission_id: int, actor: Actor, wait: float) -> SubmissionOut:
@@ -275,14 +273,15 @@ async def get_route(
     return await _wait_for_score(hub, submission_id, actor, wait)
 
 
-@router.get("/challenges/{slug}/submissions", response_model=list[SubmissionOut])
+@router.get("/challenges/{slug}/submissions", response_model=list[SubmissionRowOut])
 def list_route(
     slug: str, session: ReadSession, actor: ActorDep, everyone: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000, description="at most this many")] = 1000,
     offset: Annotated[int, Query(ge=0, description="skip the newest this many")] = 0,
-) -> list[SubmissionOut]:
+) -> list[SubmissionRowOut]:
     """Your team's submissions, newest first; hosts may ask for everyone's, a page at a
-    time (``limit``, ``offset``)."""
+    time (``limit``, ``offset``). Rows leave out what the programs printed (``log``,
+    ``host_log``): ``GET /submissions/{id}`` gives it."""
     challenge, _ = get_challenge_to_submit(session, slug, actor)  # with its phases
     rows = services.list_team_submissions(session, challenge, actor, everyone=everyone,
                                           limit=limit, offset=offset)
@@ -308,11 +307,10 @@ def select_route(
     """Pick (or unpick) a submission for the private leaderboard."""
     now = utcnow()
     with hub.db.transaction() as session:
-        submission = services.select_final(
+        visible = services.select_final(
             session, submission_id, actor, selected=body.selected, now=now
         )
-        _, challenge = services.get_visible_submission(session, submission.id, actor)
-        return submission_out(session, submission, challenge, actor, now)
+        return submission_out(session, visible, actor, now)
 
 
 @router.post("/submissions/{submission_id}/rescore", response_model=SubmissionOut)
@@ -329,7 +327,8 @@ def rescore_route(submission_id: RowId, actor: ActorDep, hub: HubDep) -> Submiss
 @router.post("/submissions/{submission_id}/cancel", response_model=SubmissionOut)
 def cancel_route(submission_id: RowId, actor: ActorDep, hub: HubDep) -> SubmissionOut:
     """Cancel an evaluation: hosts and curators while it is queued or running, the
-    submitting team while it is queued. It never counts against the team's limits."""
+    submitting team while it is queued and has never started (a run whose worker died is
+    queued again, and only hosts stop it). It never counts against the team's limits."""
     cancel_submission(hub, submission_id, actor)
     return view_submission(hub, submission_id, actor)
 
@@ -354,10 +353,18 @@ DETAILED_RESULTS_HEADERS = {
 
 
 def detailed_results_response(hub: Hub, submission_id: int, actor: Actor) -> FileResponse:
-    """The scoring program's detailed_results.html of a submission, to those who may see
-    the submission (its team and the hosts), under a strict Content-Security-Policy."""
+    """The scoring program's detailed_results.html of a submission, to those who may read
+    it (the hosts; the team where the challenge enables them), under a strict
+    Content-Security-Policy."""
     with hub.db.reading() as session:
         sha256 = services.detailed_results_sha256(session, submission_id, actor)
+    # Asked before answering: FileResponse finds a missing file only while it sends, too
+    # late for anything but a server error.
+    if not hub.storage.exists(sha256):
+        raise NotFound(
+            f"The detailed results of submission {submission_id} are missing from the hub's "
+            "store; ask the challenge's hosts to rescore it."
+        )
     return FileResponse(
         hub.storage.path(sha256), media_type="text/html; charset=utf-8",
         headers=DETAILED_RESULTS_HEADERS,
@@ -371,7 +378,8 @@ def detailed_results_response(hub: Hub, submission_id: int, actor: Actor) -> Fil
 )
 def detailed_results_route(submission_id: RowId, actor: ActorDep, hub: HubDep) -> FileResponse:
     """The scoring program's detailed_results.html (Codabench challenges), as text/html
-    that may show inline styles and data: images but runs no script."""
+    that may show inline styles and data: images but runs no script: for the hosts, and for
+    the team where the challenge's task enables detailed results."""
     return detailed_results_response(hub, submission_id, actor)
 
 

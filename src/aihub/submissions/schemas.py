@@ -10,18 +10,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aihub.accounts.actor import Actor
-from aihub.accounts.models import Team
 from aihub.challenges import policy
-from aihub.challenges.models import Challenge, EvaluationKind, Phase
+from aihub.challenges.models import Challenge, Phase
 from aihub.evaluation import queue
 from aihub.evaluation.models import Job
 from aihub.evaluation.plans import BoardColumns
 from aihub.evaluation.status import Status
+from aihub.leaderboards.columns import board_columns, shown_values, visible_columns
 from aihub.schemas import Text
 from aihub.submissions import policy as submission_policy
 from aihub.submissions.limits import Usage
+from aihub.submissions.lists import queue_places, team_names
 from aihub.submissions.models import Submission
-from aihub.submissions.services import latest_job
+from aihub.submissions.services import Visible, latest_job
 
 
 class EstimateOut(BaseModel):
@@ -52,7 +53,10 @@ class ColumnOut(BaseModel):
     hidden: bool
 
 
-class SubmissionOut(BaseModel):
+class SubmissionRowOut(BaseModel):
+    """A submission as lists give it: all but what its programs printed (megabytes a row,
+    in ``SubmissionOut``, the answer about one submission)."""
+
     id: int
     challenge: str
     phase: str
@@ -79,18 +83,24 @@ class SubmissionOut(BaseModel):
     # infrastructure).
     host_error: str | None = None
     error_kind: str | None = None
-    # Code runs: what the program wrote (capped; empty when the hosts hide it).
-    log: str = ""
-    # Hosts only: everything the programs wrote, the scoring program's too.
-    host_log: str | None = None
     # Program scoring: every leaderboard column's value (hidden columns: hosts only), and
     # the same with the columns' titles, in the leaderboard's order.
     scores: dict[str, float] | None = None
     columns: list[ColumnOut] | None = None
-    # The scoring program's detailed_results.html, when it wrote one.
+    # The scoring program's detailed_results.html, when it wrote one and the viewer may
+    # read it (the hosts; the team where the challenge enables them).
     detailed_results_url: str | None = None
     # Whether the viewer may cancel it now (POST /submissions/{id}/cancel).
     can_cancel: bool = False
+
+
+class SubmissionOut(SubmissionRowOut):
+    """One submission, with what its programs printed."""
+
+    # Code runs: what the program wrote (capped; empty when the hosts hide it).
+    log: str = ""
+    # Hosts only: everything the programs wrote, the scoring program's too.
+    host_log: str | None = None
 
 
 class UsageOut(BaseModel):
@@ -118,14 +128,11 @@ def _unfinished(submission: Submission) -> bool:
 
 
 def submission_out(
-    session: Session, submission: Submission, challenge: Challenge, actor: Actor, now: datetime
+    session: Session, visible: Visible, actor: Actor, now: datetime
 ) -> SubmissionOut:
-    """What ``actor``, who may see the submission (``services.get_visible_submission``),
-    sees of it: with the full estimate while it waits."""
-    # Identity-map hits, no query, after ``services.get_visible_submission``.
-    phase = session.get(Phase, submission.phase_id)
-    assert phase is not None
-    team = session.get(Team, submission.team_id) if submission.team_id else None
+    """What ``actor``, who may see the submission (``services.get_visible_submission_with``,
+    with its logs), sees of it: with the full estimate while it waits."""
+    submission, challenge = visible.submission, visible.challenge
     job: Job | None = None
     if _unfinished(submission) or policy.can_manage(actor, challenge):
         job = latest_job(session, submission.id)
@@ -133,8 +140,8 @@ def submission_out(
     if job is not None and _unfinished(submission):
         estimate = _estimate(job, queue.queue_estimate(session, job, now=now), now)
     return build_submission_out(
-        submission, challenge, phase, team.name if team else None, actor, now,
-        job=job, estimate=estimate,
+        submission, challenge, visible.phase, visible.team.name if visible.team else None,
+        actor, now, job=job, estimate=estimate,
     )
 
 
@@ -148,16 +155,8 @@ def _estimate(job: Job, estimate: queue.Estimate, now: datetime) -> EstimateOut:
     )
 
 
-def submissions_out(
-    session: Session, rows: list[Submission], challenge: Challenge, actor: Actor, now: datetime
-) -> list[SubmissionOut]:
-    """``submission_out`` of many rows of one challenge (phases loaded with it): teams and
-    jobs read in one statement each rather than one per row. Queued rows carry their place
-    in the queue without the expected start, which would read the queue's history again
-    for every row."""
-    team_ids = {row.team_id for row in rows if row.team_id is not None}
-    if team_ids:
-        list(session.scalars(select(Team).where(Team.id.in_(team_ids))))  # to the identity map
+def _latest_jobs(session: Session, rows: list[Submission]) -> dict[int, Job]:
+    """Each row's newest job (a rescore adds one), by submission id, in one statement."""
     jobs: dict[int, Job] = {}
     if rows:
         for found in session.scalars(
@@ -165,47 +164,33 @@ def submissions_out(
         ):
             if found.submission_id is not None:
                 jobs[found.submission_id] = found  # the newest wins
-    columns = _board_columns(challenge)
+    return jobs
+
+
+def submissions_out(
+    session: Session, rows: list[Submission], challenge: Challenge, actor: Actor, now: datetime
+) -> list[SubmissionRowOut]:
+    """What ``actor`` sees of many rows of one challenge (phases loaded with it), without
+    their programs' output. Teams, jobs and places in the queue are read in one statement
+    each, however many rows. Queued rows carry their place in the queue without the
+    expected start, which would read the queue's history again for every row."""
+    phases = {phase.id: phase for phase in challenge.phases}
+    names = team_names(session, (row.team_id for row in rows))
+    jobs = _latest_jobs(session, rows)
+    places = queue_places(session, jobs.values())
+    columns = board_columns(challenge)
     shown = []
     for row in rows:
-        phase = session.get(Phase, row.phase_id)
-        assert phase is not None
-        team = session.get(Team, row.team_id) if row.team_id else None
         job = jobs.get(row.id)
         estimate = None
         if job is not None and _unfinished(row):
-            position = queue.position_in_queue(session, job)
-            estimate = _estimate(job, queue.Estimate(position, None), now)
-        shown.append(build_submission_out(
-            row, challenge, phase, team.name if team else None, actor, now,
+            estimate = _estimate(job, queue.Estimate(places.get(job.id), None), now)
+        team = names.get(row.team_id) if row.team_id is not None else None
+        shown.append(SubmissionRowOut(**_row_fields(
+            row, challenge, phases[row.phase_id], team, actor, now,
             job=job, estimate=estimate, columns=columns,
-        ))
+        )))
     return shown
-
-
-def _board_columns(challenge: Challenge) -> BoardColumns | None:
-    if challenge.evaluation_kind != EvaluationKind.PROGRAM.value or not challenge.board_columns:
-        return None
-    return BoardColumns.model_validate(challenge.board_columns)
-
-
-def _columns_out(
-    scores: dict[str, Any] | None, columns: BoardColumns, *, host: bool
-) -> tuple[dict[str, float] | None, list[ColumnOut]]:
-    """The values the viewer may read: hidden columns are the hosts' (the primary one is
-    public anyway: it is the leaderboard's score)."""
-    shown = [column for column in sorted(columns.columns, key=lambda c: c.index)
-             if host or not column.hidden or column.key == columns.primary]
-    values = scores or {}
-    kept = {column.key: float(values[column.key]) for column in shown
-            if isinstance(values.get(column.key), int | float)}
-    out = [
-        ColumnOut(key=column.key, title=column.title, value=kept.get(column.key),
-                  precision=column.precision, primary=column.key == columns.primary,
-                  hidden=column.hidden)
-        for column in shown
-    ]
-    return (kept if scores is not None else None), out
 
 
 def build_submission_out(
@@ -218,51 +203,82 @@ def build_submission_out(
     *,
     job: Job | None = None,
     estimate: EstimateOut | None = None,
-    columns: BoardColumns | None = None,
 ) -> SubmissionOut:
-    """What ``actor`` may see of a submission whose rows the caller has in hand. The actor
-    may see it, so one who is not a host is in its team."""
+    """What ``actor`` may see of a submission whose rows the caller has in hand, its
+    programs' output included. The actor may see it, so one who is not a host is in its
+    team."""
+    fields = _row_fields(submission, challenge, phase, team, actor, now, job=job,
+                         estimate=estimate, columns=board_columns(challenge))
     host = policy.can_manage(actor, challenge)
-    scores, shown_columns = submission.scores, None
-    columns = columns or _board_columns(challenge)
-    if columns is not None:
-        scores, shown_columns = _columns_out(submission.scores, columns, host=host)
-    detailed = (f"/api/v1/submissions/{submission.id}/detailed-results"
-                if submission.detailed_results_sha256 else None)
-    return SubmissionOut(
-        id=submission.id,
-        challenge=challenge.slug,
-        phase=phase.name,
-        team=team,
-        status=submission.status,
-        public_score=submission.public_score,
-        private_score=(
-            submission.private_score
-            if policy.can_see_private(actor, challenge, phase, now)
-            else None
-        ),
-        error=submission.error,
-        filename=submission.filename,
-        size=submission.size,
-        sha256=submission.sha256,
-        message=submission.message,
-        selected=submission.selected,
-        is_baseline=submission.is_baseline,
-        baseline=Text(ko=submission.baseline_name_ko, en=submission.baseline_name_en)
+    return SubmissionOut(**fields, log=submission.log,
+                         host_log=submission.host_log if host else None)
+
+
+def _row_fields(
+    submission: Submission, challenge: Challenge, phase: Phase, team: str | None,
+    actor: Actor, now: datetime, *, job: Job | None, estimate: EstimateOut | None,
+    columns: BoardColumns | None,
+) -> dict[str, Any]:
+    """``SubmissionRowOut``'s fields as ``actor`` may read them."""
+    host = policy.can_manage(actor, challenge)
+    scores, shown_columns = _scores_out(submission.scores, columns, host=host)
+    return {
+        "id": submission.id, "challenge": challenge.slug, "phase": phase.name, "team": team,
+        "status": submission.status, "public_score": submission.public_score,
+        "private_score": submission.private_score
+        if policy.can_see_private(actor, challenge, phase, now) else None,
+        "error": submission.error, "filename": submission.filename, "size": submission.size,
+        "sha256": submission.sha256, "message": submission.message,
+        "selected": submission.selected, "is_baseline": submission.is_baseline,
+        "baseline": Text(ko=submission.baseline_name_ko, en=submission.baseline_name_en)
         if submission.is_baseline else None,
-        created_at=submission.created_at,
-        scored_at=submission.scored_at,
-        queue_position=estimate.position if estimate else None,
-        estimate=estimate,
-        host_error=submission.host_error if host else None,
-        error_kind=(job.error_kind or None) if host and job is not None else None,
-        log=submission.log,
-        host_log=submission.host_log if host else None,
-        scores=scores,
-        columns=shown_columns,
-        detailed_results_url=detailed,
-        can_cancel=submission_policy.can_cancel(
-            actor, challenge, in_team=not submission.is_baseline,
-            status=Status(submission.status),
-        ),
+        "created_at": submission.created_at, "scored_at": submission.scored_at,
+        "queue_position": estimate.position if estimate else None, "estimate": estimate,
+        "host_error": submission.host_error if host else None,
+        "error_kind": (job.error_kind or None) if host and job is not None else None,
+        "scores": scores, "columns": shown_columns,
+        "detailed_results_url": _detailed_results_url(submission, challenge, phase, actor),
+        "can_cancel": _can_cancel(submission, challenge, actor, job),
+    }
+
+
+def _scores_out(
+    scores: dict[str, Any] | None, columns: BoardColumns | None, *, host: bool
+) -> tuple[dict[str, Any] | None, list[ColumnOut] | None]:
+    """A program-scored submission's values in the columns the viewer may see
+    (``leaderboards.columns.visible_columns``: hidden ones are the hosts'), with the
+    columns' titles; other submissions' scores as they are."""
+    if columns is None:
+        return scores, None
+    shown = visible_columns(columns, host=host)
+    kept = shown_values(shown, scores or {})
+    out = [
+        ColumnOut(key=column.key, title=column.title, value=kept.get(column.key),
+                  precision=column.precision, primary=column.key == columns.primary,
+                  hidden=column.hidden)
+        for column in shown
+    ]
+    return (kept if scores is not None else None), out
+
+
+def _detailed_results_url(
+    submission: Submission, challenge: Challenge, phase: Phase, actor: Actor
+) -> str | None:
+    readable = submission_policy.can_read_detailed_results(
+        actor, challenge, phase, in_team=not submission.is_baseline
+    )
+    if not submission.detailed_results_sha256 or not readable:
+        return None
+    return f"/api/v1/submissions/{submission.id}/detailed-results"
+
+
+def _can_cancel(
+    submission: Submission, challenge: Challenge, actor: Actor, job: Job | None
+) -> bool:
+    # Without its job (a submission scored while its sender waited) nothing says that it
+    # never started: the team may not, as the service would refuse it.
+    started = job is None or job.attempts > 0
+    return submission_policy.can_cancel(
+        actor, challenge, in_team=not submission.is_baseline,
+        status=Status(submission.status), started=started,
     )

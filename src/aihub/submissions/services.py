@@ -7,13 +7,12 @@ never looks for a row that is not there yet.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, bindparam, exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Load, Session
 
 from aihub.accounts import teams
 from aihub.accounts.actor import Actor
@@ -27,12 +26,11 @@ from aihub.evaluation import queue
 from aihub.evaluation.jobs import ScoreSubmission
 from aihub.evaluation.models import Job
 from aihub.evaluation.status import COUNTED, Status
-from aihub.leaderboards.services import Row, Split
 from aihub.leaderboards.versions import touch_board
 from aihub.storage import Blob
 from aihub.submissions import policy as submission_policy
 from aihub.submissions.limits import Usage, usage
-from aihub.submissions.models import Submission
+from aihub.submissions.models import LOGS, Submission
 
 MAX_MESSAGE = 500
 # What the team reads when one of its members cancelled (queue.CANCELLED: the hosts did).
@@ -229,19 +227,8 @@ def add_baseline(
     return submission, job
 
 
-def is_team_member(session: Session, submission: Submission, actor: Actor) -> bool:
-    if actor.user is None or submission.team_id is None:
-        return False
-    return bool(
-        session.scalar(
-            select(TeamMember.id).where(
-                TeamMember.team_id == submission.team_id, TeamMember.user_id == actor.user.id
-            )
-        )
-    )
-
-
-# One statement, built once, for the submission, its challenge, phase and team.
+# One statement, built once, for the submission, its challenge, phase and team, and
+# whether the reader is in the team; the second also reads the program's output.
 _VISIBLE_SUBMISSION = (
     select(
         Submission,
@@ -258,23 +245,35 @@ _VISIBLE_SUBMISSION = (
     .outerjoin(Team, Team.id == Submission.team_id)
     .where(Submission.id == bindparam("submission_id"))
 )
+_VISIBLE_WITH_LOGS = _VISIBLE_SUBMISSION.options(Load(Submission).undefer_group(LOGS))
+
+
+class Visible(NamedTuple):
+    """A submission its reader may see, with its challenge, phase and team (None for a
+    baseline), and whether the reader is in that team."""
+
+    submission: Submission
+    challenge: Challenge
+    phase: Phase
+    team: Team | None
+    in_team: bool
 
 
 def get_visible_submission(
     session: Session, submission_id: int, actor: Actor
 ) -> tuple[Submission, Challenge]:
-    submission, challenge, _, _ = get_visible_submission_with(session, submission_id, actor)
-    return submission, challenge
+    visible = get_visible_submission_with(session, submission_id, actor)
+    return visible.submission, visible.challenge
 
 
 def get_visible_submission_with(
-    session: Session, submission_id: int, actor: Actor
-) -> tuple[Submission, Challenge, Phase, Team | None]:
-    """``get_visible_submission`` with the submission's phase and team. While the caller
-    holds them, the session finds them by id without a query (``schemas.submission_out``);
-    the session keeps only weak references to the objects it loaded."""
+    session: Session, submission_id: int, actor: Actor, *, logs: bool = False
+) -> Visible:
+    """``get_visible_submission`` with the submission's phase and team and whether the
+    reader is in it, in one statement; ``logs``: the program's output too (megabytes,
+    which only the answer about one submission shows)."""
     row = session.execute(
-        _VISIBLE_SUBMISSION,
+        _VISIBLE_WITH_LOGS if logs else _VISIBLE_SUBMISSION,
         {
             "submission_id": submission_id,
             "user_id": actor.user_id if actor.user_id is not None else -1,
@@ -283,7 +282,7 @@ def get_visible_submission_with(
     if row is None or not submission_policy.can_view(actor, row[1], in_team=bool(row[4])):
         # The same answer as a missing one: ids of other teams' submissions reveal nothing.
         raise NotFound(f"No submission {submission_id} is yours to see.")
-    return row[0], row[1], row[2], row[3]
+    return Visible(row[0], row[1], row[2], row[3], bool(row[4]))
 
 
 def _submissions_query(
@@ -328,19 +327,17 @@ def count_team_submissions(
     query = _submissions_query(session, challenge, actor, everyone=everyone, status=status)
     if query is None:
         return 0
-    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    # Counted from the rows' ids: a subquery of whole rows would name every column.
+    return session.scalar(query.with_only_columns(func.count(Submission.id))) or 0
 
 
 def select_final(
     session: Session, submission_id: int, actor: Actor, *, selected: bool, now: datetime
-) -> Submission:
-    submission, _ = get_visible_submission(session, submission_id, actor)
-    if not submission_policy.can_select_final(
-        actor, in_team=is_team_member(session, submission, actor)
-    ):
+) -> Visible:
+    visible = get_visible_submission_with(session, submission_id, actor)
+    submission, phase = visible.submission, visible.phase
+    if not submission_policy.can_select_final(actor, in_team=visible.in_team):
         raise Forbidden("Only the team's members choose its final submissions.")
-    phase = session.get(Phase, submission.phase_id)
-    assert phase is not None
     if now >= phase.ends_at:
         raise Conflict("The phase has ended; final selections are frozen.")
     if selected and submission.status != Status.FINISHED.value:
@@ -360,7 +357,7 @@ def select_final(
             )
     submission.selected = selected
     touch_board(session, phase.id)
-    return submission
+    return visible
 
 
 def rescore(session: Session, challenge: Challenge, actor: Actor, submission_id: int) -> Job:
@@ -398,56 +395,58 @@ def latest_job(session: Session, submission_id: int, *, lock: bool = False) -> J
     return session.scalar(query)
 
 
-def cancel_submission(session: Session, submission_id: int, actor: Actor) -> Submission:
-    """Stop a queued or running evaluation (``policy.can_cancel`` says who may). The
+def cancel_submission(
+    session: Session, submission_id: int, actor: Actor, *, challenge: Challenge | None = None
+) -> Submission:
+    """Stop a queued or running evaluation (``policy.can_cancel`` says who may); with
+    ``challenge``, only one of that challenge's submissions (the hosts' page of it). The
     submission ends ``cancelled`` and never counts against the team's limits; a worker
     running it stops at its next heartbeat and writes nothing."""
-    submission, challenge = get_visible_submission(session, submission_id, actor)
-    job = latest_job(session, submission.id, lock=True)
+    visible = get_visible_submission_with(session, submission_id, actor)
+    if challenge is not None and visible.challenge.id != challenge.id:
+        raise NotFound(f"Challenge {challenge.slug!r} has no submission {submission_id}.")
+    job = latest_job(session, submission_id, lock=True)
     # The job, read under its lock, is the truth; the submission row follows it.
-    status = Status(job.status) if job is not None else Status(submission.status)
+    status = Status(job.status) if job is not None else Status(visible.submission.status)
     if job is None or status.is_final:
         raise Conflict(
             f"Submission {submission_id} has already ended ({status.value}): there is "
             "nothing to cancel."
         )
-    in_team = is_team_member(session, submission, actor)
-    if not submission_policy.can_cancel(actor, challenge, in_team=in_team, status=status):
-        if in_team:  # the team may cancel, but not in this state
-            raise Conflict(
-                f"Submission {submission_id} is already running; only the challenge's hosts "
-                "can stop it now."
-            )
+    started = job.attempts > 0
+    if not submission_policy.can_cancel(actor, visible.challenge, in_team=visible.in_team,
+                                        status=status, started=started):
+        if visible.in_team:  # the team may cancel, but not in this state
+            raise Conflict(_too_late(submission_id, status))
         raise Forbidden("Only the challenge's hosts and the submitting team can cancel it.")
-    host = policy.can_manage(actor, challenge)
+    host = policy.can_manage(actor, visible.challenge)
     queue.cancel(session, job, reason=queue.CANCELLED if host else CANCELLED_BY_TEAM)
-    return submission
+    return visible.submission
+
+
+def _too_late(submission_id: int, status: Status) -> str:
+    if status is Status.RUNNING:
+        what = "is already running"
+    else:  # queued again after the worker running it stopped
+        what = "has started once already (its worker stopped, and it waits to run again)"
+    return f"Submission {submission_id} {what}; only the challenge's hosts can stop it now."
 
 
 def detailed_results_sha256(session: Session, submission_id: int, actor: Actor) -> str:
-    """The stored detailed_results.html of a submission its viewer may see (the team and
-    the hosts, as the submission itself); NotFound when the scoring program wrote none."""
-    submission, _ = get_visible_submission(session, submission_id, actor)
-    if not submission.detailed_results_sha256:
+    """The stored detailed_results.html of a submission, for those who may read it
+    (``policy.can_read_detailed_results``: the hosts, and the team where the challenge
+    enables them); NotFound when the scoring program wrote none."""
+    visible = get_visible_submission_with(session, submission_id, actor)
+    if not submission_policy.can_read_detailed_results(
+        actor, visible.challenge, visible.phase, in_team=visible.in_team
+    ):
+        raise NotFound(
+            f"Submission {submission_id} has no detailed results for participants: the "
+            "challenge's scoring program has them not enabled (only its hosts read them)."
+        )
+    if not visible.submission.detailed_results_sha256:
         raise NotFound(
             f"Submission {submission_id} has no detailed results: the challenge's scoring "
             "program wrote no detailed_results.html for it."
         )
-    return submission.detailed_results_sha256
-
-
-def ranked_scores(
-    session: Session, phase: Phase, split: Split, rows: Sequence[Row]
-) -> list[dict[str, Any] | None]:
-    """Each board row's column values (``Submission.scores`` of the submission it ranks
-    by), read in one statement for all the rows."""
-    ids = [row.submission_id for row in rows if row.submission_id is not None]
-    if not ids:
-        return [None] * len(rows)
-    read = session.execute(
-        select(Submission.id, Submission.scores)
-        .where(Submission.id.in_(ids), Submission.phase_id == phase.id)
-    )
-    found: dict[int, dict[str, Any] | None] = {row.id: row.scores for row in read}
-    return [found.get(row.submission_id) if row.submission_id is not None else None
-            for row in rows]
+    return visible.submission.detailed_results_sha256

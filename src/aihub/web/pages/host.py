@@ -41,6 +41,7 @@ from aihub.evaluation.metrics import all_metrics
 from aihub.evaluation.status import Status
 from aihub.storage import TooLargeError
 from aihub.submissions import services as submissions
+from aihub.submissions.lists import host_log_tails
 from aihub.submissions.schemas import submissions_out
 from aihub.web.context import Page, PageDep, csrf_protect
 from aihub.web.pages import host_form as forms
@@ -202,11 +203,14 @@ def _manage_context(
             limit=PER_PAGE, offset=(number - 1) * PER_PAGE,
         )
         shown = submissions_out(session, shown_rows, challenge, page.actor, page.now)
+        # The rows carry no output (megabytes each): the end of each is cut in the database.
+        tails = host_log_tails(session, [row.id for row in shown_rows], LOG_TAIL)
     return {
         "detail": detail, "submissions": shown, "total": total, "pages": pages,
         "number": number, "status_filter": status_filter or "",
         "statuses": [status.value for status in Status],
-        "baseline_values": {}, "baseline_errors": {}, "message": "", "log_tail": LOG_TAIL,
+        "baseline_values": {}, "baseline_errors": {}, "message": "", "log_tails": tails,
+        "log_tail": LOG_TAIL,
     }
 
 
@@ -241,16 +245,13 @@ def rescore(slug: str, submission_id: RowId, page: PageDep) -> Response:
 @router.post("/host/challenges/{slug}/submissions/{submission_id}/cancel")
 def cancel(slug: str, submission_id: RowId, page: PageDep) -> Response:
     """Stop a queued or running evaluation: the API's ``cancel_route``, answered with a
-    page."""
-    with page.hub.db.reading() as session:
-        _managed(session, slug, page)  # a team cancels from its submission's page
+    page. Only the hosts use this address (a team cancels from its submission's page)."""
     try:
         with page.hub.db.transaction() as session:
-            _, challenge = submissions.get_visible_submission(session, submission_id, page.actor)
-            if challenge.slug != slug:
-                raise NotFound(f"Challenge {slug!r} has no submission {submission_id}.")
-            submissions.cancel_submission(session, submission_id, page.actor)
-    except (Conflict, Forbidden) as exc:
+            challenge = _managed(session, slug, page)  # Forbidden to all but the hosts
+            submissions.cancel_submission(session, submission_id, page.actor,
+                                          challenge=challenge)
+    except Conflict as exc:  # it ended meanwhile
         context = _manage_context(page, slug) | {"message": exc.detail}
         return page.render("host/manage.html", context, status=exc.status_code)
     return page.redirect(f"/host/challenges/{slug}?cancelled={submission_id}")
