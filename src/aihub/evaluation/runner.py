@@ -50,18 +50,6 @@ __all__ = ["INTERNAL_FAILURE", "Evaluator", "LocalFiles", "Outcome", "record_res
 
 
 # Built once: building the statement costs more than running it.
-_RECORD = (
-    update(Submission)
-    .where(Submission.id == bindparam("submission_id"))
-    .values(
-        status=bindparam("new_status"),
-        public_score=bindparam("public"),
-        private_score=bindparam("private"),
-        error=bindparam("participant_error"),
-        host_error=bindparam("full_error"),
-        scored_at=bindparam("at"),
-    )
-)
 _RECORD_RUN = (
     update(Submission)
     .where(Submission.id == bindparam("submission_id"))
@@ -103,7 +91,8 @@ class LocalFiles:
 
 
 def record_result(
-    db: Database, lease: Lease, submission_id: int, result: EvaluationResult
+    db: Database, lease: Lease, submission_id: int, result: EvaluationResult,
+    *, at: datetime | None = None,
 ) -> Status | None:
     """Write a runner's result in one fenced transaction; None if the lease was lost.
 
@@ -137,7 +126,7 @@ def record_result(
                 "full_error": result.host_error, "log": result.log,
                 "host_log": result.host_log,
                 "detailed": result.detailed_results.sha256 if result.detailed_results else "",
-                "at": utcnow(),
+                "at": at or utcnow(),
             },
         )
         touch_board_of(session, submission_id)
@@ -258,26 +247,16 @@ class Evaluator:
         return outcome if self._record(lease, submission_id, outcome) is not None else None
 
     def _record(self, lease: Lease, submission_id: int, outcome: Outcome) -> Status | None:
-        with self.db.transaction() as session:
-            # The fenced UPDATE comes first: a worker that lost its lease writes nothing.
-            if not queue.finish_held(
-                session, lease, outcome.status, error=outcome.host_error[:4000]
-            ):
-                log.warning("job %s: lease lost before the result was written", lease.job_id)
-                return None
-            session.connection().execute(
-                _RECORD,
-                {
-                    "submission_id": submission_id, "new_status": outcome.status.value,
-                    "public": outcome.public, "private": outcome.private,
-                    "participant_error": outcome.error, "full_error": outcome.host_error,
-                    "at": outcome.scored_at,
-                },
-            )
-            touch_board_of(session, submission_id)
-        if self.on_done is not None:
+        """Write a prediction file's outcome the way every runner's result is written."""
+        result = EvaluationResult(
+            status="finished" if outcome.status is Status.FINISHED else "failed",
+            public=outcome.public, private=outcome.private, error=outcome.error,
+            host_error=outcome.host_error,
+        )
+        status = record_result(self.db, lease, submission_id, result, at=outcome.scored_at)
+        if status is not None and self.on_done is not None:
             self.on_done(submission_id)
-        return outcome.status
+        return status
 
     def _write_job_failure(self, lease: Lease, reason: str) -> Status | None:
         with self.db.transaction() as session:
