@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from aihub.app import create_app
 from aihub.challenges.models import Challenge, Phase
@@ -165,6 +165,12 @@ def submission_row(hub: Hub, submission_id: int) -> Submission:
         submission = session.get(Submission, submission_id)
         assert submission is not None
         return submission
+
+
+def submission_log(hub: Hub, submission_id: int) -> str:
+    """The program output the participant reads (a column lists leave unread)."""
+    with hub.db.reading() as session:
+        return session.scalar(select(Submission.log).where(Submission.id == submission_id)) or ""
 
 
 def wait_for(condition: Callable[[], bool], *, seconds: float, what: str) -> None:

@@ -20,6 +20,7 @@ from executor_helpers import (
     code_challenge,
     job_row,
     make_runner,
+    submission_log,
     submission_row,
     submit,
     wait_for,
@@ -193,7 +194,8 @@ def test_a_result_the_hub_refuses_is_sent_again_trimmed(
     assert job_row(hub, job_id).status == Status.FINISHED
     submission = submission_row(hub, sub_id)
     assert (submission.status, submission.public_score) == (Status.FINISHED, SCORES["public"])
-    assert submission.log.startswith("[… ") and len(submission.log) < 70 * 1024
+    log = submission_log(hub, sub_id)
+    assert log.startswith("[… ") and log.endswith("x") and len(log) < 70 * 1024
 
 
 def _mock_hub(handler: Callable[[httpx.Request], httpx.Response]) -> HubClient:
