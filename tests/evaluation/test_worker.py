@@ -311,3 +311,35 @@ def test_aihub_worker_serves_the_worker_queues_setting(hub: Hub, factories: Fact
                                    str(hub.settings.data_dir)], env=env)
     assert ran.exit_code == 0 and "Ran 1 job(s)" in ran.output, ran.output
     assert _rows(hub, job_id, sub_id)[1].status == Status.FINISHED
+
+
+def test_a_crash_of_ours_in_scoring_is_tried_again_then_failed_uncounted(
+    hub: Hub, factories: Factories
+) -> None:
+    """The uploaded file has gone from the store (an outage): not the participant's
+    fault. The job goes back to the queue until its tries are spent, then fails with the
+    hub's reason, and the team's count is unchanged."""
+    host, member = factories.host(), factories.person()
+    challenge = factories.challenge(host, "lost-solution")
+    factories.join(challenge, member)
+    sub_id, job_id = _submit_file(hub, factories, "lost-solution", member,
+                                  factories.bundles / "lost-solution" / "baseline.csv")
+    with hub.db.reading() as session:
+        sha256 = session.get(Submission, sub_id).sha256  # type: ignore[union-attr]
+    hub.storage.path(sha256).unlink()
+    worker = _worker(hub)
+    runs = 0
+    while worker.run_once(job_id):
+        runs += 1
+        with hub.db.reading() as session:
+            job = session.get(Job, job_id)
+            assert job is not None
+            if job.status == Status.QUEUED:
+                assert session.get(Submission, sub_id).status == Status.QUEUED  # type: ignore[union-attr]
+    with hub.db.reading() as session:
+        job, submission = session.get(Job, job_id), session.get(Submission, sub_id)
+        assert job is not None and submission is not None
+        assert runs == job.max_attempts == job.attempts
+        assert (job.status, job.error_kind) == (Status.FAILED, "infrastructure")
+        assert submission.status == Status.FAILED and submission.error == INTERNAL_FAILURE
+        assert "FileNotFoundError" in submission.host_error

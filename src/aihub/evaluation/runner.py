@@ -141,6 +141,7 @@ class Outcome:
     error: str = ""
     host_error: str = ""
     scored_at: datetime = field(default_factory=utcnow)
+    error_kind: ErrorKind | None = None
 
 
 def _guarded(submission_id: int, scores: Callable[[], dict[str, float]]) -> Outcome:
@@ -148,10 +149,12 @@ def _guarded(submission_id: int, scores: Callable[[], dict[str, float]]) -> Outc
     try:
         result = scores()
     except SubmissionError as exc:
-        return Outcome(Status.FAILED, error=str(exc), host_error=str(exc))
-    except Exception:  # any other failure is ours, not the participant's
+        return Outcome(Status.FAILED, error=str(exc), host_error=str(exc),
+                       error_kind=ErrorKind.PARTICIPANT)
+    except Exception:  # any other failure is ours, not the participant's: tried again
         log.exception("scoring submission %s failed", submission_id)
-        return Outcome(Status.FAILED, error=INTERNAL_FAILURE, host_error=traceback.format_exc())
+        return Outcome(Status.FAILED, error=INTERNAL_FAILURE, host_error=traceback.format_exc(),
+                       error_kind=ErrorKind.INFRASTRUCTURE)
     return Outcome(Status.FINISHED, public=result["public"], private=result["private"])
 
 
@@ -242,16 +245,18 @@ class Evaluator:
         self, lease: Lease, submission_id: int, truth: Truth, aligned: Aligned, spec: ScoringSpec
     ) -> Outcome | None:
         """Score an upload its request has just checked and write the outcome (fenced), in
-        the calling thread; the outcome written, or None if the lease was lost."""
+        the calling thread; the outcome written, or None if the lease was lost or the job
+        went back to the queue (a failure of ours, tried again by a worker)."""
         outcome = _guarded(submission_id, lambda: score(truth, aligned, spec))
-        return outcome if self._record(lease, submission_id, outcome) is not None else None
+        written = self._record(lease, submission_id, outcome)
+        return outcome if written in (Status.FINISHED, Status.FAILED) else None
 
     def _record(self, lease: Lease, submission_id: int, outcome: Outcome) -> Status | None:
         """Write a prediction file's outcome the way every runner's result is written."""
         result = EvaluationResult(
             status="finished" if outcome.status is Status.FINISHED else "failed",
             public=outcome.public, private=outcome.private, error=outcome.error,
-            host_error=outcome.host_error,
+            host_error=outcome.host_error, error_kind=outcome.error_kind,
         )
         status = record_result(self.db, lease, submission_id, result, at=outcome.scored_at)
         if status is not None and self.on_done is not None:
