@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aihub.accounts import services as accounts
 from aihub.db import utcnow
-from aihub.deps import ActorDep, HubDep, RowId
+from aihub.deps import ActorDep, BearerDep, HubDep, RowId
 from aihub.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PayloadTooLarge
 from aihub.evaluation import queue, runners
 from aihub.evaluation.execute import INTERNAL_FAILURE, failed
@@ -59,22 +59,16 @@ _NOT_YOURS = (
 # ---------------------------------------------------------------- authentication
 
 
-def _runner_token(request: Request) -> str:
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
+def current_runner(hub: HubDep, token: BearerDep) -> Runner:
+    """The runner behind the request; 401 for a missing, unknown or revoked token. Looked
+    up on every request, so a revocation counts from the next one."""
+    if token is None:
         raise NotAuthenticated(
             "Send 'Authorization: Bearer <runner token>'; a curator or the challenge's host "
             "creates one with 'aihub runners create' or POST /api/v1/runners."
         )
-    return value.strip()
-
-
-def current_runner(request: Request, hub: HubDep) -> Runner:
-    """The runner behind the request; 401 for an unknown or revoked token. Looked up on
-    every request, so a revocation counts from the next one."""
-    plain = _runner_token(request)
     with hub.db.reading() as session:
-        runner = runners.runner_for_token(session, plain)
+        runner = runners.runner_for_token(session, token)
     if runner is None:
         raise NotAuthenticated("This runner token is unknown or revoked; ask for a new one.")
     now = utcnow()
