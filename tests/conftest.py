@@ -18,10 +18,10 @@ import aihub.models  # noqa: F401  - registers every table on Base.metadata
 from aihub import migrate
 from aihub.app import create_app
 from aihub.db import Base, Database
-from aihub.evaluation.sandbox import RuntimeUnavailable, build_runtime, probe_sandbox
 from aihub.hub import Hub
 from aihub.settings import Settings
 from factories import Factories
+from sandboxed import RUNTIMES_DIR, runtime_or_skip, usable_sandbox
 
 PG_ADMIN_URL = os.environ.get(
     "AIHUB_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -150,15 +150,9 @@ CODE_FIRST_UID = 62000
 def sandbox_runtimes() -> Path:
     """The runtimes folder, with the default runtime built (once: it is cached), for
     tests that run code in the real sandbox; they skip, saying why, where it cannot be."""
-    report = probe_sandbox(first_uid=CODE_FIRST_UID)
-    if not report.usable:
-        pytest.skip("bubblewrap cannot sandbox code here: " + " ".join(report.problems))
-    folder = Path(os.environ.get("AIHUB_RUNTIMES_DIR", "/var/tmp/aihub-runtimes"))
-    try:
-        build_runtime(folder, "default")
-    except RuntimeUnavailable as exc:
-        pytest.skip(f"the default runtime cannot be built here (no network?): {exc}")
-    return folder
+    usable_sandbox(CODE_FIRST_UID)
+    runtime_or_skip("default")
+    return RUNTIMES_DIR
 
 
 @pytest.fixture

@@ -4,11 +4,43 @@ challenge (the fixtures are code_hub, code_api and code_factories in conftest.py
 from __future__ import annotations
 
 import io
+import os
 import zipfile
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from aihub.evaluation.sandbox import (
+    Runtime,
+    RuntimeUnavailable,
+    SandboxReport,
+    build_runtime,
+    probe_sandbox,
+)
 from aihub.evaluation.worker import Worker
 from aihub.hub import Hub
+
+# Runtimes are built once per machine and kept (scripts/test.sh builds the default one).
+RUNTIMES_DIR = Path(os.environ.get("AIHUB_RUNTIMES_DIR", "/var/tmp/aihub-runtimes"))
+
+
+def usable_sandbox(first_uid: int) -> SandboxReport:
+    """The machine's sandbox report; skips the test, saying why, where code cannot be
+    sandboxed."""
+    report = probe_sandbox(first_uid=first_uid)
+    if not report.usable:
+        pytest.skip("bubblewrap cannot sandbox code here: " + " ".join(report.problems))
+    return report
+
+
+def runtime_or_skip(name: str, packages: list[str] | None = None) -> Runtime:
+    """The runtime ``name`` (built on first use: PyPI once); skips, saying why, where it
+    cannot be built."""
+    try:
+        return build_runtime(RUNTIMES_DIR, name, packages=packages)
+    except RuntimeUnavailable as exc:
+        pytest.skip(f"the runtime {name!r} cannot be built here (no network?): {exc.detail}")
 
 
 def code_extra(*, fmt: str = "model", limits: dict[str, Any] | None = None,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import gzip
 import io
 import math
-import os
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -46,6 +45,7 @@ from aihub.evaluation.status import Status
 from aihub.hub import Hub
 from aihub.settings import Settings
 from aihub.submissions.models import Submission
+from sandboxed import RUNTIMES_DIR
 
 NOW = datetime(2026, 11, 21, 3, 30, tzinfo=UTC)
 
@@ -132,7 +132,7 @@ def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         url = request.getfixturevalue("postgres_url")
         _truncate_postgres(url)
     # The demo's code challenge runs its baseline in the sandbox with the cached runtime.
-    runtimes = Path(os.environ.get("AIHUB_RUNTIMES_DIR", "/var/tmp/aihub-runtimes"))
+    runtimes = RUNTIMES_DIR
     hub = Hub(Settings(data_dir=data / "data", database_url=url, workers_in_process=0,
                        runtimes_dir=runtimes, sandbox_first_uid=63000), start_workers=False)
     now = utcnow()

@@ -15,13 +15,11 @@ from codabench_helpers import LIMITS
 from aihub.evaluation.sandbox import (
     BubblewrapSandbox,
     Runtime,
-    RuntimeUnavailable,
     SandboxReport,
     SlotPool,
-    build_runtime,
     make_job_folder,
-    probe_sandbox,
 )
+from sandboxed import runtime_or_skip, usable_sandbox
 
 # Our own uids, apart from the sandbox tests' (61000...): both suites may run at once, and a
 # box's end kills every process of its uid.
@@ -30,19 +28,12 @@ FIRST_UID = int(os.environ.get("AIHUB_TEST_CODABENCH_FIRST_UID", "61900"))
 
 @pytest.fixture(scope="session")
 def sandbox_report() -> SandboxReport:
-    report = probe_sandbox(first_uid=FIRST_UID)
-    if not report.usable:
-        pytest.skip("bubblewrap cannot sandbox code here: " + " ".join(report.problems))
-    return report
+    return usable_sandbox(FIRST_UID)
 
 
 @pytest.fixture(scope="session")
 def bare_runtime() -> Runtime:
-    folder = Path(os.environ.get("AIHUB_RUNTIMES_DIR", "/var/tmp/aihub-runtimes"))
-    try:
-        return build_runtime(folder, "bare", packages=[])
-    except RuntimeUnavailable as exc:
-        pytest.skip(f"no Python runtime for sandboxed programs here: {exc.detail}")
+    return runtime_or_skip("bare", packages=[])
 
 
 @pytest.fixture(scope="session")

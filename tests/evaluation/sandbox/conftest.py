@@ -19,28 +19,24 @@ from aihub.evaluation.sandbox import (
     DEFAULT_JOB_BASE,
     BubblewrapSandbox,
     Runtime,
-    RuntimeUnavailable,
     SandboxReport,
     SlotPool,
     build_runtime,
     make_job_folder,
-    probe_sandbox,
 )
+from sandboxed import RUNTIMES_DIR, runtime_or_skip, usable_sandbox
 
 FIRST_UID = int(os.environ.get("AIHUB_TEST_SANDBOX_FIRST_UID", "61000"))
 
 
 @pytest.fixture(scope="session")
 def report() -> SandboxReport:
-    report = probe_sandbox(first_uid=FIRST_UID)
-    if not report.usable:
-        pytest.skip("bubblewrap cannot sandbox code here: " + " ".join(report.problems))
-    return report
+    return usable_sandbox(FIRST_UID)
 
 
 @pytest.fixture(scope="session")
 def runtimes_dir() -> Path:
-    return Path(os.environ.get("AIHUB_RUNTIMES_DIR", "/var/tmp/aihub-runtimes"))
+    return RUNTIMES_DIR
 
 
 @pytest.fixture(scope="session")
@@ -52,10 +48,7 @@ def bare(runtimes_dir: Path) -> Runtime:
 @pytest.fixture(scope="session")
 def default_runtime(runtimes_dir: Path) -> Runtime:
     """The default stack (numpy, pandas, scipy, scikit-learn, matplotlib), built once."""
-    try:
-        return build_runtime(runtimes_dir, "default")
-    except RuntimeUnavailable as exc:
-        pytest.skip(f"the default runtime cannot be built here (no network?): {exc.detail}")
+    return runtime_or_skip("default")
 
 
 @pytest.fixture(scope="session")
