@@ -93,14 +93,18 @@ _CLAIM = (
     )
     .returning(Job.attempts, Job.submission_id)
 )
+# The fencing check: the job is still running under this owner and attempt. Every write of
+# a held job's outcome has it in its WHERE clause, so a runner that lost its lease writes
+# nothing.
+_FENCE = (
+    Job.id == bindparam("job_id"),
+    Job.status == Status.RUNNING.value,
+    Job.lease_owner == bindparam("owner"),
+    Job.attempts == bindparam("attempt"),
+)
 _FINISH_HELD = (
     update(Job)
-    .where(
-        Job.id == bindparam("job_id"),
-        Job.status == Status.RUNNING.value,
-        Job.lease_owner == bindparam("owner"),
-        Job.attempts == bindparam("attempt"),
-    )
+    .where(*_FENCE)
     .values(
         status=bindparam("new_status"),
         finished_at=bindparam("now"),
@@ -216,13 +220,7 @@ def finish_held(
 
 _RETRY_HELD = (
     update(Job)
-    .where(
-        Job.id == bindparam("job_id"),
-        Job.status == Status.RUNNING.value,
-        Job.lease_owner == bindparam("owner"),
-        Job.attempts == bindparam("attempt"),
-        Job.attempts < Job.max_attempts,
-    )
+    .where(*_FENCE, Job.attempts < Job.max_attempts)
     .values(
         status=Status.QUEUED.value,
         lease_owner=None,
