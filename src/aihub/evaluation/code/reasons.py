@@ -20,16 +20,11 @@ def participant_log(result: RunResult) -> str:
     return "\n".join(parts)
 
 
-def _tail(text: str) -> str:
-    lines = [line for line in text.rstrip().splitlines() if line.strip()]
-    return "\n".join(lines[-TRACEBACK_LINES:])
-
-
 def plain_failure(result: RunResult) -> str:
     """One paragraph: what stopped the program, then the end of its error output."""
     reason = result.reason
     if result.outcome is Outcome.FAILED:
-        tail = _tail(result.stderr)
+        tail = result.stderr_tail(TRACEBACK_LINES)
         own = [line for line in tail.splitlines() if line.startswith("aihub: ")]
         if own:  # the model harness explains the problem itself
             return own[-1].removeprefix("aihub: ").capitalize()

@@ -50,6 +50,11 @@ class RunResult:
     def ok(self) -> bool:
         return self.outcome is Outcome.OK
 
+    def stderr_tail(self, lines: int = 20, chars: int = 3000) -> str:
+        """The last non-blank lines of standard error (a traceback's end), for reasons."""
+        kept = [line for line in self.stderr.strip().splitlines() if line.strip()][-lines:]
+        return "\n".join(kept)[-chars:]
+
 
 @dataclass(frozen=True)
 class Facts:

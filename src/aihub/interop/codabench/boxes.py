@@ -168,11 +168,6 @@ def wait_all(started: Sequence[Started], stop: threading.Event | None,
     return [run.handle.wait() for run in started]
 
 
-def tail(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()][-_TAIL_LINES:]
-    return "\n".join(lines)[-_TAIL_CHARS:]
-
-
 def time_limit_text(seconds: float, step: Step) -> str:
     return f"Execution Time Limit exceeded. Limit was {seconds:g} seconds ({step} step)."
 
@@ -188,7 +183,7 @@ def participant_failure(log: BoxLog, result: RunResult, seconds: float, *,
         message = time_limit_text(seconds, log.step)
     else:
         message = f"{what} failed: {result.reason}"
-    last = tail(result.stderr)
+    last = result.stderr_tail(_TAIL_LINES, _TAIL_CHARS)
     if last and result.outcome is not Outcome.TIME_LIMIT:
         message += (f"\nLast lines of its error output:\n{last}" if show_tail else
                     "\nThis challenge does not show programs' output; the host can read it.")
@@ -206,5 +201,5 @@ def scoring_failure(log: BoxLog, result: RunResult, seconds: float) -> Failure:
                    "Check that your submission has the files and format the challenge asks "
                    "for.")
     host = (f"scoring program, command {log.command!r}: {result.reason} [{result.outcome}, "
-            f"exit {result.exit_code}]\n{tail(result.stderr)}").rstrip()
+            f"exit {result.exit_code}]\n{result.stderr_tail(_TAIL_LINES, _TAIL_CHARS)}").rstrip()
     return Failure(ErrorKind.HOST, message, host)
