@@ -1,0 +1,1 @@
+"""The data catalog: datasets, immutable versions, uploads, PII screening, access tiers."""
