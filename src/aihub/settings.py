@@ -64,6 +64,26 @@ class Settings(BaseSettings):
         2 * 1024 * 1024 * 1024,
         description="Largest challenge bundle (zip) accepted, in bytes, unpacked.",
     )
+    max_dataset_file_bytes: int = Field(
+        200 * 1024 * 1024 * 1024,
+        description="Largest single dataset file accepted through resumable (tus) uploads, "
+        "in bytes. Files are streamed to disk, never held in memory.",
+    )
+    upload_expiry_hours: float = Field(
+        24.0, gt=0,
+        description="How long an unfinished resumable upload is kept after its last byte "
+        "arrived before it is deleted.",
+    )
+    access_request_days: int = Field(
+        8, ge=1,
+        description="Days a host or curator has to answer a request for an approval-tier "
+        "dataset; the request shows its due date.",
+    )
+    data_request_days: int = Field(
+        10, ge=1,
+        description="Days the hub has to answer a request for data not in the catalog; one "
+        "extension of the same length may be granted.",
+    )
     workers_in_process: int = Field(
         2, ge=0, description="Evaluation worker threads inside each `aihub serve` process."
     )
