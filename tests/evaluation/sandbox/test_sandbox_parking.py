@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -38,10 +39,15 @@ def test_runs_use_the_parked_launcher_and_park_the_next(
             assert parked is not None and parked.alive()  # parked by the first run
             os.killpg(parked.proc.pid, signal.SIGKILL)  # dies while waiting
             parked.proc.wait()
+            dead: Future[ParkedLauncher] = Future()
+            dead.set_result(parked)
             with sandbox._parked_lock:  # put the dead one back, as if it had died there
-                sandbox._parked[box.slot.index] = parked
+                sandbox._parked[box.slot.index] = dead
             second = run_python(box, "print('after a dead parked launcher')")
             uid = box.slot.uid
+            with sandbox._parked_lock:
+                next_one = sandbox._parked[box.slot.index]
+            next_one.result()  # parked by the parker thread, after the run asked
         assert first.outcome is Outcome.OK
         assert first.stdout.strip() == "['0', '1', '2', '3']"  # 3: listdir's own
         assert second.outcome is Outcome.OK, second

@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -80,7 +80,7 @@ class BubblewrapSandbox:
         self.host_tmpfs = can_mount_tmpfs(self.work_dir) if host_tmpfs is None else host_tmpfs
         become_subreaper()
         remove_stale(self.cgroups)
-        self._parked: dict[int, ParkedLauncher] = {}  # by slot index
+        self._parked: dict[int, Future[ParkedLauncher]] = {}  # by slot index
         self._parked_lock = threading.Lock()
         # Parked launchers are forked by this one long-lived thread: bubblewrap's
         # --die-with-parent follows the thread that forked it, and a worker thread that
@@ -111,26 +111,23 @@ class BubblewrapSandbox:
 
     def park(self, slot: Slot) -> None:
         """Have a launcher wait in fresh cgroups for the slot's next run (``parking.py``);
-        where it cannot be made, that run starts the usual way."""
+        where it cannot be made, that run starts the usual way. Returns at once: the
+        launcher is started by the parker thread, off the path of the run that asked."""
         if self.cgroups.version is None:
             return
         with self._parked_lock:
             if slot.index in self._parked:
                 return
-        try:
-            launcher = self._parker.submit(
-                ParkedLauncher, self.cgroups, f"parked-{slot.uid}"
-            ).result()
-        except (OSError, RuntimeError):  # RuntimeError: closed, shutting down
-            return
-        with self._parked_lock:
-            spare = self._parked.setdefault(slot.index, launcher) is not launcher
-        if spare:
-            launcher.discard()
+            try:
+                self._parked[slot.index] = self._parker.submit(
+                    ParkedLauncher, self.cgroups, f"parked-{slot.uid}")
+            except RuntimeError:  # the parker is shut down: the sandbox is closing
+                return
 
     def take_parked(self, slot: Slot) -> ParkedLauncher | None:
         with self._parked_lock:
-            launcher = self._parked.pop(slot.index, None)
+            pending = self._parked.pop(slot.index, None)
+        launcher = _launcher_of(pending)
         if launcher is not None and not launcher.alive():
             launcher.discard()
             return None
@@ -141,9 +138,22 @@ class BubblewrapSandbox:
         ends)."""
         with self._parked_lock:
             parked, self._parked = list(self._parked.values()), {}
-        for launcher in parked:
-            launcher.discard()
-        self._parker.shutdown(wait=False)
+        self._parker.shutdown(wait=False, cancel_futures=True)
+        for pending in parked:
+            launcher = _launcher_of(pending)
+            if launcher is not None:
+                launcher.discard()
+
+
+def _launcher_of(pending: Future[ParkedLauncher] | None) -> ParkedLauncher | None:
+    """The parked launcher once started (a start takes a millisecond or two, far less
+    than a run); None when there was none, it was cancelled, or it could not start."""
+    if pending is None:
+        return None
+    try:
+        return pending.result()
+    except (OSError, CancelledError):
+        return None
 
 
 def _prepare_work_dir(work_dir: Path) -> Path:
