@@ -19,6 +19,7 @@ from aihub.accounts import admin_routes as accounts_admin
 from aihub.accounts import routes as accounts
 from aihub.challenges import editing_routes as challenges_editing
 from aihub.challenges import routes as challenges
+from aihub.datasets import upload_routes as uploads
 from aihub.errors import AihubError
 from aihub.evaluation import overview_routes as jobs
 from aihub.evaluation import runner_api
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     app.include_router(accounts_admin.router)
     app.include_router(challenges.router)
     app.include_router(challenges_editing.router)
+    app.include_router(uploads.router)
     app.include_router(submissions.router)
     app.include_router(leaderboards.router)
     app.include_router(jobs.router)

@@ -7,6 +7,7 @@ no file is ever held whole in memory.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -47,6 +48,8 @@ class Storage(Protocol):
     def path(self, sha256: str) -> Path: ...
 
     def exists(self, sha256: str) -> bool: ...
+
+    def adopt(self, source: Path, sha256: str, size: int) -> Blob: ...
 
 
 class _Writer:
@@ -123,6 +126,35 @@ class LocalStorage:
     def put_path(self, source: Path, *, max_bytes: int | None = None) -> Blob:
         with source.open("rb") as handle:
             return self.put_file(handle, max_bytes=max_bytes)
+
+    def adopt(self, source: Path, sha256: str, size: int) -> Blob:
+        """Take ``source``, whose sha256 the caller computed while writing it, into the
+        store: renamed on the same file system (a 2 GB upload is not copied), copied and
+        hashed again across file systems. ``source`` is gone afterwards."""
+        target = self.path(sha256)
+        actual = source.stat().st_size
+        if actual != size:
+            raise ValueError(f"{source} holds {actual} bytes, not the {size} announced")
+        if target.exists():
+            source.unlink()
+            return Blob(sha256=sha256, size=size)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            source.replace(target)
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            return self._adopt_by_copy(source, sha256)
+        return Blob(sha256=sha256, size=size)
+
+    def _adopt_by_copy(self, source: Path, sha256: str) -> Blob:
+        # Another file system: the copy is hashed again, so a wrong sha256 from the caller
+        # can never name a blob whose bytes differ.
+        blob = self.put_path(source)
+        if blob.sha256 != sha256:
+            raise ValueError(f"{source} hashes to {blob.sha256}, not the {sha256} announced")
+        source.unlink()
+        return blob
 
     def copy_to(self, sha256: str, destination: Path) -> None:
         with self.open(sha256) as src, destination.open("wb") as dst:
