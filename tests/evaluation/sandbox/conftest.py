@@ -58,14 +58,22 @@ def work_root() -> Iterator[Path]:
     shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def sandbox(report: SandboxReport, work_root: Path) -> Iterator[BubblewrapSandbox]:
+@pytest.fixture(scope="session", params=["full", "reduced"])
+def sandbox(request: pytest.FixtureRequest, report: SandboxReport,
+            work_root: Path) -> Iterator[BubblewrapSandbox]:
+    """Each test of a sandbox fixture runs twice: in the full sandbox, and in the reduced
+    one (bubblewrap as root without a user namespace) that a curator may allow where user
+    namespaces are missing: every escape must fail in both."""
+    privileged = request.param == "reduced"
+    if privileged and not report.privileged:
+        pytest.skip("the reduced sandbox needs a root worker whose bubblewrap can make "
+                    "namespaces: " + " ".join(report.problems))
     sandbox = BubblewrapSandbox(
         # Locks shared by every test session on the machine: they use the same uids.
-        slots=SlotPool(FIRST_UID, 2, per_slot_uids=report.per_slot_uids,
-                       lock_dir=DEFAULT_JOB_BASE),
-        work_dir=work_root / "boxes", limits=SMALL, cgroups=report.cgroups,
-        host_tmpfs=report.host_tmpfs,
+        slots=SlotPool(FIRST_UID + (2 if privileged else 0), 2,
+                       per_slot_uids=report.per_slot_uids, lock_dir=DEFAULT_JOB_BASE),
+        work_dir=work_root / request.param, limits=SMALL, cgroups=report.cgroups,
+        host_tmpfs=report.host_tmpfs, privileged=privileged,
     )
     yield sandbox
     sandbox.close()

@@ -11,6 +11,7 @@ import pytest
 from aihub.evaluation.sandbox import (
     BubblewrapSandbox,
     CgroupSupport,
+    Isolation,
     Mount,
     Runtime,
     SandboxError,
@@ -102,3 +103,52 @@ def test_bad_targets(target: str, why: str) -> None:
     with pytest.raises(SandboxError, match=why):
         check_target(target)
     assert check_target("/app/input/") == "/app/input"
+
+
+def _reduced_only(report: SandboxReport) -> SandboxReport:
+    """This machine's report as it would read where user namespaces are refused."""
+    return SandboxReport(
+        bwrap=report.bwrap, bwrap_version=report.bwrap_version, namespaces=False,
+        bwrap_error="No permissions to create new namespace", per_slot_uids=True,
+        host_tmpfs=report.host_tmpfs, cgroups=report.cgroups, privileged=True,
+        problems=_problems(False, "No permissions to create new namespace", True,
+                           report.host_tmpfs, report.cgroups, privileged=True),
+    )
+
+
+def test_root_can_run_bubblewrap_privileged(report: SandboxReport) -> None:
+    assert report.privileged is report.per_slot_uids
+    assert report.isolation is Isolation.FULL  # the best this machine has
+    assert any(line.startswith("privileged namespaces (bwrap as root, reduced isolation): ")
+               for line in report.lines())
+
+
+def test_without_user_namespaces_only_allowed_challenges_run(
+    report: SandboxReport, per_slot: None, tmp_path: Path
+) -> None:
+    reduced = _reduced_only(report)
+    assert reduced.usable and reduced.isolation is Isolation.REDUCED
+    assert ("usable for code challenges: only those a curator allowed the reduced sandbox "
+            "for") in reduced.lines()
+    assert "runs only for challenges a curator allowed it for" in " ".join(reduced.problems)
+    assert reduced.require() is Isolation.REDUCED
+    with pytest.raises(SandboxUnavailable, match="cannot make a user namespace here"):
+        reduced.require("full")
+    made = create_sandbox(work_dir=make_job_folder(prefix="probe-"), report=reduced)
+    try:
+        assert made.isolation is Isolation.REDUCED and made.privileged
+        assert "privileged" in made.name
+    finally:
+        made.close()
+
+
+def test_the_reduced_sandbox_can_be_chosen_and_needs_root(report: SandboxReport) -> None:
+    unprivileged = SandboxReport(
+        bwrap=report.bwrap, bwrap_version="", namespaces=True, bwrap_error="",
+        per_slot_uids=False, host_tmpfs=False, cgroups=CgroupSupport.none(),
+    )
+    assert unprivileged.require("full") is Isolation.FULL
+    with pytest.raises(SandboxUnavailable, match="needs a root worker"):
+        unprivileged.require("reduced")
+    if report.privileged:
+        assert report.require("reduced") is Isolation.REDUCED

@@ -23,7 +23,12 @@ from aihub.evaluation.sandbox.paths import (
     check_world_reachable,
     make_job_folder,
 )
-from aihub.evaluation.sandbox.probe import SandboxReport, create_sandbox, probe_sandbox
+from aihub.evaluation.sandbox.probe import (
+    SandboxMode,
+    SandboxReport,
+    create_sandbox,
+    probe_sandbox,
+)
 from aihub.evaluation.sandbox.results import Outcome, RunResult
 from aihub.evaluation.sandbox.runtimes import (
     DEFAULT_PACKAGES,
@@ -56,6 +61,7 @@ __all__ = [
     "RuntimeUnavailable",
     "Sandbox",
     "SandboxError",
+    "SandboxMode",
     "SandboxReport",
     "SandboxUnavailable",
     "SharedArea",

@@ -32,8 +32,8 @@ from aihub.evaluation.sandbox.command import (
     LAUNCHER_ENV,
     bwrap_args,
     check_layout,
+    drop_inside_args,
     launcher_args,
-    rlimit_args,
     rlimits,
     sandbox_env,
 )
@@ -63,15 +63,21 @@ _BWRAP_PROCESSES = 2
 
 
 class BubblewrapSandbox:
-    name = "bubblewrap"
-    isolation = Isolation.FULL
+    """``privileged=True`` is the reduced form for machines without user namespaces
+    (``command.py``): bubblewrap runs as root, the program as its slot's uid."""
 
     def __init__(self, *, slots: SlotPool, work_dir: Path, limits: Limits | None = None,
                  cgroups: CgroupSupport | None = None, host_tmpfs: bool | None = None,
-                 bwrap: str = "/usr/bin/bwrap") -> None:
+                 bwrap: str = "/usr/bin/bwrap", privileged: bool = False) -> None:
         if os.geteuid() == 0 and not slots.per_slot_uids:
             raise SandboxError("As root the sandbox must give each slot its own uid: "
                                "sandboxed code never runs as root (sandbox.md, finding 1).")
+        if privileged and not slots.per_slot_uids:
+            raise SandboxError("The privileged (reduced) sandbox needs a root worker: it is "
+                               "bubblewrap run as root, the program dropped to its slot's uid.")
+        self.privileged = privileged
+        self.name = "bubblewrap (privileged, no user namespace)" if privileged else "bubblewrap"
+        self.isolation = Isolation.REDUCED if privileged else Isolation.FULL
         self.slots = slots
         self.limits = limits or Limits()
         self.bwrap = bwrap
@@ -249,11 +255,25 @@ class _Launch:
     """What starting one run needs, however it is launched."""
 
     bwrap: Callable[..., list[str]]  # bubblewrap's command line, given its fds
-    argv: list[str]
+    program: list[str]  # what bubblewrap runs (behind the uid drop, when privileged)
     slot: Slot
-    per_slot_uids: bool
-    rlimits: dict[str, tuple[int, int]]
+    uid: int | None  # what the launcher becomes before bubblewrap; None: it stays
+    rlimits: dict[str, tuple[int, int]]  # set before bubblewrap ({} when set inside)
     watch: Callable[..., Execution]  # Execution, with the run's limits
+
+    @classmethod
+    def of(cls, sandbox: BubblewrapSandbox, slot: Slot, argv: Sequence[str],
+           bwrap: Callable[..., list[str]], rlimits: dict[str, tuple[int, int]],
+           watch: Callable[..., Execution]) -> _Launch:
+        if sandbox.privileged:
+            return cls(partial(bwrap, privileged=True), [*drop_inside_args(slot, rlimits), *argv],
+                       slot, None, {}, watch)
+        uid = slot.uid if sandbox.slots.per_slot_uids else None
+        return cls(bwrap, list(argv), slot, uid, rlimits, watch)
+
+    @property
+    def gid(self) -> int | None:
+        return None if self.uid is None else self.slot.gid
 
 
 class BubblewrapRun:
@@ -270,11 +290,11 @@ class BubblewrapRun:
         sandbox = box.sandbox
         self._memory_by_cgroup = sandbox.cgroups.memory is not None
         self._cgroup: RunCgroup | None = None
-        launch = _Launch(
+        launch = _Launch.of(
+            sandbox, box.slot, argv,
             bwrap=partial(bwrap_args, sandbox.bwrap, runtime=box.runtime, mounts=mounts,
                           areas=areas, workdir=workdir, env=env,
                           workspace_bytes=limits.workspace_bytes),
-            argv=list(argv), slot=box.slot, per_slot_uids=sandbox.slots.per_slot_uids,
             rlimits=rlimits(limits, nproc=self._nproc(box),
                             address_space=not self._memory_by_cgroup),
             watch=partial(Execution, wall_seconds=limits.wall_seconds,
@@ -295,10 +315,9 @@ class BubblewrapRun:
         """Release a parked launcher; None (after discarding it) when it is gone."""
         try:
             self._cgroup_limits(parked.cgroup)
-            parked.go([*launch.bwrap(info_fd=parked.info_write), *launch.argv],
-                      uid=launch.slot.uid if launch.per_slot_uids else None,
-                      gid=launch.slot.gid if launch.per_slot_uids else None,
-                      rlimits=launch.rlimits, env=dict(LAUNCHER_ENV))
+            parked.go([*launch.bwrap(info_fd=parked.info_write), *launch.program],
+                      uid=launch.uid, gid=launch.gid, rlimits=launch.rlimits,
+                      env=dict(LAUNCHER_ENV))
         except OSError:
             parked.discard()
             return None
@@ -316,11 +335,10 @@ class BubblewrapRun:
             if self._cgroup is not None:
                 self._cgroup_limits(self._cgroup)
             argv = [
-                *launcher_args(slot=launch.slot, per_slot_uids=launch.per_slot_uids,
-                               rlimits=rlimit_args(launch.rlimits)),
+                *launcher_args(uid=launch.uid, gid=launch.gid, rlimits=launch.rlimits),
                 *launch.bwrap(info_fd=info_pipe[1],
                               block_fd=block_pipe[0] if block_pipe else None),
-                *launch.argv,
+                *launch.program,
             ]
             return Execution.spawn(
                 argv, env=dict(LAUNCHER_ENV), info_pipe=info_pipe, block_pipe=block_pipe,
