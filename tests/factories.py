@@ -17,6 +17,9 @@ from aihub.accounts.models import OrgRole, User
 from aihub.challenges.bundle import open_bundle
 from aihub.challenges.models import Challenge
 from aihub.challenges.services import accept_rules, approve, create_from_bundle
+from aihub.datasets import services as dataset_services
+from aihub.datasets import versions as dataset_versions
+from aihub.datasets.models import Dataset, DatasetVersion
 from aihub.db import utcnow
 from aihub.hub import Hub
 
@@ -184,3 +187,62 @@ class Factories:
     def join(self, challenge: Challenge, person: Person) -> None:
         with self.hub.db.transaction() as session:
             accept_rules(session, challenge, self.actor(person))
+
+    def dataset(
+        self, host: Person, slug: str | None = None, *, organization: str = "daejeon-city",
+        tier: str = "open", licence: str = "KOGL-1", licence_text: str = "",
+        files: dict[str, bytes] | None = None, publish: bool = True, label: str = "1.0.0",
+        tags: tuple[str, ...] = ("air", "대기질"),
+    ) -> Dataset:
+        """A dataset of ``organization`` hosted by ``host``, with one version holding
+        ``files`` (a small CSV by default), published by a curator after a clean intake
+        unless ``publish=False`` (then the version stays a draft)."""
+        slug = slug or f"dataset-{next(_counter)}"
+        with self.hub.db.transaction() as session:
+            dataset = dataset_services.create_dataset(
+                session, self.actor(host), organization=organization, slug=slug,
+                title_ko=f"대기질 {slug}", title_en=f"Air quality {slug}", licence_id=licence,
+                licence_text=licence_text, access_tier=tier, tags=tags,
+                description_ko="측정소별 미세먼지.", description_en="PM10 by station.",
+            )
+        self.dataset_version(host, dataset, label=label, files=files, publish=publish)
+        return dataset
+
+    def dataset_version(
+        self, host: Person, dataset: Dataset, *, label: str,
+        files: dict[str, bytes] | None = None, publish: bool = True,
+        reports: dict[str, dict[str, Any]] | None = None,
+    ) -> DatasetVersion:
+        """A version of ``dataset`` with ``files``; published after an intake that found
+        nothing (or ``reports``: path -> PII report) unless ``publish=False``."""
+        files = files if files is not None else {
+            "data/pm10.csv": f"station,pm10\n중구,{len(label)}\n".encode()}
+        actor = self.actor(host)
+        with self.hub.db.transaction() as session:
+            dataset = dataset_services.get_dataset(session, dataset.slug)
+            version = dataset_versions.create_version(
+                session, dataset, actor, label=label, message=f"Release {label}")
+            for path, content in files.items():
+                blob = self.hub.storage.put_stream([content])
+                dataset_versions.attach_file(session, self.hub.storage, version, actor,
+                                             path=path, sha256=blob.sha256, size=blob.size)
+        if publish:
+            self.publish_version(host, dataset, label, reports=reports)
+        return version
+
+    def publish_version(
+        self, host: Person, dataset: Dataset, label: str,
+        reports: dict[str, dict[str, Any]] | None = None,
+    ) -> DatasetVersion:
+        """Submit the draft ``label``, record a clean intake and publish it as a curator."""
+        curator = self.actor(self.curator())
+        with self.hub.db.transaction() as session:
+            dataset = dataset_services.get_dataset(session, dataset.slug)
+            version = dataset_versions.get_version(session, dataset, label, curator)
+            dataset_versions.submit_version(session, version, self.actor(host))
+            results = {item.path: {"profile": None,
+                                   "pii_report": (reports or {}).get(item.path,
+                                                                     {"findings": []})}
+                       for item in dataset_versions.version_files(session, version)}
+            dataset_versions.record_intake(session, version, results)
+            return dataset_versions.publish_version(session, version, curator)

@@ -31,7 +31,10 @@ VERSION_TRANSITIONS: dict[VersionStatus, frozenset[VersionStatus]] = {
     VersionStatus.QUARANTINE: frozenset(
         {VersionStatus.REVIEW, VersionStatus.BLOCKED, VersionStatus.REJECTED}
     ),
-    VersionStatus.REVIEW: frozenset({VersionStatus.PUBLISHED, VersionStatus.REJECTED}),
+    # Back to quarantine when a curator has the intake run again (a job failed).
+    VersionStatus.REVIEW: frozenset(
+        {VersionStatus.PUBLISHED, VersionStatus.REJECTED, VersionStatus.QUARANTINE}
+    ),
     VersionStatus.PUBLISHED: frozenset({VersionStatus.WITHDRAWN}),
     # Blocked data is replaced by a new version, never by changing this one.
     VersionStatus.BLOCKED: frozenset(),
