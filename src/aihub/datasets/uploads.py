@@ -338,19 +338,24 @@ class UploadStore:
     async def _pump(self, info: UploadInfo, sink: _Sink, chunks: AsyncIterator[bytes], *,
                     checkpoints: bool) -> None:
         pending = bytearray()
-        async for piece in chunks:
-            if sink.offset + len(pending) + len(piece) > info.length:
-                raise TooLarge(
-                    f"The body goes past Upload-Length ({info.length} bytes); the upload "
-                    f"stays at offset {sink.committed}: ask for the offset (HEAD) and send "
-                    "only the bytes that remain."
-                )
-            pending += piece
-            if len(pending) >= WRITE_BYTES:
-                await anyio.to_thread.run_sync(sink.write, bytes(pending))
-                pending.clear()
-                if checkpoints and sink.offset - sink.committed >= CHECKPOINT_BYTES:
-                    self._commit(info, sink)
+        try:
+            async for piece in chunks:
+                if sink.offset + len(pending) + len(piece) > info.length:
+                    raise TooLarge(
+                        f"The body goes past Upload-Length ({info.length} bytes); the upload "
+                        f"stays at offset {sink.committed}: ask for the offset (HEAD) and "
+                        "send only the bytes that remain."
+                    )
+                pending += piece
+                if len(pending) >= WRITE_BYTES:
+                    await anyio.to_thread.run_sync(sink.write, bytes(pending))
+                    pending.clear()
+                    if checkpoints and sink.offset - sink.committed >= CHECKPOINT_BYTES:
+                        self._commit(info, sink)
+        except ClientDisconnect:
+            # What arrived before the connection dropped is kept (the caller decides).
+            await anyio.to_thread.run_sync(sink.write, bytes(pending))
+            raise
         if pending:
             await anyio.to_thread.run_sync(sink.write, bytes(pending))
 
