@@ -13,6 +13,8 @@ Variants, interleaved within each round so a busy machine slows all alike:
   no-cgroup the same without cgroups (memory then limited by RLIMIT_AS)
   box       a whole job's sandbox: open (slot, work folder, a tmpfs output area), run, close
             (kill sweep, unmount, wipe)
+  reduced   the reduced sandbox (bubblewrap as root, no user namespace; root only), with
+            cgroups, for machines where user namespaces are off
 Needs root for per-slot uids, cgroups and tmpfs areas (it runs without, weaker).
 """
 
@@ -65,6 +67,13 @@ def variants(runtime: Runtime, work: Path, first_uid: int,
         work_dir=work / "b", cgroups=CgroupSupport.none(), host_tmpfs=report.host_tmpfs)
     box_a = stack.enter_context(with_cgroups.open(runtime))
     box_b = stack.enter_context(without.open(runtime))
+    extra: dict[str, Callable[[], None]] = {}
+    if report.privileged:
+        reduced = BubblewrapSandbox(
+            slots=SlotPool(first_uid + 3, 1, per_slot_uids=True), work_dir=work / "c",
+            cgroups=report.cgroups, host_tmpfs=report.host_tmpfs, privileged=True)
+        box_c = stack.enter_context(reduced.open(runtime))
+        extra["reduced"] = lambda: check(box_c.run(COMMAND).outcome)
     bare = [str(runtime.python), "-c", "pass"]
 
     def check(result_outcome: Outcome) -> None:
@@ -83,6 +92,7 @@ def variants(runtime: Runtime, work: Path, first_uid: int,
         "sandbox": lambda: check(box_a.run(COMMAND).outcome),
         "no-cgroup": lambda: check(box_b.run(COMMAND).outcome),
         "box": whole_box,
+        **extra,
     }
 
 

@@ -41,6 +41,12 @@ class LimitReached(AihubError):  # noqa: N818
     status_code = 429
 
 
+class Unavailable(AihubError):  # noqa: N818
+    """The hub cannot do it now, through no fault of the sender (e.g. no sandbox)."""
+
+    status_code = 503
+
+
 class PayloadTooLarge(AihubError):  # noqa: N818
     status_code = 413
 

@@ -19,7 +19,7 @@ from aihub.evaluation.executors import (
 )
 from aihub.evaluation.plans import TaskKind
 from aihub.evaluation.runner import Evaluator
-from aihub.evaluation.sandbox import Sandbox, SandboxError, create_sandbox
+from aihub.evaluation.sandbox import Isolation, Sandbox, SandboxError, create_sandbox
 from aihub.evaluation.scoring import TruthCache
 from aihub.interop.codabench.execute import ProgramRunner
 from aihub.mail import Mailer, mailer_from_settings
@@ -75,6 +75,7 @@ def sandbox_runners(
                 made.append(create_sandbox(
                     work_dir=settings.sandbox_dir / "boxes",
                     first_uid=settings.sandbox_first_uid, slots=settings.sandbox_slots,
+                    mode=settings.sandbox_mode,
                 ))
             return made[0]
 
@@ -119,16 +120,25 @@ class Hub:
         else:
             self.executor = ExternalExecutor()
 
-    def check_can_run_code(self) -> None:
-        """Refuse a new code challenge (``InvalidInput``, saying why) when this hub runs its
-        jobs itself and cannot sandbox code. Workers on other machines check their own
+    def check_can_run_code(self, *, reduced_allowed: bool = False) -> None:
+        """Refuse code (``InvalidInput``, saying why) when this hub runs its jobs itself
+        and cannot sandbox it: no sandbox at all, or only the reduced one where no curator
+        allowed it (``reduced_allowed``). Workers on other machines check their own
         sandbox when they take a job; participant code never runs bare."""
         if not self.executor.runs_here:
             return
         try:
-            self.sandbox()
+            sandbox = self.sandbox()
         except SandboxError as exc:
             raise InvalidInput(f"This hub cannot run code challenges: {exc}") from exc
+        if sandbox.isolation is not Isolation.FULL and not reduced_allowed:
+            raise InvalidInput(
+                "This hub's sandbox has reduced isolation (bubblewrap runs as root: the "
+                "machine allows no user namespaces), so code runs only for challenges a "
+                "curator allowed it for. A curator can allow it when creating the challenge "
+                "(--allow-reduced-sandbox) or later (aihub challenges sandbox SLUG "
+                "--allow-reduced); docs/sandbox.md says what is weaker."
+            )
 
     def start(self) -> None:
         self.executor.start()

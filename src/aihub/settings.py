@@ -137,6 +137,12 @@ class Settings(BaseSettings):
         description="Sandboxed programs at once on this machine (one uid each). A bundle "
         "whose ingestion runs beside another program takes two per job.",
     )
+    sandbox_mode: Literal["auto", "full", "reduced"] = Field(
+        "auto",
+        description="Which sandbox runs code here: 'full' (bubblewrap in a user namespace), "
+        "'reduced' (bubblewrap run as root without one: only for challenges a curator "
+        "allowed it for), or 'auto' (full where the machine allows it, else reduced).",
+    )
     public_base_url: str = Field(
         "", description="The hub's address as users see it, for links in the CLI and mails."
     )

@@ -17,6 +17,7 @@ from aihub.app import create_app
 from aihub.cli import app
 from aihub.hub import Hub
 from factories import Factories
+from sandboxed import code_extra
 
 runner = CliRunner()
 
@@ -134,3 +135,21 @@ def test_admin_verbs_on_a_fresh_folder_say_to_upgrade(tmp_path: Path) -> None:
     assert again.exit_code == 1 and "taken" in again.output
     token = runner.invoke(app, ["token", "create", "minji", "--data-dir", str(tmp_path)])
     assert token.exit_code == 0 and token.output.startswith("aihub_")
+
+
+def test_a_curator_chooses_where_a_challenges_code_runs(
+    server: str, live_factories: Factories
+) -> None:
+    host = live_factories.host()
+    live_factories.challenge(host, "cli-code", extra=code_extra())
+    curator = live_factories.curator().token
+    allowed = _run("challenges", "sandbox", "cli-code", "--allow-reduced", token=curator,
+                   url=server)
+    assert allowed.exit_code == 0, allowed.output  # type: ignore[attr-defined]
+    assert "or the reduced one" in allowed.output  # type: ignore[attr-defined]
+    stopped = _run("challenges", "sandbox", "cli-code", "--full-only", token=curator, url=server)
+    assert "only in the full sandbox" in stopped.output  # type: ignore[attr-defined]
+    refused = _run("challenges", "sandbox", "cli-code", "--allow-reduced", token=host.token,
+                   url=server)
+    assert refused.exit_code == 1  # type: ignore[attr-defined]
+    assert "Only curators" in refused.output  # type: ignore[attr-defined]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -21,6 +22,7 @@ from aihub.evaluation.models import Job
 from aihub.evaluation.status import Status
 from aihub.hub import Hub
 from factories import Factories, Person
+from sandboxed import code_extra
 from webclient import csrf_token, sign_in, web_client
 
 API = "/api/v1"
@@ -28,6 +30,7 @@ PAGES = ("/curator", "/curator/users", "/curator/organizations", "/curator/jobs"
          "/curator/challenges/waiting/reveal")
 POSTS = (
     ("/curator/challenges/waiting/approve", {}),
+    ("/curator/challenges/waiting/sandbox", {"reduced_allowed": "true"}),
     ("/curator/challenges/waiting/reveal", {}),
     ("/curator/users/somebody/active", {"active": "0"}),
     ("/curator/users/somebody/curator", {"curator": "1"}),
@@ -53,6 +56,7 @@ def test_members_and_hosts_cannot_reach_curator_pages(
     with live_hub.db.reading() as session:
         assert session.scalar(select(Challenge.approved_at)) is None
         assert session.scalar(select(Challenge.private_revealed_at)) is None
+        assert session.scalar(select(Challenge.sandbox_fallback_allowed)) is False
         somebody = session.scalar(select(User).where(User.username == "somebody"))
         assert somebody is not None and somebody.is_active and not somebody.is_curator
         assert session.scalar(select(Organization).where(Organization.slug == "sneaky-org")) is None
@@ -294,3 +298,35 @@ def test_the_job_queue_page_lists_the_runners_beside_the_workers(
         assert "폐기됨" in runners_part.split("gone", 1)[1]
         english = web.get("/curator/jobs", headers={"Accept-Language": "en"}).text
         assert "Runners" in english and "revoked" in english
+
+
+def test_a_curator_allows_and_stops_the_reduced_sandbox_for_a_code_challenge(
+    web: TestClient, live_hub: Hub, live_factories: Factories
+) -> None:
+    host = live_factories.host()
+    live_factories.challenge(host, "code-here", extra=code_extra())
+    live_factories.challenge(host, "files-only")
+    sign_in(web, live_hub, live_factories.curator())
+    page = web.get("/curator").text
+    assert "코드를 실행하는 대회" in page and "허용 안 됨" in page
+    assert "/curator/challenges/code-here/sandbox" in page
+    assert "/curator/challenges/files-only/sandbox" not in page  # nothing of it runs
+    response = web.post("/curator/challenges/code-here/sandbox",
+                        data={"csrf_token": csrf_token(web, "/curator"),
+                              "reduced_allowed": "true"})
+    assert response.status_code == 303
+    assert "실행할 곳을 저장했습니다" in web.get(response.headers["location"]).text
+    assert api_detail(web, live_factories.curator(), "code-here")["reduced_sandbox_allowed"]
+    web.post("/curator/challenges/code-here/sandbox",
+             data={"csrf_token": csrf_token(web, "/curator"), "reduced_allowed": ""})
+    assert not api_detail(web, live_factories.curator(), "code-here")["reduced_sandbox_allowed"]
+    # Without its token the form changes nothing.
+    refused = web.post("/curator/challenges/code-here/sandbox", data={"reduced_allowed": "true"})
+    assert refused.status_code == 403
+    assert not api_detail(web, live_factories.curator(), "code-here")["reduced_sandbox_allowed"]
+
+
+def api_detail(web: TestClient, person: Person, slug: str) -> dict[str, Any]:
+    response = web.get(f"{API}/challenges/{slug}", headers=person.headers)
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]

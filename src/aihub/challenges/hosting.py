@@ -90,12 +90,17 @@ class CuratorChallenge(BaseModel):
     created_at: datetime
     # When the private board of the current phase opens by itself (the phase's end).
     private_opens_at: datetime
+    # Its code (or its host's scoring program) runs in a sandbox, and where it may run.
+    runs_code: bool = False
+    reduced_sandbox_allowed: bool = False
 
 
 class Curation(BaseModel):
     awaiting_approval: list[CuratorChallenge]
     # Approved challenges whose private board is still closed: a curator may open one early.
     private_closed: list[CuratorChallenge]
+    # Challenges that run code: a curator chooses whether the reduced sandbox may run it.
+    running_code: list[CuratorChallenge] = []
 
 
 def curation(session: Session, actor: Actor, now: datetime) -> Curation:
@@ -104,15 +109,20 @@ def curation(session: Session, actor: Actor, now: datetime) -> Curation:
         raise Forbidden("Only curators approve challenges and open private leaderboards.")
     waiting: list[CuratorChallenge] = []
     closed: list[CuratorChallenge] = []
+    running: list[CuratorChallenge] = []
     ordered = select(Challenge).options(*SUMMARY_LOADS).order_by(Challenge.created_at)
     for challenge in session.scalars(ordered).unique():
         phase = current_phase(challenge, now)
         item = CuratorChallenge(
             challenge=challenge_summary(session, challenge, now),
             created_at=challenge.created_at, private_opens_at=phase.ends_at,
+            runs_code=challenge.runs_code,
+            reduced_sandbox_allowed=challenge.sandbox_fallback_allowed,
         )
+        if item.runs_code:
+            running.append(item)
         if challenge.approved_at is None:
             waiting.append(item)
         elif not policy.private_board_open(challenge, phase, now):
             closed.append(item)
-    return Curation(awaiting_approval=waiting, private_closed=closed)
+    return Curation(awaiting_approval=waiting, private_closed=closed, running_code=running)

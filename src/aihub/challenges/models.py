@@ -116,6 +116,13 @@ class Challenge(Base):
         back_populates="challenge", order_by="ChallengeFile.position", cascade="all, delete-orphan"
     )
 
+    @property
+    def runs_code(self) -> bool:
+        """Whether any of its evaluation runs in a sandbox: participants' code, or the
+        host's scoring programs."""
+        return (self.submission_kind == SubmissionKind.CODE.value
+                or self.evaluation_kind == EvaluationKind.PROGRAM.value)
+
 
 class Phase(Base):
     __tablename__ = "phases"

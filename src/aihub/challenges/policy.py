@@ -57,6 +57,11 @@ def can_approve(actor: Actor) -> bool:
     return actor.is_curator
 
 
+def can_allow_reduced_sandbox(actor: Actor) -> bool:
+    """Running code with weaker isolation is the hub's risk to take: curators decide."""
+    return actor.is_curator
+
+
 def can_reveal(actor: Actor) -> bool:
     return actor.is_curator
 

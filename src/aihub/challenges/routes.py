@@ -25,6 +25,7 @@ from aihub.challenges.schemas import (
 )
 from aihub.challenges.services import (
     accept_rules,
+    allow_reduced_sandbox,
     approve,
     create_from_bundle,
     downloadable_files,
@@ -115,34 +116,42 @@ def create_route(
     file: UploadFile, actor: ActorDep, hub: HubDep,
     organization: Annotated[str | None, Form(max_length=64)] = None,
     slug: Annotated[str | None, Form(max_length=64)] = None,
+    allow_reduced_sandbox: Annotated[bool, Form()] = False,
 ) -> ChallengeDetail:
     """Create a challenge from a bundle: a zip holding challenge.yaml and its files, or a
-    Codabench competition bundle (competition.yaml; name its host in ``organization``)."""
+    Codabench competition bundle (competition.yaml; name its host in ``organization``).
+    Curators may let its code run in the reduced sandbox (``allow_reduced_sandbox``)."""
     actor.require_user()
+    if allow_reduced_sandbox and not policy.can_allow_reduced_sandbox(actor):
+        raise Forbidden("Only curators can allow code to run in the reduced sandbox.")
     settings = hub.settings
     with tempfile.TemporaryDirectory(prefix="aihub-upload-") as tmp:
         archive = Path(tmp) / "bundle.zip"
         _spool_upload(file, archive, settings.max_bundle_bytes)
         if is_codabench_bundle(archive):
-            detail, job_ids = import_codabench(hub, actor, archive, organization, slug)
+            detail, job_ids = import_codabench(hub, actor, archive, organization, slug,
+                                               reduced_allowed=allow_reduced_sandbox)
         else:
-            detail, job_ids = _create_aihub(hub, actor, archive)
+            detail, job_ids = _create_aihub(hub, actor, archive, allow_reduced_sandbox)
     hub.executor.dispatch(job_ids)
     return detail
 
 
-def _create_aihub(hub: Hub, actor: Actor, archive: Path) -> tuple[ChallengeDetail, list[int]]:
+def _create_aihub(hub: Hub, actor: Actor, archive: Path,
+                  reduced_allowed: bool) -> tuple[ChallengeDetail, list[int]]:
     settings = hub.settings
     now = utcnow()
     with open_bundle(archive, max_bytes=settings.max_bundle_bytes) as bundle:
         if bundle.spec.code is not None:
-            hub.check_can_run_code()
+            hub.check_can_run_code(reduced_allowed=reduced_allowed)
         job_ids: list[int] = []
         with hub.db.transaction() as session:
             challenge = create_from_bundle(
                 session, hub.storage, hub.truths, actor, bundle,
                 max_file_bytes=settings.max_upload_bytes,
             )
+            if reduced_allowed:
+                allow_reduced_sandbox(challenge, actor, True)
             for baseline in bundle.spec.baselines:
                 name_ko, name_en = bundle.localized(baseline.name)
                 blob = hub.storage.put_path(
@@ -154,6 +163,20 @@ def _create_aihub(hub: Hub, actor: Actor, archive: Path) -> tuple[ChallengeDetai
                 )
                 job_ids.append(job.id)
             return challenge_detail(session, challenge, actor, now), job_ids
+
+
+class SandboxIn(BaseModel):
+    reduced_allowed: bool
+
+
+@router.post("/challenges/{slug}/sandbox", response_model=ChallengeDetail)
+def sandbox_route(slug: str, body: SandboxIn, actor: ActorDep, hub: HubDep) -> ChallengeDetail:
+    """Allow (or stop) the challenge's code running in the reduced sandbox, on machines
+    without user namespaces (curators only; docs/sandbox.md)."""
+    with hub.db.transaction() as session:
+        challenge = get_visible_challenge(session, slug, actor)
+        allow_reduced_sandbox(challenge, actor, body.reduced_allowed)
+        return challenge_detail(session, challenge, actor, utcnow())
 
 
 class InviteIn(BaseModel):

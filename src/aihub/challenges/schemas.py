@@ -78,6 +78,8 @@ class ChallengeDetail(ChallengeSummary):
     # aihub, codabench-2 or codalab-1.5; hosts also read what the import ignored.
     source: str = "aihub"
     import_report: str | None = None
+    # A curator allowed code to run in the reduced sandbox (no user namespaces) for it.
+    reduced_sandbox_allowed: bool = False
 
 
 def phase_out(phase: Phase, now: datetime) -> PhaseOut:
@@ -144,4 +146,5 @@ def challenge_detail(
         code=CodeSpec.model_validate(challenge.code_spec) if challenge.code_spec else None,
         source=challenge.source,
         import_report=challenge.import_report if policy.can_manage(actor, challenge) else None,
+        reduced_sandbox_allowed=challenge.sandbox_fallback_allowed,
     )

@@ -246,6 +246,18 @@ def reveal_private(session: Session, challenge: Challenge, actor: Actor) -> Chal
     return challenge
 
 
+def allow_reduced_sandbox(challenge: Challenge, actor: Actor, allowed: bool) -> Challenge:
+    """Let the challenge's code run (or stop it running) in the reduced sandbox, on
+    machines without user namespaces (docs/sandbox.md)."""
+    if not policy.can_allow_reduced_sandbox(actor):
+        raise Forbidden("Only curators can allow code to run in the reduced sandbox.")
+    if not challenge.runs_code:
+        raise InvalidInput(f"Challenge {challenge.slug!r} takes prediction files scored by a "
+                           "built-in metric: none of it runs in a sandbox.")
+    challenge.sandbox_fallback_allowed = allowed
+    return challenge
+
+
 def approve(session: Session, challenge: Challenge, actor: Actor, now: datetime) -> Challenge:
     """Open a host's new challenge to participants; approving twice changes nothing."""
     if not policy.can_approve(actor):

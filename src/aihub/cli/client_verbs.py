@@ -146,6 +146,9 @@ def challenges_create(
     slug: Annotated[str | None, typer.Option(
         help="The address name of a Codabench bundle's challenge (default: from its title).")]
     = None,
+    allow_reduced_sandbox: Annotated[bool, typer.Option(
+        help="Let its code run in the reduced sandbox where machines have no user "
+        "namespaces (curators only; docs/sandbox.md).")] = False,
     url: UrlOption = DEFAULT_URL, token: TokenOption = None, as_json: JsonOption = False,
 ) -> None:
     """Create a challenge from a bundle (see docs/challenge-format.md, docs/codabench.md)."""
@@ -153,6 +156,8 @@ def challenges_create(
         fail(f"{bundle} does not exist.")
     form = {key: value for key, value in (("organization", organization), ("slug", slug))
             if value}
+    if allow_reduced_sandbox:
+        form["allow_reduced_sandbox"] = "true"
     with tempfile.TemporaryDirectory() as tmp, client(url, token) as api:
         archive = _zip_folder(bundle, Path(tmp)) if bundle.is_dir() else bundle
         item = api.upload("/api/v1/challenges", archive, data=form)
@@ -174,6 +179,24 @@ def challenges_approve(
     with client(url, token) as api:
         item = api.post(f"/api/v1/challenges/{slug}/approve")
     console.print(f"Approved {item['slug']}: participants can now see and join it.")
+
+
+@challenges_app.command("sandbox")
+def challenges_sandbox(
+    slug: str,
+    allow_reduced: Annotated[bool, typer.Option(
+        "--allow-reduced/--full-only",
+        help="Let its code run in the reduced sandbox (bubblewrap as root, on machines "
+        "without user namespaces), or only in the full one.")],
+    url: UrlOption = DEFAULT_URL, token: TokenOption = None,
+) -> None:
+    """Choose where a challenge's code may run (curators only; docs/sandbox.md)."""
+    with client(url, token) as api:
+        item = api.post(f"/api/v1/challenges/{slug}/sandbox",
+                        json={"reduced_allowed": allow_reduced})
+    where = ("in the full sandbox, or the reduced one where machines have no user namespaces"
+             if item["reduced_sandbox_allowed"] else "only in the full sandbox")
+    console.print(f"{item['slug']}: its code runs {where}.")
 
 
 def _print_submission(item: dict[str, Any]) -> None:

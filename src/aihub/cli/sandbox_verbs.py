@@ -55,6 +55,8 @@ def check(
         print_json({
             "usable": report.usable, "bwrap": report.bwrap,
             "bwrap_version": report.bwrap_version, "namespaces": report.namespaces,
+            "privileged_namespaces": report.privileged,
+            "isolation": report.isolation.value if report.isolation else None,
             "per_slot_uids": report.per_slot_uids, "host_tmpfs": report.host_tmpfs,
             "cgroups": report.cgroups.describe(), "problems": list(report.problems),
         })

@@ -26,7 +26,7 @@ from aihub.challenges.models import Challenge
 from aihub.challenges.services import get_challenge_to_submit, get_visible_challenge, scoring_spec
 from aihub.db import utcnow
 from aihub.deps import ActorDep, BearerDep, HubDep, ReadSession, RowId, authenticate
-from aihub.errors import InvalidInput, NotFound, PayloadTooLarge
+from aihub.errors import InvalidInput, NotFound, PayloadTooLarge, Unavailable
 from aihub.evaluation.code import check_code_upload
 from aihub.evaluation.plans import CodeSpec, TaskKind
 from aihub.evaluation.scoring import (
@@ -134,6 +134,11 @@ def _store_and_check_code(
 def _accept_code(
     hub: Hub, challenge: Challenge, actor: Actor, upload: Upload, message: str, now: datetime
 ) -> int:
+    try:  # asked before storing anything: the job could not run here
+        hub.check_can_run_code(reduced_allowed=challenge.sandbox_fallback_allowed)
+    except InvalidInput as exc:
+        raise Unavailable(f"This challenge cannot take code on this hub now; nothing was "
+                          f"stored. Tell its host. ({exc.detail})") from exc
     blob, filename = _store_and_check_code(hub, challenge, actor, upload, message, now)
     with hub.db.transaction() as session:
         submission, job = services.submit_prediction(

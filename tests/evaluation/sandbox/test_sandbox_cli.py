@@ -28,6 +28,8 @@ def test_check_prints_the_probe(app: typer.Typer, report: SandboxReport) -> None
     assert "usable for code challenges: yes" in result.output
     data = json.loads(runner.invoke(app, ["sandbox", "check", "--json"]).output)
     assert data["usable"] is True and data["bwrap"]
+    assert data["isolation"] == "full"
+    assert data["privileged_namespaces"] is report.per_slot_uids  # root can run it privileged
 
 
 def test_runtimes_list_and_build(app: typer.Typer, bare: Runtime, runtimes_dir: Path) -> None:

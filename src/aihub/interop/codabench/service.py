@@ -9,6 +9,7 @@ from pathlib import Path
 
 from aihub.accounts.actor import Actor
 from aihub.challenges.schemas import ChallengeDetail, challenge_detail
+from aihub.challenges.services import allow_reduced_sandbox
 from aihub.db import utcnow
 from aihub.hub import Hub
 from aihub.interop.codabench.importer import (
@@ -21,13 +22,15 @@ from aihub.submissions.services import add_baseline
 
 
 def import_codabench(
-    hub: Hub, actor: Actor, archive: Path, organization: str | None, slug: str | None
+    hub: Hub, actor: Actor, archive: Path, organization: str | None, slug: str | None, *,
+    reduced_allowed: bool = False,
 ) -> tuple[ChallengeDetail, list[int]]:
     """The new challenge as its creator sees it, and the jobs of its example solutions
-    (to dispatch after the commit)."""
+    (to dispatch after the commit). ``reduced_allowed``: a curator lets its programs run
+    in the reduced sandbox."""
     settings = hub.settings
     now = utcnow()
-    hub.check_can_run_code()  # every bundle runs the host's programs
+    hub.check_can_run_code(reduced_allowed=reduced_allowed)  # every bundle runs programs
     with open_bundle(archive, max_bytes=settings.max_bundle_bytes) as bundle, \
             tempfile.TemporaryDirectory(prefix="aihub-solutions-") as scratch, \
             hub.db.transaction() as session:
@@ -36,6 +39,8 @@ def import_codabench(
             organization=default_organization(session, actor, organization), slug=slug,
             max_file_bytes=settings.max_upload_bytes,
         )
+        if reduced_allowed:
+            allow_reduced_sandbox(challenge, actor, True)
         solutions = {item.index: item for item in bundle.competition.solutions}
         job_ids = []
         for index, position in solution_phases(bundle.competition):

@@ -24,7 +24,12 @@ from aihub.challenges.bundle import SLUG_PATTERN
 from aihub.challenges.editing import field_errors
 from aihub.challenges.hosting import curation
 from aihub.challenges.schemas import challenge_detail
-from aihub.challenges.services import approve, get_visible_challenge, reveal_private
+from aihub.challenges.services import (
+    allow_reduced_sandbox,
+    approve,
+    get_visible_challenge,
+    reveal_private,
+)
 from aihub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from aihub.evaluation import policy as evaluation_policy
 from aihub.evaluation.overview import job_overview
@@ -58,7 +63,7 @@ def curator_index(page: PageDep) -> HTMLResponse:
     with page.hub.db.reading() as session:
         lists = curation(session, page.actor, page.now)
     # Said back only when it is a challenge's name: the address must not put words on the page.
-    done = {key: value for key in ("approved", "revealed")
+    done = {key: value for key in ("approved", "revealed", "sandbox")
             if re.fullmatch(SLUG_PATTERN, value := page.request.query_params.get(key, ""))}
     return page.render("curator/index.html", {"curation": lists, "done": done})
 
@@ -70,6 +75,16 @@ def approve_challenge(slug: str, page: PageDep) -> Response:
         challenge = get_visible_challenge(session, slug, page.actor)
         approve(session, challenge, page.actor, page.now)
     return page.redirect(f"/curator?approved={slug}")
+
+
+@router.post("/curator/challenges/{slug}/sandbox")
+def choose_sandbox(slug: str, page: PageDep,
+                   reduced_allowed: Annotated[str, Form(max_length=8)] = "") -> Response:
+    _require(page, challenge_policy.can_allow_reduced_sandbox)
+    with page.hub.db.transaction() as session:
+        challenge = get_visible_challenge(session, slug, page.actor)
+        allow_reduced_sandbox(challenge, page.actor, _yes(reduced_allowed))
+    return page.redirect(f"/curator?sandbox={slug}")
 
 
 @router.get("/curator/challenges/{slug}/reveal", response_class=HTMLResponse)
