@@ -19,6 +19,9 @@ from aihub.accounts import admin_routes as accounts_admin
 from aihub.accounts import routes as accounts
 from aihub.challenges import editing_routes as challenges_editing
 from aihub.challenges import routes as challenges
+from aihub.datasets import access_routes as dataset_access
+from aihub.datasets import request_routes as data_requests
+from aihub.datasets import routes as datasets
 from aihub.datasets import upload_routes as uploads
 from aihub.errors import AihubError
 from aihub.evaluation import overview_routes as jobs
@@ -124,6 +127,9 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     app.include_router(accounts_admin.router)
     app.include_router(challenges.router)
     app.include_router(challenges_editing.router)
+    app.include_router(datasets.router)
+    app.include_router(dataset_access.router)
+    app.include_router(data_requests.router)
     app.include_router(uploads.router)
     app.include_router(submissions.router)
     app.include_router(leaderboards.router)

@@ -27,7 +27,7 @@ from aihub.datasets.models import (
 )
 from aihub.datasets.services import text_field
 from aihub.datasets.status import ACCESS_TRANSITIONS, AccessStatus, check_transition
-from aihub.datasets.versions import get_version
+from aihub.datasets.versions import find_file, get_version
 from aihub.db import utcnow
 from aihub.errors import (
     AihubError,
@@ -206,7 +206,7 @@ def my_access_requests(session: Session, actor: Actor) -> list[tuple[AccessReque
         select(AccessRequest, Dataset.slug).join(Dataset, Dataset.id == AccessRequest.dataset_id)
         .where(AccessRequest.user_id == user.id)
         .order_by(AccessRequest.created_at.desc(), AccessRequest.id.desc()))
-    return [(request, slug) for request, slug in rows.tuples()]
+    return [(request, slug) for request, slug in rows]
 
 
 @dataclass(frozen=True)
@@ -255,8 +255,7 @@ def file_for_download(
     )
     if decision != policy.Download.ALLOWED:
         raise _refusal(decision, dataset, version)
-    item = session.scalar(select(DatasetFile).where(
-        DatasetFile.version_id == version.id, DatasetFile.path == path))
+    item = find_file(session, version, path)
     if item is None:
         raise NotFound(f"Version {version.label} of {dataset.slug!r} has no file "
                        f"{path[:200]!r}.")

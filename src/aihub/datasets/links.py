@@ -71,7 +71,7 @@ def challenge_datasets(session: Session, challenge: Challenge) -> list[LinkedVer
         .join(ChallengeDataset, ChallengeDataset.version_id == DatasetVersion.id)
         .where(ChallengeDataset.challenge_id == challenge.id)
         .order_by(ChallengeDataset.id))
-    return [LinkedVersion(dataset, version, role) for dataset, version, role in rows.tuples()]
+    return [LinkedVersion(dataset, version, role) for dataset, version, role in rows]
 
 
 def dataset_challenges(session: Session, dataset: Dataset) -> list[tuple[str, str, str]]:
@@ -84,4 +84,4 @@ def dataset_challenges(session: Session, dataset: Dataset) -> list[tuple[str, st
         .where(DatasetVersion.dataset_id == dataset.id, Challenge.approved_at.is_not(None),
                Challenge.visibility == Visibility.PUBLIC.value)
         .order_by(ChallengeDataset.id))
-    return [(slug, label, role) for slug, label, role in rows.tuples()]
+    return [(slug, label, role) for slug, label, role in rows]

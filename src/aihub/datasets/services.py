@@ -179,6 +179,8 @@ def _not_found(slug: str) -> NotFound:
 
 
 def get_dataset(session: Session, slug: str) -> Dataset:
+    if not SLUG.match(slug):  # nothing to look up (and no NUL sent to the database)
+        raise _not_found(slug)
     dataset = session.scalar(
         select(Dataset).where(Dataset.slug == slug)
         .options(joinedload(Dataset.organization), selectinload(Dataset.tags))

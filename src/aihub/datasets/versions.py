@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aihub.accounts.actor import Actor
@@ -26,6 +26,7 @@ from aihub.datasets.findings import (
     version_findings,
 )
 from aihub.datasets.manifest import (
+    MAX_PATH_CHARS,
     ManifestFile,
     PathError,
     build_manifest,
@@ -116,12 +117,20 @@ def get_version(session: Session, dataset: Dataset, ref: str, actor: Actor) -> D
     """A version by its label or its rev (the manifest's sha256), if the actor may see it;
     'not found' otherwise."""
     column = DatasetVersion.rev if REV.match(ref) else DatasetVersion.label
-    version = session.scalar(select(DatasetVersion).where(
-        DatasetVersion.dataset_id == dataset.id, column == ref))
+    version = None
+    if column is DatasetVersion.rev or LABEL.match(ref):
+        version = session.scalar(select(DatasetVersion).where(
+            DatasetVersion.dataset_id == dataset.id, column == ref))
     if version is None or not policy.can_view_version(actor, dataset, version):
         raise NotFound(f"{dataset.slug!r} has no version {ref[:70]!r}; its page lists them.")
     version.dataset = dataset
     return version
+
+
+def check_attachable(version: DatasetVersion, actor: Actor) -> None:
+    """Refuse (before any byte is stored) what ``attach_file`` would refuse anyway."""
+    _require_editor(actor, version.dataset)
+    _require_draft(version)
 
 
 def attach_file(
@@ -168,8 +177,7 @@ def attach_local_file(
 ) -> DatasetFile:
     """Store a local file (seeding, the CLI on the hub's machine) and attach it. The blob
     is stored first: if the attach is refused, an unreferenced blob stays, harmlessly."""
-    _require_editor(actor, version.dataset)
-    _require_draft(version)
+    check_attachable(version, actor)
     blob: Blob = storage.put_path(source, max_bytes=max_bytes)
     return attach_file(session, storage, version, actor, path=path or source.name,
                        sha256=blob.sha256, size=blob.size, media_type=media_type)
@@ -178,12 +186,18 @@ def attach_local_file(
 def remove_file(session: Session, version: DatasetVersion, actor: Actor, path: str) -> None:
     _require_editor(actor, version.dataset)
     _require_draft(version)
-    item = session.scalar(select(DatasetFile).where(
-        DatasetFile.version_id == version.id, DatasetFile.path == path))
+    item = find_file(session, version, path)
     if item is None:
         raise NotFound(f"{_what(version)} has no file {path[:200]!r}.")
     session.delete(item)
     session.flush()
+
+
+def find_file(session: Session, version: DatasetVersion, path: str) -> DatasetFile | None:
+    if "\x00" in path or len(path) > 2 * MAX_PATH_CHARS:  # never stored, so not found
+        return None
+    return session.scalar(select(DatasetFile).where(
+        DatasetFile.version_id == version.id, DatasetFile.path == path))
 
 
 def _manifest_files(files: list[DatasetFile]) -> list[ManifestFile]:
@@ -378,6 +392,3 @@ def withdraw_version(
     session.flush()
     return version
 
-
-def count_files(session: Session, version: DatasetVersion) -> int:
-    return session.scalar(select(func.count()).where(DatasetFile.version_id == version.id)) or 0

@@ -1,0 +1,335 @@
+"""API shapes of the catalog, and the data functions that build them (shared with pages,
+so a page can never show more than the API)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aihub.accounts.actor import Actor
+from aihub.accounts.models import Organization, User
+from aihub.datasets import access, policy
+from aihub.datasets.findings import latest_decisions, version_findings
+from aihub.datasets.licences import get_licence
+from aihub.datasets.links import dataset_challenges
+from aihub.datasets.models import (
+    AccessRequest,
+    DataRequest,
+    Dataset,
+    DatasetFile,
+    DatasetVersion,
+)
+from aihub.datasets.requests import has_supported
+from aihub.datasets.status import AccessStatus, DataRequestStatus, VersionStatus
+from aihub.datasets.versions import version_files
+from aihub.schemas import Text
+
+API = "/api/v1"
+
+
+class OrganizationOut(BaseModel):
+    slug: str
+    name: Text
+
+
+class LicenceOut(BaseModel):
+    id: str
+    title: Text
+    url: str
+    commercial_use: bool
+    derivatives: bool
+    text: str = ""  # the terms of a custom licence
+
+
+class VersionSummary(BaseModel):
+    label: str
+    rev: str | None
+    status: str
+    message: str
+    file_count: int
+    total_bytes: int
+    created_at: datetime
+    submitted_at: datetime | None
+    published_at: datetime | None
+    # Why it was rejected, blocked or withdrawn (a withdrawal's reason is public).
+    reason: str
+
+
+class ChallengeLinkOut(BaseModel):
+    challenge: str
+    version: str
+    role: str
+
+
+class DatasetSummary(BaseModel):
+    slug: str
+    title: Text
+    organization: OrganizationOut
+    tags: list[str]
+    licence: LicenceOut
+    access_tier: str
+    published: bool
+    latest_version: VersionSummary | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class DatasetDetail(DatasetSummary):
+    description: Text
+    source: str
+    versions: list[VersionSummary]
+    is_host: bool
+    licence_accepted: bool
+    # The actor's latest access request's status (approval tier), or None.
+    access_request: str | None
+    challenges: list[ChallengeLinkOut]
+
+
+class DatasetPage(BaseModel):
+    count: int
+    page: int
+    per_page: int
+    items: list[DatasetSummary]
+
+
+class FileOut(BaseModel):
+    path: str
+    size: int
+    sha256: str
+    media_type: str
+    url: str
+    # The profiler's summary; rows and frequent values only for those who may download.
+    profile: dict[str, Any] | None = None
+    # For the hosts and curators: the scanner's masked report and any intake failure.
+    pii_report: dict[str, Any] | None = None
+    intake_error: str | None = None
+
+
+class FindingOut(BaseModel):
+    path: str
+    column: str
+    pattern_id: str
+    severity: str
+    count: int
+    decision: str | None
+    reason: str | None
+    decided_at: datetime | None
+
+
+class VersionDetail(VersionSummary):
+    dataset: str
+    manifest: dict[str, Any] | None
+    files: list[FileOut]
+    # What the actor may do with the files: allowed, log_in, accept_licence, …
+    download: str
+    findings: list[FindingOut] | None = None  # hosts and curators only
+
+
+def organization_out(org: Organization) -> OrganizationOut:
+    return OrganizationOut(slug=org.slug, name=Text(ko=org.name_ko, en=org.name_en))
+
+
+def licence_out(dataset: Dataset) -> LicenceOut:
+    licence = get_licence(dataset.licence_id)
+    return LicenceOut(id=licence.id, title=Text(ko=licence.title_ko, en=licence.title_en),
+                      url=licence.url, commercial_use=licence.commercial_use,
+                      derivatives=licence.derivatives, text=dataset.licence_text)
+
+
+def version_summary(version: DatasetVersion) -> VersionSummary:
+    return VersionSummary(
+        label=version.label, rev=version.rev, status=version.status, message=version.message,
+        file_count=version.file_count, total_bytes=version.total_bytes,
+        created_at=version.created_at, submitted_at=version.submitted_at,
+        published_at=version.published_at, reason=version.reason,
+    )
+
+
+def _latest_published(session: Session, ids: list[int]) -> dict[int, DatasetVersion]:
+    rows = session.scalars(
+        select(DatasetVersion).where(DatasetVersion.dataset_id.in_(ids),
+                                     DatasetVersion.status == VersionStatus.PUBLISHED.value)
+        .order_by(DatasetVersion.published_at, DatasetVersion.id))
+    return {row.dataset_id: row for row in rows}  # the last written is the latest
+
+
+def dataset_summaries(session: Session, datasets: list[Dataset]) -> list[DatasetSummary]:
+    """Summaries of a page of datasets: one more statement for all their versions."""
+    latest = _latest_published(session, [d.id for d in datasets])
+    return [dataset_summary(d, latest.get(d.id)) for d in datasets]
+
+
+def dataset_summary(dataset: Dataset, latest: DatasetVersion | None) -> DatasetSummary:
+    return DatasetSummary(
+        slug=dataset.slug, title=Text(ko=dataset.title_ko, en=dataset.title_en),
+        organization=organization_out(dataset.organization),
+        tags=[tag.name for tag in dataset.tags], licence=licence_out(dataset),
+        access_tier=dataset.access_tier, published=dataset.published_at is not None,
+        latest_version=version_summary(latest) if latest else None,
+        created_at=dataset.created_at, updated_at=dataset.updated_at,
+    )
+
+
+def _my_request_status(session: Session, dataset: Dataset, actor: Actor) -> str | None:
+    if actor.user_id is None:
+        return None
+    return session.scalar(select(AccessRequest.status).where(
+        AccessRequest.dataset_id == dataset.id, AccessRequest.user_id == actor.user_id)
+        .order_by(AccessRequest.id.desc()).limit(1))
+
+
+def dataset_detail(session: Session, dataset: Dataset, actor: Actor) -> DatasetDetail:
+    versions = [v for v in session.scalars(select(DatasetVersion).where(
+        DatasetVersion.dataset_id == dataset.id).order_by(DatasetVersion.id.desc()))
+        if policy.can_view_version(actor, dataset, v)]
+    published = [v for v in versions if v.status == VersionStatus.PUBLISHED.value]
+    latest = max(published, key=lambda v: (v.published_at, v.id), default=None)
+    return DatasetDetail(
+        **dataset_summary(dataset, latest).model_dump(),
+        description=Text(ko=dataset.description_ko, en=dataset.description_en),
+        source=dataset.source, versions=[version_summary(v) for v in versions],
+        is_host=policy.is_host(actor, dataset),
+        licence_accepted=access.has_accepted_licence(session, dataset, actor.user_id),
+        access_request=_my_request_status(session, dataset, actor),
+        challenges=[ChallengeLinkOut(challenge=c, version=label, role=role)
+                    for c, label, role in dataset_challenges(session, dataset)],
+    )
+
+
+def _public_profile(profile: dict[str, Any]) -> dict[str, Any]:
+    """The profile without the data itself (first rows, frequent values): for those who
+    may read the metadata but not download the files."""
+    columns = [{k: v for k, v in column.items() if k != "top_values"}
+               for column in profile.get("columns", []) if isinstance(column, dict)]
+    return {**{k: v for k, v in profile.items() if k != "preview"}, "columns": columns}
+
+
+def file_out(item: DatasetFile, dataset: Dataset, version: DatasetVersion, *,
+             full: bool, hosts: bool) -> FileOut:
+    profile = item.profile
+    if profile is not None and not full:
+        profile = _public_profile(profile)
+    return FileOut(
+        path=item.path, size=item.size, sha256=item.sha256, media_type=item.media_type,
+        url=f"{API}/datasets/{dataset.slug}/versions/{version.label}/files/{item.path}",
+        profile=profile, pii_report=item.pii_report if hosts else None,
+        intake_error=item.intake_error if hosts else None,
+    )
+
+
+def findings_out(session: Session, version: DatasetVersion, files: list[DatasetFile]
+                 ) -> list[FindingOut]:
+    decisions = latest_decisions(session, version.id)
+    out = []
+    for finding in version_findings(files):
+        decision = decisions.get(finding.key)
+        out.append(FindingOut(
+            path=finding.path, column=finding.column, pattern_id=finding.pattern_id,
+            severity=finding.severity, count=finding.count,
+            decision=decision.decision if decision else None,
+            reason=decision.reason if decision else None,
+            decided_at=decision.decided_at if decision else None))
+    return out
+
+
+def version_detail(
+    session: Session, dataset: Dataset, version: DatasetVersion, actor: Actor
+) -> VersionDetail:
+    files = version_files(session, version)
+    download = policy.download(
+        actor, dataset, version,
+        licence_accepted=access.has_accepted_licence(session, dataset, actor.user_id),
+        access_granted=access.has_access(session, dataset, actor.user_id))
+    hosts = policy.can_see_findings(actor, dataset)
+    full = download == policy.Download.ALLOWED
+    return VersionDetail(
+        **version_summary(version).model_dump(), dataset=dataset.slug,
+        manifest=json.loads(version.manifest) if version.manifest else None,
+        files=[file_out(item, dataset, version, full=full, hosts=hosts) for item in files],
+        download=download.value,
+        findings=findings_out(session, version, files) if hosts else None,
+    )
+
+
+class AccessRequestOut(BaseModel):
+    id: int
+    dataset: str
+    user: str
+    organization: str
+    purpose: str
+    starts_on: date
+    ends_on: date
+    commercial_use: bool
+    status: str
+    reason: str
+    created_at: datetime
+    due_at: datetime
+    overdue: bool
+    decided_at: datetime | None
+    revoked_at: datetime | None
+
+
+def access_request_out(session: Session, request: AccessRequest, dataset_slug: str,
+                       now: datetime) -> AccessRequestOut:
+    username = session.scalar(select(User.username).where(User.id == request.user_id)) or ""
+    return AccessRequestOut(
+        id=request.id, dataset=dataset_slug, user=username, organization=request.organization,
+        purpose=request.purpose, starts_on=request.starts_on, ends_on=request.ends_on,
+        commercial_use=request.commercial_use, status=request.status, reason=request.reason,
+        created_at=request.created_at, due_at=request.due_at,
+        overdue=request.status == AccessStatus.PENDING.value and now > request.due_at,
+        decided_at=request.decided_at, revoked_at=request.revoked_at,
+    )
+
+
+class DataRequestOut(BaseModel):
+    id: int
+    title: str
+    description: str
+    requester: str
+    organization: str
+    addressed_to: str | None
+    status: str
+    answer: str
+    legal_ground: str
+    created_at: datetime
+    due_at: datetime
+    overdue: bool
+    extended_at: datetime | None
+    extension_reason: str
+    support_count: int
+    supported: bool = Field(description="whether the asking member supports it")
+    fulfilled_by: str | None  # a dataset's slug
+    fulfilled_version: str | None
+
+
+# Statuses in which a request waits for its answer; its due date is for that answer.
+_AWAITING = (DataRequestStatus.RECEIVED.value, DataRequestStatus.UNDER_REVIEW.value)
+
+
+def data_request_out(session: Session, request: DataRequest, actor: Actor,
+                     now: datetime) -> DataRequestOut:
+    requester = session.scalar(select(User.username).where(User.id == request.requester_id))
+    target = session.scalar(select(Organization.slug).where(
+        Organization.id == request.addressed_to_id)) if request.addressed_to_id else None
+    fulfilled = session.get(Dataset, request.fulfilled_dataset_id) \
+        if request.fulfilled_dataset_id else None
+    version = session.get(DatasetVersion, request.fulfilled_version_id) \
+        if request.fulfilled_version_id else None
+    return DataRequestOut(
+        id=request.id, title=request.title, description=request.description,
+        requester=requester or "", organization=request.organization, addressed_to=target,
+        status=request.status, answer=request.answer, legal_ground=request.legal_ground,
+        created_at=request.created_at, due_at=request.due_at,
+        overdue=request.status in _AWAITING and now > request.due_at,
+        extended_at=request.extended_at, extension_reason=request.extension_reason,
+        support_count=request.support_count,
+        supported=has_supported(session, request, actor.user_id),
+        fulfilled_by=fulfilled.slug if fulfilled else None,
+        fulfilled_version=version.label if version else None,
+    )

@@ -1,0 +1,235 @@
+"""The catalog through its API: a host publishes, and each tier decides who downloads."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from catalog_helpers import API, People, publish_through_api, run_intake
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from aihub.datasets.models import DownloadLog
+from aihub.hub import Hub
+from factories import Factories, Person
+
+CSV = "station,pm10\n중구,41\n".encode()
+FILE = f"{API}/datasets/{{slug}}/versions/1.0.0/files/data/pm10.csv"
+
+
+@pytest.fixture
+def people(live_factories: Factories) -> People:
+    return People.make(live_factories)
+
+
+def _get(api: TestClient, url: str, person: object = None) -> int:
+    headers = getattr(person, "headers", {})
+    return api.get(url, headers=headers).status_code
+
+
+def test_a_host_publishes_and_a_visitor_reads_and_downloads(
+    api: TestClient, live_hub: Hub, people: People
+) -> None:
+    host = people.host.headers
+    created = api.post(f"{API}/datasets", headers=host, json={
+        "organization": "daejeon-city", "slug": "air-quality", "title_ko": "대기질",
+        "title_en": "Air quality", "licence": "KOGL-1", "tags": ["air", "대기"],
+        "description_ko": "# 측정소별", "source": "Daejeon city sensors"})
+    assert created.status_code == 201, created.text
+    assert created.json()["published"] is False
+    assert _get(api, f"{API}/datasets/air-quality") == 404  # not yet public
+    assert api.get(f"{API}/datasets").json()["count"] == 0
+    api.post(f"{API}/datasets/air-quality/versions", headers=host,
+             json={"label": "1.0.0", "message": "First release"})
+    sent = api.post(f"{API}/datasets/air-quality/versions/1.0.0/files", headers=host,
+                    files={"file": ("pm10.csv", CSV)}, data={"path": "data/pm10.csv"})
+    assert sent.json()["sha256"] == hashlib.sha256(CSV).hexdigest()
+    submitted = api.post(f"{API}/datasets/air-quality/versions/1.0.0/submit", headers=host)
+    assert submitted.json()["status"] == "quarantine"
+    rev = submitted.json()["rev"]
+    assert run_intake(live_hub, "air-quality", "1.0.0") == "review"
+    published = api.post(f"{API}/datasets/air-quality/versions/1.0.0/publish",
+                         headers=people.curator.headers)
+    assert published.json()["status"] == "published"
+
+    listed = api.get(f"{API}/datasets", params={"tag": "대기"}).json()
+    assert [d["slug"] for d in listed["items"]] == ["air-quality"]
+    assert listed["items"][0]["latest_version"]["rev"] == rev
+    shown = api.get(f"{API}/datasets/air-quality").json()
+    assert shown["licence"]["url"] == "https://www.kogl.or.kr/info/license.do"
+    assert [v["label"] for v in shown["versions"]] == ["1.0.0"] and not shown["is_host"]
+    version = api.get(f"{API}/datasets/air-quality/versions/{rev}").json()
+    assert version["download"] == "allowed" and version["findings"] is None
+    assert version["files"][0]["profile"]["preview"] == [["중구", "5"]]
+    manifest = api.get(f"{API}/datasets/air-quality/versions/1.0.0/manifest")
+    assert hashlib.sha256(manifest.content).hexdigest() == rev
+    download = api.get(FILE.format(slug="air-quality"))
+    assert download.content == CSV and download.headers["etag"] == f'"{sent.json()["sha256"]}"'
+    assert api.get(f"{API}/datasets/air-quality/versions/{rev}/files/data/pm10.csv"
+                   ).content == CSV
+    with live_hub.db.reading() as session:  # open data keeps no per-user log
+        assert session.scalars(select(DownloadLog)).all() == []
+
+
+def test_registered_data_needs_a_login_and_the_accepted_licence(
+    api: TestClient, live_hub: Hub, people: People
+) -> None:
+    publish_through_api(api, live_hub, people, "reg", tier="registered", licence="KOGL-2")
+    url = FILE.format(slug="reg")
+    refused = api.get(url)
+    assert refused.status_code == 401 and "log in" in refused.json()["detail"]
+    refused = api.get(url, headers=people.member.headers)
+    assert refused.status_code == 403
+    assert "POST /api/v1/datasets/reg/licence" in refused.json()["detail"]
+    shown = api.get(f"{API}/datasets/reg/versions/1.0.0", headers=people.member.headers).json()
+    assert shown["download"] == "accept_licence"
+    assert "preview" not in shown["files"][0]["profile"]  # the data stays behind the tier
+    assert "top_values" not in shown["files"][0]["profile"]["columns"][0]
+    accepted = api.post(f"{API}/datasets/reg/licence", headers=people.member.headers,
+                        json={"purpose": "research"})
+    assert accepted.json()["licence"] == "KOGL-2"
+    assert api.get(url, headers=people.member.headers).status_code == 200
+    assert api.get(url, headers=people.member.headers | {"Range": "bytes=5-"}
+                   ).status_code == 206
+    with live_hub.db.reading() as session:  # a resumed range is not a second download
+        logged = session.scalars(select(DownloadLog.user_id)).all()
+    assert logged == [people.member.user.id]
+    # A changed licence asks again.
+    api.patch(f"{API}/datasets/reg", headers=people.host.headers, json={"licence": "KOGL-4"})
+    assert api.get(url, headers=people.member.headers).status_code == 403
+    for person in (people.host, people.curator):
+        assert _get(api, url, person) == 200
+
+
+def _ask(api: TestClient, person: Person, slug: str = "gated",
+         **extra: object) -> tuple[int, dict[str, Any]]:
+    today = date.today()
+    body = {"organization": "KAIST", "purpose": "Train a PM10 forecaster.",
+            "starts_on": today.isoformat(),
+            "ends_on": (today + timedelta(days=90)).isoformat()} | extra
+    answer = api.post(f"{API}/datasets/{slug}/access-requests", headers=person.headers,
+                      json=body)
+    return answer.status_code, answer.json()
+
+
+def test_approval_data_follows_each_request_from_pending_to_revoked(
+    api: TestClient, live_hub: Hub, people: People
+) -> None:
+    publish_through_api(api, live_hub, people, "gated", tier="approval")
+    url, member = FILE.format(slug="gated"), people.member
+    refused = api.get(url, headers=member.headers)
+    assert refused.status_code == 403 and "access-requests" in refused.json()["detail"]
+    code, first = _ask(api, member)
+    assert code == 201 and first["status"] == "pending" and first["overdue"] is False
+    assert first["due_at"] > first["created_at"]
+    assert _get(api, url, member) == 403  # pending
+    assert _ask(api, member)[0] == 409  # one open request at a time
+    assert api.get(f"{API}/access-requests/{first['id']}",
+                   headers=people.other_host.headers).status_code == 404
+    decide = f"{API}/access-requests/{first['id']}/decision"
+    refused = api.post(decide, headers=people.host.headers, json={"accept": False})
+    assert refused.status_code == 422 and "reason: is required" in refused.json()["detail"]
+    too_long = api.post(decide, headers=people.host.headers,
+                        json={"accept": False, "reason": "x" * 201})
+    assert too_long.status_code == 422 and "the limit is 200" in too_long.json()["detail"]
+    rejected = api.post(decide, headers=people.host.headers,
+                        json={"accept": False, "reason": "Purpose unclear."})
+    assert rejected.json()["status"] == "rejected"
+    assert _get(api, url, member) == 403
+    code, second = _ask(api, member, purpose="Forecast PM10 for schools, non-commercial.")
+    assert code == 201  # a new request after a refusal; the old one is kept
+    mine = api.get(f"{API}/access-requests/mine", headers=member.headers).json()
+    assert [r["status"] for r in mine] == ["pending", "rejected"]
+    listed = api.get(f"{API}/datasets/gated/access-requests", headers=people.host.headers,
+                     params={"status": "pending"}).json()
+    assert [r["id"] for r in listed] == [second["id"]]
+    assert listed[0]["user"] == member.user.username
+    accepted = api.post(f"{API}/access-requests/{second['id']}/decision",
+                        headers=people.curator.headers, json={"accept": True})
+    assert accepted.json()["status"] == "accepted"
+    assert _get(api, url, member) == 200
+    revoked = api.post(f"{API}/access-requests/{second['id']}/revoke",
+                       headers=people.host.headers, json={"reason": "Period misused."})
+    assert revoked.json()["status"] == "revoked" and revoked.json()["reason"]
+    assert _get(api, url, member) == 403
+    assert api.get(f"{API}/datasets/gated", headers=member.headers).json()[
+        "access_request"] == "revoked"
+
+
+def test_a_commercial_request_for_non_commercial_data_is_refused(
+    api: TestClient, live_hub: Hub, people: People
+) -> None:
+    publish_through_api(api, live_hub, people, "gated", tier="approval", licence="KOGL-4")
+    code, refused = _ask(api, people.member, commercial_use=True)
+    assert code == 422 and "forbids commercial use" in refused["detail"]
+
+
+def test_unpublished_datasets_and_versions_are_not_found_for_others(
+    api: TestClient, live_hub: Hub, people: People
+) -> None:
+    publish_through_api(api, live_hub, people, "public-one")
+    api.post(f"{API}/datasets/public-one/versions", headers=people.host.headers,
+             json={"label": "2.0.0", "message": "Draft"})
+    api.post(f"{API}/datasets", headers=people.host.headers, json={
+        "organization": "daejeon-city", "slug": "secret", "title_ko": "비공개",
+        "licence": "CC-BY-4.0"})
+    for person in (None, people.member, people.other_host):
+        assert _get(api, f"{API}/datasets/secret", person) == 404
+        assert _get(api, f"{API}/datasets/public-one/versions/2.0.0", person) == 404
+        shown = api.get(f"{API}/datasets/public-one",
+                        headers=getattr(person, "headers", {})).json()
+        assert [v["label"] for v in shown["versions"]] == ["1.0.0"]
+        slugs = [d["slug"] for d in api.get(
+            f"{API}/datasets", headers=getattr(person, "headers", {})).json()["items"]]
+        assert slugs == ["public-one"]
+    for person in (people.host, people.curator):
+        assert _get(api, f"{API}/datasets/secret", person) == 200
+        assert _get(api, f"{API}/datasets/public-one/versions/2.0.0", person) == 200
+        assert api.get(f"{API}/datasets", headers=person.headers).json()["count"] == 2
+
+
+def test_a_withdrawn_version_is_a_tombstone(api: TestClient, live_hub: Hub,
+                                            people: People) -> None:
+    publish_through_api(api, live_hub, people, "taken-down")
+    withdrawn = api.post(f"{API}/datasets/taken-down/versions/1.0.0/withdraw",
+                         headers=people.host.headers,
+                         json={"reason": "Names were found after publication."})
+    assert withdrawn.json()["status"] == "withdrawn"
+    shown = api.get(f"{API}/datasets/taken-down/versions/1.0.0").json()
+    assert shown["reason"] == "Names were found after publication."
+    gone = api.get(FILE.format(slug="taken-down"), headers=people.member.headers)
+    assert gone.status_code == 410 and "Names were found" in gone.json()["detail"]
+    assert _get(api, FILE.format(slug="taken-down"), people.host) == 200
+
+
+def test_findings_are_for_hosts_and_curators_who_decide_them(
+    api: TestClient, live_hub: Hub, people: People
+) -> None:
+    host = people.host.headers
+    api.post(f"{API}/datasets", headers=host, json={
+        "organization": "daejeon-city", "slug": "phones", "title_ko": "연락처",
+        "licence": "KOGL-1"})
+    api.post(f"{API}/datasets/phones/versions", headers=host,
+             json={"label": "1.0.0", "message": "x"})
+    api.post(f"{API}/datasets/phones/versions/1.0.0/files", headers=host,
+             files={"file": ("t.csv", b"tel\n010-1234-5678\n")})
+    api.post(f"{API}/datasets/phones/versions/1.0.0/submit", headers=host)
+    report = {"findings": [{"pattern_id": "KR_MOBILE", "severity": "REVIEW",
+                            "column": "tel", "count": 1, "examples": ["010-****-5678"]}]}
+    assert run_intake(live_hub, "phones", "1.0.0", {"t.csv": report}) == "review"
+    version = api.get(f"{API}/datasets/phones/versions/1.0.0", headers=host).json()
+    assert version["findings"][0]["pattern_id"] == "KR_MOBILE"
+    assert version["files"][0]["pii_report"] == report
+    url = f"{API}/datasets/phones/versions/1.0.0"
+    refused = api.post(f"{url}/publish", headers=people.curator.headers)
+    assert refused.status_code == 409 and "awaits a curator's decision" in refused.text
+    decision = {"path": "t.csv", "column": "tel", "pattern_id": "KR_MOBILE",
+                "decision": "cleared", "reason": "The city's switchboard number."}
+    assert api.post(f"{url}/findings", headers=host, json=decision).status_code == 403
+    assert api.post(f"{url}/findings", headers=people.curator.headers,
+                    json=decision).status_code == 201
+    assert api.post(f"{url}/publish", headers=people.curator.headers).status_code == 200
+    public = api.get(url).json()
+    assert public["findings"] is None and public["files"][0]["pii_report"] is None
