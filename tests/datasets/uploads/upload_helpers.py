@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 
 import httpx
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+
+from aihub.datasets.downloads import blob_response
+from aihub.storage import Storage
 
 TUS = {"Tus-Resumable": "1.0.0"}
 OCTETS = "application/offset+octet-stream"
@@ -164,3 +167,14 @@ class CutProxy:
         with self._lock:
             for sock in self._sockets:
                 sock.close()
+
+
+def with_download_route(app: FastAPI, storage: Storage, filename: str) -> FastAPI:
+    """``app`` plus ``/api/v1/test-files/{sha256}``, serving blobs as the dataset routes will."""
+
+    def download(sha256: str, request: Request) -> Response:
+        return blob_response(request, storage, sha256, filename=filename,
+                             media_type="text/csv")
+
+    app.add_api_route("/api/v1/test-files/{sha256}", download, methods=["GET", "HEAD"])
+    return app
