@@ -1,0 +1,94 @@
+"""A full disk, for real: the staging folder is a 1 MiB tmpfs (needs root and mount; the
+tests skip, saying why, where either is missing). A PATCH that hits ENOSPC answers 507,
+its partial bytes are truncated away, and nothing else stored is harmed. The blob store is
+then on another file system, so completion goes through adopt's copy path (EXDEV)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from upload_helpers import TUS, metadata, patch_headers
+
+from aihub.datasets.uploads import staging_dir
+from aihub.hub import Hub
+from factories import Person
+
+BASE = "/api/v1/uploads/"
+
+
+@pytest.fixture
+def small_disk(hub: Hub) -> Iterator[Path]:
+    root = staging_dir(hub.settings)
+    root.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs",
+                              str(root)], capture_output=True, text=True, check=False)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield root
+    finally:
+        subprocess.run(["umount", str(root)], check=True)
+
+
+def _create(client: TestClient, who: Person, length: int) -> str:
+    response = client.post(BASE, headers={**who.headers, **TUS, "Upload-Length": str(length),
+                                          "Upload-Metadata": metadata(filename="가득.bin")})
+    assert response.status_code == 201, response.text
+    return response.headers["location"]
+
+
+def _bin(root: Path, location: str) -> Path:
+    return root / f"{location.rsplit('/', 1)[1]}.bin"
+
+
+def test_a_full_disk_is_507_and_harms_nothing(client: TestClient, hub: Hub, owner: Person,
+                                              small_disk: Path) -> None:
+    first = _create(client, owner, 300_000)
+    kept = os.urandom(200_000)
+    assert client.patch(first, content=kept,
+                        headers=patch_headers(owner.headers, 0)).status_code == 204
+    data = os.urandom(700_000)
+    second = _create(client, owner, len(data))
+    filler = small_disk / "someone-elses-file"
+    filler.write_bytes(b"\0" * 400_000)  # the disk fills up while the upload is under way
+
+    response = client.patch(second, content=data, headers=patch_headers(owner.headers, 0))
+    assert response.status_code == 507, response.text
+    assert "disk is full" in response.json()["detail"]
+    assert "offset 0" in response.json()["detail"]
+    assert _bin(small_disk, second).stat().st_size == 0  # the partial chunk is gone
+    head = client.head(second, headers={**owner.headers, **TUS})
+    assert head.headers["upload-offset"] == "0"
+    # Nothing else was harmed: the other upload, the other file, the hub itself.
+    assert _bin(small_disk, first).read_bytes() == kept
+    assert client.head(first, headers={**owner.headers, **TUS}).headers["upload-offset"] == \
+        "200000"
+    assert filler.stat().st_size == 400_000
+    assert client.get("/api/v1/health").status_code == 200
+
+    filler.unlink()  # space is freed: the same upload resumes and completes
+    response = client.patch(second, content=data, headers=patch_headers(owner.headers, 0))
+    assert response.status_code == 204, response.text
+    status = client.get(second, headers=owner.headers).json()
+    assert status["sha256"] == hashlib.sha256(data).hexdigest()
+    # Completed across file systems: copied into the store and hashed again, then removed.
+    assert hub.storage.path(status["sha256"]).read_bytes() == data
+    assert not _bin(small_disk, second).exists()
+
+
+def test_a_file_larger_than_the_free_space_is_refused_at_creation(
+    client: TestClient, owner: Person, small_disk: Path,
+) -> None:
+    response = client.post(BASE, headers={**owner.headers, **TUS, "Upload-Length": "5000000",
+                                          "Upload-Metadata": metadata(filename="큰.bin")})
+    assert response.status_code == 507
+    assert "free space" in response.json()["detail"]
+    assert list(small_disk.iterdir()) == []
