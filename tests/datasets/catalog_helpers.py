@@ -3,6 +3,7 @@ people around one organization's datasets."""
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,3 +71,14 @@ def publish_through_api(api: TestClient, hub: Hub, people: People, slug: str, *,
     assert published.status_code == 200, published.text
     body: dict[str, Any] = published.json()
     return body
+
+
+def tus_upload(api: TestClient, person: Person, content: bytes, filename: str) -> str:
+    """A finished tus upload (creation-with-upload) of ``person``; its id."""
+    encoded = base64.b64encode(filename.encode()).decode()
+    created = api.post(f"{API}/uploads/", content=content, headers={
+        **person.headers, "Tus-Resumable": "1.0.0", "Upload-Length": str(len(content)),
+        "Upload-Metadata": f"filename {encoded}",
+        "Content-Type": "application/offset+octet-stream"})
+    assert created.status_code == 201, created.text
+    return created.headers["location"].rstrip("/").rsplit("/", 1)[1]

@@ -223,6 +223,9 @@ def attach_upload_route(slug: str, ref: str, body: UploadAttachIn, actor: ActorD
     """Attach a finished tus upload of yours to a draft (``path`` defaults to its name)."""
     user = actor.require_user()
     now = utcnow()
+    with hub.db.reading() as session:  # the version's refusal first, then the upload's
+        _, version = _version(session, slug, ref, actor)
+        versions.check_attachable(version, actor)
     upload = get_completed_upload(hub.settings, body.upload_id, user.id, now)
     with hub.db.transaction() as session:
         dataset, version = _version(session, slug, ref, actor)
