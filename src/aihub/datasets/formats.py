@@ -37,6 +37,9 @@ MEDIA_TYPES = {
     "binary": "application/octet-stream",
 }
 TABLE_FORMATS = frozenset({"csv", "tsv", "parquet", "json", "jsonl"})
+_KINDS = {"parquet": "a Parquet file", "zip": "a zip archive", "gzip": "a gzip file",
+          "tar": "a tar archive", "pdf": "a PDF document", "image": "an image",
+          "excel": "an Excel workbook"}
 
 _MAGIC: tuple[tuple[bytes, str, str], ...] = (
     (b"PAR1", "parquet", MEDIA_TYPES["parquet"]),
@@ -133,7 +136,7 @@ def _with_name_check(found: Sniffed, named: str | None, filename: str) -> Sniffe
     if found.format == "zip" and named == "excel":
         return Sniffed("excel", MEDIA_TYPES["excel"])
     if named in TABLE_FORMATS and named != found.format:
-        problem = (f"The file is named {filename!r} but is a {found.format.upper()} file "
+        problem = (f"The file is named {filename!r} but is {_KINDS[found.format]} "
                    f"({found.media_type}); rename it so that tools open it correctly.")
         return Sniffed(found.format, found.media_type, problems=(problem,))
     return found
@@ -167,10 +170,10 @@ def detect_encoding(head: bytes, *, complete: bool) -> str | None:
 
 
 def _looks_binary(head: bytes) -> bool:
-    # Text without NUL bytes can still be binary (a damaged or odd file): text has almost
-    # no control characters.
+    # Binary data without NUL bytes is rare (in 64 KiB of compressed data a NUL is all but
+    # certain), but a short one can be: text has few control characters, binary many.
     controls = len(head) - len(head.translate(None, _CONTROL))
-    return controls > len(head) // 100
+    return controls * 10 > len(head)
 
 
 def decode_head(head: bytes, encoding: str, *, complete: bool) -> str:

@@ -21,7 +21,12 @@ import pyarrow as pa  # type: ignore[import-untyped]
 from aihub.archives import ArchiveLimits, list_members
 from aihub.datasets.formats import Sniffed, sniff
 from aihub.datasets.profile_csv import BLOCK_BYTES, profile_csv
-from aihub.datasets.profile_records import profile_json, profile_jsonl, profile_parquet
+from aihub.datasets.profile_records import (
+    JSON_ARRAY_MAX_BYTES,
+    profile_json,
+    profile_jsonl,
+    profile_parquet,
+)
 from aihub.datasets.profile_table import (
     PREVIEW_CELL_CHARS,
     PREVIEW_ROWS,
@@ -41,6 +46,8 @@ class ProfileLimits:
     preview_cell_chars: int = PREVIEW_CELL_CHARS
     # The longest line read as a table row (it is also the CSV reader's block size).
     line_bytes: int = BLOCK_BYTES
+    # A JSON document is parsed whole; larger ones are better sent as JSON Lines.
+    json_bytes: int = JSON_ARRAY_MAX_BYTES
     # A dataset zip may be far larger than a submission's, but not hold a bomb.
     archive: ArchiveLimits = field(
         default_factory=lambda: ArchiveLimits(max_members=100_000, max_bytes=2**50))
@@ -110,7 +117,8 @@ def _table(path: Path, sniffed: Sniffed, limits: ProfileLimits) -> TableResult:
         return profile_jsonl(path, encoding=encoding, builder=builder,
                              line_limit=limits.line_bytes)
     if sniffed.format == "json":
-        return profile_json(path, encoding=encoding, builder=builder)
+        return profile_json(path, encoding=encoding, builder=builder,
+                            max_bytes=limits.json_bytes)
     return not_a_table()
 
 

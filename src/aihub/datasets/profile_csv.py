@@ -36,6 +36,7 @@ from aihub.datasets.profile_table import (
     TableBuilder,
     TableResult,
     not_a_table,
+    size_text,
 )
 
 BLOCK_BYTES = 4 * 1024 * 1024
@@ -211,7 +212,7 @@ def _arrow_problem(message: str, rows: int, line_limit: int) -> str | None:
         return None  # the header without a line break after it: no rows
     if "straddling" in message:
         return (
-            f"A line after data row {rows:,} is longer than {line_limit // 2**20} MB; the rows "
+            f"A line after data row {rows:,} is longer than {size_text(line_limit)}; the rows "
             "from there on are not profiled. Lines this long are not table rows: check the "
             "delimiter and that every quote is closed."
         )
@@ -255,7 +256,7 @@ def read_header(path: Path, encoding: str, delimiter: str, limit: int) -> list[s
             if fields is not None:
                 break
             if len(text.encode()) > limit:
-                return (f"Line 1 is longer than {limit // 2**20} MB; not profiled as a table. "
+                return (f"Line 1 is longer than {size_text(limit)}; not profiled as a table. "
                         "A table's first line holds the column names: check that this is "
                         "a CSV file with line breaks.")
     if not any(name.strip() for name in fields):

@@ -26,6 +26,7 @@ from aihub.datasets.profile_table import (
     TableResult,
     flatten_nested,
     not_a_table,
+    size_text,
 )
 
 PARQUET_BATCH_ROWS = 64 * 1024
@@ -110,7 +111,7 @@ class _BadLines:
 def _long_line(line: int, line_limit: int) -> str:
     tail = ("not profiled as a table." if line == 1
             else "the lines from there on are not profiled.")
-    return (f"Line {line:,} is longer than {line_limit // 2**20} MB; {tail} "
+    return (f"Line {line:,} is longer than {size_text(line_limit)}; {tail} "
             "JSON Lines holds one record per line.")
 
 
@@ -179,11 +180,11 @@ def _json_text(value: Any) -> Any:
     return value if value is None or isinstance(value, str) else json.dumps(value)
 
 
-def profile_json(path: Path, *, encoding: str, builder: TableBuilder) -> TableResult:
-    size = path.stat().st_size
-    if size > JSON_ARRAY_MAX_BYTES:
+def profile_json(path: Path, *, encoding: str, builder: TableBuilder,
+                 max_bytes: int = JSON_ARRAY_MAX_BYTES) -> TableResult:
+    if path.stat().st_size > max_bytes:
         return not_a_table(
-            f"JSON files over {JSON_ARRAY_MAX_BYTES // 2**20} MB are not profiled: a JSON "
+            f"JSON files over {size_text(max_bytes)} are not profiled: a JSON "
             "document must be read whole. Save the records as JSON Lines (one object per "
             "line) or Parquet."
         )

@@ -31,6 +31,11 @@ class TableResult:
     encoding: str | None = None
 
 
+def size_text(size: int) -> str:
+    """A limit in words: "4 MB", "64 KB" (binary units, as the limits are set)."""
+    return f"{size // 2**20} MB" if size >= 2**20 else f"{max(size // 1024, 1)} KB"
+
+
 def not_a_table(*problems: str) -> TableResult:
     return TableResult(None, problems=problems)
 
