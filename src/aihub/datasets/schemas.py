@@ -168,7 +168,7 @@ def dataset_summary(dataset: Dataset, latest: DatasetVersion | None) -> DatasetS
     return DatasetSummary(
         slug=dataset.slug, title=Text(ko=dataset.title_ko, en=dataset.title_en),
         organization=organization_out(dataset.organization),
-        tags=[tag.name for tag in dataset.tags], licence=licence_out(dataset),
+        tags=sorted(tag.name for tag in dataset.tags), licence=licence_out(dataset),
         access_tier=dataset.access_tier, published=dataset.published_at is not None,
         latest_version=version_summary(latest) if latest else None,
         created_at=dataset.created_at, updated_at=dataset.updated_at,
