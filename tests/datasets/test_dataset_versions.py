@@ -221,6 +221,36 @@ def test_every_finding_needs_a_curators_clearance_before_publication(world: Worl
     assert decisions == ["cleared", "confirmed", "cleared"]
 
 
+def _scanner_file(name: str, findings: list[dict[str, Any]]) -> dict[str, Any]:
+    """A ``pii.FileReport.to_dict()``, as the scanner writes it."""
+    return {"name": name, "format": "csv", "size": 10, "scanned": True, "encoding": "utf-8",
+            "rows": 3, "columns": ["tel"], "hinted_columns": {"tel": ["phone"]}, "notes": [],
+            "findings": findings, "blocks_publication": False}
+
+
+def _scanner_finding(pattern: str, severity: str, column: str | None, count: int
+                     ) -> dict[str, Any]:
+    return {"pattern": pattern, "severity": severity, "column": column, "count": count,
+            "rows": [1], "examples": ["010-****-5678"], "contexts": [], "checksum_pass": 0,
+            "checksum_fail": 0, "with_context": 0, "weak": 0, "share": None}
+
+
+def test_findings_are_read_from_the_scanners_reports() -> None:
+    one = {"table_version": "x", "blocks_publication": False,
+           "totals": {"by_severity": {"BLOCK": 0, "REVIEW": 2}},
+           "files": [_scanner_file("t.csv", [_scanner_finding("KR_MOBILE", "REVIEW", "tel", 2),
+                                             _scanner_finding("EMAIL", "REVIEW", None, 1)])]}
+    found = {(f.column, f.pattern_id, f.count) for f in findings_in(
+        DatasetFile(id=1, path="t.csv", pii_report=one))}
+    assert found == {("tel", "KR_MOBILE", 2), ("", "EMAIL", 1)}
+    archive = {"files": [
+        _scanner_file("a.zip/x.csv", [_scanner_finding("KR_RRN_OR_FRN", "BLOCK", "id", 1)]),
+        _scanner_file("a.zip/y.txt", [_scanner_finding("KR_RRN_OR_FRN", "BLOCK", None, 3)])]}
+    found = {(f.column, f.count) for f in findings_in(
+        DatasetFile(id=2, path="a.zip", pii_report=archive))}
+    assert found == {("a.zip/x.csv: id", 1), ("a.zip/y.txt", 3)}
+
+
 def test_findings_are_read_from_nested_reports() -> None:
     item = DatasetFile(id=1, path="p.csv", pii_report=PHONE)
     found = {(f.column, f.pattern_id, f.severity, f.count) for f in findings_in(item)}

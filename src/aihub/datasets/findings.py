@@ -5,7 +5,9 @@ The reports are stored as the scanner's plain JSON dicts (``DatasetFile.pii_repo
 the catalog does not depend on the scanner's classes. From a report this module reads
 every object that carries a ``severity`` and a pattern id (``pattern_id``, ``pattern``,
 ``rule`` or ``id``), at any depth, with its ``column`` (its own, or the nearest enclosing
-object's) and its ``count``. A curator's decision is keyed by (file, column, pattern).
+object's; null for a text file) and its ``count``: the shape of ``pii.ScanReport.to_dict``
+and of its ``FileReport``. A curator's decision is keyed by (file, column, pattern); in a
+report of several members (a zip) the column reads "member: column".
 """
 
 from __future__ import annotations
@@ -53,26 +55,36 @@ def _pattern_of(item: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _walk(value: Any, column: str) -> Iterator[tuple[Mapping[str, Any], str]]:
+def _walk(value: Any, column: str, scope: str
+          ) -> Iterator[tuple[Mapping[str, Any], str, str]]:
+    """Each finding object with its column and its scope: the ``name`` of the nearest
+    enclosing per-file report (a zip's member, in the scanner's reports)."""
     if isinstance(value, Mapping):
         own = value.get("column")
         here = own if isinstance(own, str) else column
+        name = value.get("name")
+        if isinstance(name, str) and isinstance(value.get("findings"), list):
+            scope = name
         if isinstance(value.get("severity"), str) and _pattern_of(value):
-            yield value, here
+            yield value, here, scope
             return
         for child in value.values():
-            yield from _walk(child, here)
+            yield from _walk(child, here, scope)
     elif isinstance(value, list):
         for child in value:
-            yield from _walk(child, column)
+            yield from _walk(child, column, scope)
 
 
 def findings_in(item: DatasetFile) -> list[Finding]:
     """The findings of one file's report, one per (column, pattern), counts summed."""
     if not item.pii_report:
         return []
+    found = list(_walk(item.pii_report, "", ""))
+    # A report of several members (a zip) names the member in the column: "member: column".
+    several = len({scope for _, _, scope in found}) > 1
     merged: dict[tuple[str, str], Finding] = {}
-    for raw, column in _walk(item.pii_report, ""):
+    for raw, here, scope in found:
+        column = (f"{scope}: {here}" if here else scope) if several else here
         pattern = _pattern_of(raw) or ""
         severity = str(raw["severity"]).upper()
         count = raw.get("count")
