@@ -1,11 +1,11 @@
 """Profile a table's columns batch by batch, in memory that does not grow with the file.
 
-Each batch is a Polars frame. Text is normalised (trimmed; the usual missing-value markers
-become null) and every type a column could still be is tried on it at once, in one Polars
-query for all columns: a column stays a candidate type (integer, a date format, ...) only
-while every value so far parses as it. Distinct values are counted exactly, by their 64-bit
-hashes, up to ``EXACT_DISTINCT_LIMIT``; past that a HyperLogLog sketch estimates them. Value
-counts are kept only while a column has few distinct short values.
+Each batch is a Polars frame. The usual missing-value markers become null, and every type
+a column could still be is tried on the batch at once, in one Polars query for all columns:
+a column stays a candidate type (integer, a date format, ...) only while every value so far
+parses as it. Distinct values are counted exactly, by their 64-bit hashes, up to
+``EXACT_DISTINCT_LIMIT``; past that a HyperLogLog sketch estimates them. Value counts are
+kept only while a column has few distinct short values.
 """
 
 from __future__ import annotations
@@ -132,17 +132,24 @@ def _bound(value: Any) -> Bound:
 
 
 def normalise(frame: pl.DataFrame) -> pl.DataFrame:
-    """Missing markers and NaN as null; values otherwise as written.
-
-    Text is not trimmed: trimming every cell costs more than all the type checks together,
-    and " 12" with its space is rare enough to be reported as text.
-    """
+    """Missing markers and NaN as null; spaces around text trimmed; values otherwise as
+    written. Only columns that have such spaces are trimmed ("a, b" CSV files): trimming
+    every cell would cost more than all the type checks together."""
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    padded: set[str] = set()
+    if text:
+        flags = frame.select(
+            (pl.col(name).str.starts_with(" ") | pl.col(name).str.ends_with(" ")).any()
+            for name in text
+        ).row(0)
+        padded = {name for name, flag in zip(text, flags, strict=True) if flag}
     exprs = []
     for name, dtype in frame.schema.items():
         column = pl.col(name)
         if dtype == pl.String:
-            exprs.append(pl.when(column.is_in(MISSING_MARKERS)).then(None)
-                         .otherwise(column).alias(name))
+            value = column.str.strip_chars(" ") if name in padded else column
+            exprs.append(pl.when(value.is_in(MISSING_MARKERS)).then(None)
+                         .otherwise(value).alias(name))
         elif dtype.is_float():
             exprs.append(column.fill_nan(None))
         else:

@@ -70,8 +70,8 @@ class _Ragged:
             f"{self.count:,} row{plural} a different number of fields from the header's "
             f"{width} and {'are' if self.count > 1 else 'is'} left out of the profile (the "
             f"first is {where}, counting the header as row 1, with {self.first_fields} "
-            "fields). Give every row one value per column, and quote values that contain "
-            "the delimiter."
+            f"field{'s' * (self.first_fields != 1)}). Give every row one value per column, "
+            "and quote values that contain the delimiter."
         )
 
 
@@ -82,7 +82,7 @@ def profile_csv(path: Path, *, encoding: str, delimiter: str,
         return not_a_table(header)
     names, problems = unique_names(header)
     builder.problems.extend(problems)
-    builder.declare(names[:MAX_COLUMNS])
+    builder.declare(names)
     try:
         return _read(path, encoding, delimiter, names, builder, line_limit, lenient=False)
     except _NotUtf8Error:
@@ -90,7 +90,7 @@ def profile_csv(path: Path, *, encoding: str, delimiter: str,
     # Rare: the start was UTF-8 (often plain ASCII) and a later byte is not.
     fresh = TableBuilder(builder.preview_rows, builder.preview_cell_chars)
     fresh.problems.extend(problems)
-    fresh.declare(names[:MAX_COLUMNS])
+    fresh.declare(names)
     if encoding == "utf-8" and _decodes(path, "cp949"):
         return _read(path, "cp949", delimiter, names, fresh, line_limit, lenient=True)
     return _read(path, encoding, delimiter, names, fresh, line_limit, lenient=True)
@@ -119,8 +119,6 @@ def _read(path: Path, encoding: str, delimiter: str, names: list[str],
         builder.problems.append(message)
     if builder.rows == 0 and not problem:
         builder.problems.append("The file has a header but no rows of data.")
-    if len(names) > MAX_COLUMNS:
-        builder.dropped_columns = len(names) - MAX_COLUMNS
     return builder.result(encoding=encoding)
 
 

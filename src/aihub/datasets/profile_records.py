@@ -40,6 +40,7 @@ _JSON_ERRORS = (PolarsError, ValueError)
 def profile_parquet(path: Path, *, builder: TableBuilder) -> TableResult:
     try:
         parquet = pq.ParquetFile(path)
+        builder.declare(list(parquet.schema_arrow.names))
         for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
             frame = pl.from_arrow(batch)
             assert isinstance(frame, pl.DataFrame)
@@ -47,7 +48,7 @@ def profile_parquet(path: Path, *, builder: TableBuilder) -> TableResult:
     except (pa.ArrowException, OSError) as error:
         # pyarrow raises OSError for damaged files too (the file itself was readable: the
         # profile sniffed it first).
-        if builder.rows == 0 and not builder.states:
+        if builder.rows == 0:
             return not_a_table(
                 f"The Parquet file cannot be read ({_first_words(error)}); it is damaged or "
                 "cut short. Upload it again, or write it again from its source."
@@ -56,6 +57,8 @@ def profile_parquet(path: Path, *, builder: TableBuilder) -> TableResult:
             f"The Parquet file is damaged after row {builder.rows:,} "
             f"({_first_words(error)}); only the rows before are profiled. Upload it again."
         )
+    if builder.rows == 0:
+        builder.problems.append("The Parquet file has columns but no rows.")
     return builder.result()
 
 

@@ -48,11 +48,15 @@ class TableBuilder:
     states: dict[str, ColumnState] = field(default_factory=dict)
     preview: list[dict[str, Cell]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    dropped_columns: int = 0
+    # More columns than MAX_COLUMNS were seen; the others are not profiled.
+    too_wide: bool = False
 
     def declare(self, names: list[str]) -> None:
         """Columns known before any row (a CSV header): a file without rows still has them."""
         for name in names:
+            if name not in self.states and len(self.states) >= MAX_COLUMNS:
+                self.too_wide = True
+                continue
             self.states.setdefault(name, ColumnState(name))
 
     def add(self, frame: pl.DataFrame) -> None:
@@ -73,7 +77,7 @@ class TableBuilder:
             if name in self.states:
                 continue
             if len(self.states) >= MAX_COLUMNS:
-                self.dropped_columns += 1
+                self.too_wide = True
                 continue
             state = ColumnState(name)
             # A column first seen now was missing from every earlier row.
@@ -87,7 +91,7 @@ class TableBuilder:
 
     def result(self, *, encoding: str | None = None) -> TableResult:
         problems = list(self.problems)
-        if self.dropped_columns:
+        if self.too_wide:
             problems.append(
                 f"The table has more than {MAX_COLUMNS} columns; only the first {MAX_COLUMNS} "
                 "are profiled. Split it into narrower tables if the others matter."

@@ -8,7 +8,7 @@ from profile_helpers import WriteFile, column, lines, problems, profile
 
 from aihub.datasets.formats import SNIFF_BYTES
 from aihub.datasets.profile import ProfileLimits
-from aihub.datasets.profile_table import PREVIEW_CELL_CHARS, PREVIEW_ROWS
+from aihub.datasets.profile_table import MAX_COLUMNS, PREVIEW_CELL_CHARS, PREVIEW_ROWS
 
 AIR = lines(
     "station,name,pm10,ratio,measured_on,measured_at,ok,grade",
@@ -212,3 +212,23 @@ def test_binary_named_csv_and_parquet_named_csv(write: WriteFile) -> None:
     result = profile(write("data.csv", noise))
     assert (result.format, result.row_count) == ("binary", None)
     assert "named 'data.csv' but holds binary data" in problems(result)
+
+
+def test_spaces_around_values_are_trimmed_for_typing_not_in_the_preview(
+        write: WriteFile) -> None:
+    content = lines("a, b, when", "1, 2.5, 2024-05-01", " 3, NA ,2024-05-02")
+    result = profile(write("s.csv", content))
+    assert [(c.name, c.type) for c in result.columns] == [
+        ("a", "integer"), (" b", "float"), (" when", "date")]
+    assert column(result, " b").missing == 1
+    assert result.preview[1] == (" 3", " NA ", "2024-05-02")
+
+
+def test_more_columns_than_the_limit_profiles_the_first(write: WriteFile) -> None:
+    width = MAX_COLUMNS + 5
+    header = ",".join(f"c{n}" for n in range(width))
+    result = profile(write("wide.csv", lines(header, ",".join(["1"] * width))))
+    assert len(result.columns) == MAX_COLUMNS
+    assert result.columns[-1].name == f"c{MAX_COLUMNS - 1}"
+    assert f"only the first {MAX_COLUMNS} are profiled" in problems(result)
+    assert result.row_count == 1

@@ -130,3 +130,12 @@ def test_json_over_the_array_limit_is_not_read(write: WriteFile) -> None:
     result = profile(write("big.json", content), limits=ProfileLimits(json_bytes=100_000))
     assert result.row_count is None
     assert "JSON files over" in problems(result) and "JSON Lines" in problems(result)
+
+
+def test_parquet_without_rows_keeps_its_columns(tmp_path: Path) -> None:
+    path = tmp_path / "empty.parquet"
+    pl.DataFrame({"a": pl.Series([], dtype=pl.Int64), "b": pl.Series([], dtype=pl.String)}
+                 ).write_parquet(path)
+    result = profile(path)
+    assert (result.row_count, [c.name for c in result.columns]) == (0, ["a", "b"])
+    assert "columns but no rows" in problems(result)
