@@ -86,6 +86,7 @@ def world(hub: Hub, factories: Factories) -> World:
 
 def test_a_version_needs_a_label_and_a_message_and_labels_are_never_reused(world: World
                                                                           ) -> None:
+    others = [world.actor(world.member), world.actor(world.outsider)]  # before the lock
     with world.hub.db.transaction() as session:
         dataset = get_dataset(session, "air")
         host = world.actor(world.host)
@@ -95,9 +96,9 @@ def test_a_version_needs_a_label_and_a_message_and_labels_are_never_reused(world
             v.create_version(session, dataset, host, label="v2", message="x")
         with pytest.raises(Conflict, match="labels are never reused"):
             v.create_version(session, dataset, host, label="1.0.0", message="again")
-        for person in (world.member, world.outsider):
+        for actor in others:
             with pytest.raises(Forbidden):
-                v.create_version(session, dataset, world.actor(person), label="3", message="x")
+                v.create_version(session, dataset, actor, label="3", message="x")
 
 
 def test_attach_checks_paths_blobs_and_duplicates(world: World) -> None:
@@ -283,9 +284,9 @@ def test_reject_and_withdraw_need_reasons_and_leave_a_tombstone(world: World) ->
     assert (rejected.status, rejected.reason) == ("rejected", "Wrong units.")
     world.factories.dataset_version(world.host, world.dataset, label="1.1.0",
                                     files={"data/pm10.csv": b"station,pm10\n"})
+    outsider = world.actor(world.outsider)
     with pytest.raises(Forbidden):
-        world.run(lambda s, ver: v.withdraw_version(s, ver, world.actor(world.outsider), "x"),
-                  "1.1.0")
+        world.run(lambda s, ver: v.withdraw_version(s, ver, outsider, "x"), "1.1.0")
     withdrawn = world.run(lambda s, ver: v.withdraw_version(
         s, ver, world.actor(world.host), "Names found after publication."), "1.1.0")
     assert withdrawn.status == "withdrawn" and withdrawn.decided_at is not None
