@@ -1,0 +1,98 @@
+"""One batch of cells → findings: pre-filter in Arrow, then the exact patterns on candidates.
+
+Runs in worker threads: the Arrow calls release the GIL, and the Python part only sees
+the few cells the pre-filter lets through.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
+
+from aihub.datasets.pii.detect import LONGEST_MATCH, Hit, find_hits, masked_text, nfkc, snippet
+from aihub.datasets.pii.fast import candidate_indices, is_stable, refilter
+from aihub.datasets.pii.report import MAX_CONTEXTS, MAX_ROWS, Findings
+from aihub.datasets.pii.sources import Batch, Column
+
+# Below this many normalized candidates, a second Arrow pass costs more than it saves.
+_REFILTER_MIN = 256
+_CELL_CHARS = 40  # per cell in a row's context
+_ROW_CHARS = 400
+
+
+def _nonempty(array: pa.Array) -> int:
+    lengths = pc.utf8_length(pc.utf8_trim_whitespace(array))
+    return int(pc.sum(pc.greater(lengths, 0)).as_py() or 0)
+
+
+def _candidates(array: pa.Array, hints: frozenset[str]) -> list[tuple[int, str]]:
+    """(position, NFKC text) of the cells that may hold a match."""
+    positions = candidate_indices(array, hints)
+    if not positions:
+        return []
+    texts = array.take(pa.array(positions, pa.int64())).to_pylist()
+    cells = [(i, t if is_stable(t) else nfkc(t)) for i, t in zip(positions, texts, strict=True)]
+    unstable = [k for k, (_, t) in enumerate(cells) if not is_stable(t)]
+    if len(unstable) >= _REFILTER_MIN:
+        keep = dict(zip(unstable, refilter([cells[k][1] for k in unstable], hints), strict=True))
+        cells = [cell for k, cell in enumerate(cells) if keep.get(k, True)]
+    return cells
+
+
+def _row_context(batch: Batch, columns: list[Column], position: int) -> str:
+    """The hit's row, every cell masked: "column: value | column: value"."""
+    parts: list[str] = []
+    for column, array in zip(columns, batch.arrays, strict=True):
+        value = array[position].as_py()
+        if value is None or not str(value).strip():
+            continue
+        # Masked on a prefix a longest match past what is shown: a match cut at the prefix's
+        # end lies beyond the characters shown.
+        text = masked_text(nfkc(str(value)[: _CELL_CHARS + LONGEST_MATCH]), column.hints)
+        if len(text) > _CELL_CHARS:
+            text = text[:_CELL_CHARS] + "…"
+        parts.append(f"{column.name}: {text}")
+    joined = " | ".join(parts)
+    return joined if len(joined) <= _ROW_CHARS else joined[:_ROW_CHARS] + "…"
+
+
+def _record(findings: Findings, column: Column, hit: Hit, row: int,
+            context: str | None) -> None:
+    finding = findings.get(column.name, hit.pattern, hit.severity)
+    finding.count += 1
+    if len(finding.rows) < MAX_ROWS and (not finding.rows or finding.rows[-1] != row):
+        finding.rows.append(row)
+    if len(finding.examples) < 5 and hit.masked not in finding.examples:
+        finding.examples.append(hit.masked)
+    if context is not None and len(finding.contexts) < MAX_CONTEXTS:
+        finding.contexts.append(context)
+    if hit.checksum is not None:
+        finding.checksum_pass += hit.checksum
+        finding.checksum_fail += not hit.checksum
+    finding.with_context += hit.context
+    finding.weak += hit.weak
+
+
+def _wants_context(findings: Findings, column: Column, hit: Hit) -> bool:
+    key = (column.name, hit.pattern, hit.severity)
+    return key not in findings.by_key or len(findings.by_key[key].contexts) < MAX_CONTEXTS
+
+
+def analyse(batch: Batch, source_columns: list[Column]) -> Findings:
+    """Findings of one batch; rows as the batch numbers them."""
+    columns = batch.columns or source_columns
+    findings = Findings()
+    for column, array in zip(columns, batch.arrays, strict=True):
+        if "name" in column.hints and column.name is not None:
+            findings.nonempty[column.name] = _nonempty(array)
+        for position, text in _candidates(array, column.hints):
+            accept = batch.accept[position] if batch.accept else (0, None)
+            row = batch.rows[position] if batch.rows else batch.first_row + position
+            cell = text.rstrip("\r\n") if column.name is None else text
+            for hit in find_hits(cell, column.hints, accept):
+                context = None
+                if _wants_context(findings, column, hit):
+                    context = (snippet(cell, hit, column.hints) if column.name is None
+                               else _row_context(batch, columns, position))
+                _record(findings, column, hit, row, context)
+    return findings
