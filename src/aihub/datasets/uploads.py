@@ -9,6 +9,7 @@ completed upload is moved into the blob store by rename and found later by its i
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import fcntl
@@ -20,7 +21,7 @@ import shutil
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -50,7 +51,7 @@ else:
     Hash = object
 
 # Incoming bytes are gathered to this size before one write and hash in a worker thread:
-# the event loop never blocks on the disk, and a request holds at most this much memory.
+# the event loop never blocks on the disk, and a request holds two such blocks at most.
 WRITE_BYTES = 1024 * 1024
 # Without a per-request checksum, bytes are made durable (offset written to .info) at least
 # this often, so a server killed in a 20 GB PATCH resumes near where it stopped.
@@ -161,7 +162,7 @@ class _Sink:
         self.file_hash = file_hash
         self.chunk_hash = checksum.new() if checksum else None
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | bytearray) -> None:
         view = memoryview(data)
         while view:
             view = view[os.write(self._fd, view):]
@@ -177,6 +178,45 @@ class _Sink:
 
     def close(self) -> None:
         os.close(self._fd)
+
+
+class _Pipeline:
+    """Writes (and hashes) one block in a worker thread while the next arrives: the
+    network is not paused while the disk works, and a request holds two blocks at most."""
+
+    def __init__(self, sink: _Sink, when_idle: Callable[[], None]) -> None:
+        self.sink, self.when_idle = sink, when_idle
+        self.pending = bytearray()
+        self.writing: asyncio.Task[None] | None = None
+
+    def add(self, piece: bytes) -> bool:
+        """Keep ``piece``; True when a block is full and should be flushed."""
+        self.pending += piece
+        return len(self.pending) >= WRITE_BYTES
+
+    async def _wait(self) -> None:
+        writing, self.writing = self.writing, None
+        if writing is not None:
+            with anyio.CancelScope(shield=True):  # never truncate under a running write
+                await writing
+
+    async def flush(self) -> None:
+        await self._wait()
+        self.when_idle()  # nothing in flight: offset and hash agree
+        block, self.pending = self.pending, bytearray()
+        self.writing = asyncio.ensure_future(anyio.to_thread.run_sync(self.sink.write, block))
+
+    async def close(self) -> None:
+        """Write everything received."""
+        await self._wait()
+        if self.pending:
+            await anyio.to_thread.run_sync(self.sink.write, self.pending)
+            self.pending = bytearray()
+
+    async def abandon(self) -> None:
+        """Let the write in flight end; the caller rolls back."""
+        with contextlib.suppress(Exception):  # the error that brought us here matters more
+            await self._wait()
 
 
 class UploadStore:
@@ -337,27 +377,29 @@ class UploadStore:
 
     async def _pump(self, info: UploadInfo, sink: _Sink, chunks: AsyncIterator[bytes], *,
                     checkpoints: bool) -> None:
-        pending = bytearray()
+        def checkpoint() -> None:
+            if checkpoints and sink.offset - sink.committed >= CHECKPOINT_BYTES:
+                self._commit(info, sink)
+
+        pipe, received = _Pipeline(sink, checkpoint), sink.offset
         try:
             async for piece in chunks:
-                if sink.offset + len(pending) + len(piece) > info.length:
+                received += len(piece)
+                if received > info.length:
                     raise TooLarge(
                         f"The body goes past Upload-Length ({info.length} bytes); the upload "
                         f"stays at offset {sink.committed}: ask for the offset (HEAD) and "
                         "send only the bytes that remain."
                     )
-                pending += piece
-                if len(pending) >= WRITE_BYTES:
-                    await anyio.to_thread.run_sync(sink.write, bytes(pending))
-                    pending.clear()
-                    if checkpoints and sink.offset - sink.committed >= CHECKPOINT_BYTES:
-                        self._commit(info, sink)
+                if pipe.add(piece):
+                    await pipe.flush()
         except ClientDisconnect:
-            # What arrived before the connection dropped is kept (the caller decides).
-            await anyio.to_thread.run_sync(sink.write, bytes(pending))
+            await pipe.close()  # what arrived before the drop is kept (the caller decides)
             raise
-        if pending:
-            await anyio.to_thread.run_sync(sink.write, bytes(pending))
+        except BaseException:
+            await pipe.abandon()
+            raise
+        await pipe.close()
 
     def _commit(self, info: UploadInfo, sink: _Sink) -> None:
         if sink.offset == info.offset:

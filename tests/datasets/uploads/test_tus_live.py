@@ -117,3 +117,43 @@ def test_a_browser_session_needs_the_pages_csrf_token(hub: Hub, owner: Person,
         # Without the session cookie the request is a visitor's.
         browser.cookies.clear()
         assert browser.get(location).status_code == 401
+
+
+def test_a_long_patch_makes_its_bytes_durable_as_it_goes(
+    live_url: str, owner: Person, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from aihub.datasets import uploads
+
+    # A checkpoint every MiB instead of every 64: the same code path, with small data.
+    monkeypatch.setattr(uploads, "CHECKPOINT_BYTES", uploads.WRITE_BYTES)
+    length = 5 * uploads.WRITE_BYTES
+    location = _create(live_url, owner, length)
+    release = threading.Event()
+    answers: list[int] = []
+
+    def slow_body() -> Iterator[bytes]:
+        yield b"d" * (3 * uploads.WRITE_BYTES)  # blocks fill in network-sized pieces
+        release.wait(10)
+        yield b"d" * (length - 3 * uploads.WRITE_BYTES)
+
+    def send() -> None:
+        answers.append(httpx.patch(
+            live_url + location, content=slow_body(), timeout=30,
+            headers=patch_headers(owner.headers, 0, **{"Content-Length": str(length)})).status_code)
+
+    writer = threading.Thread(target=send)
+    writer.start()
+    try:
+        deadline, offset = time.monotonic() + 10, 0
+        while offset == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+            offset = int(httpx.head(live_url + location, headers={**owner.headers, **TUS})
+                         .headers["upload-offset"])
+        # Recorded while the request still runs: a server killed now resumes from here.
+        assert uploads.WRITE_BYTES <= offset < 3 * uploads.WRITE_BYTES
+    finally:
+        release.set()
+        writer.join(30)
+    assert answers == [204]
+    status = httpx.get(live_url + location, headers=owner.headers).json()
+    assert status["sha256"] == hashlib.sha256(b"d" * length).hexdigest()
