@@ -24,7 +24,7 @@ from aihub.datasets.models import (
     FindingDecision,
     ImmutableVersionError,
 )
-from aihub.datasets.services import get_dataset
+from aihub.datasets.services import flush_unique, get_dataset
 from aihub.errors import Conflict, FieldErrors, Forbidden, InvalidInput, NotFound
 from aihub.hub import Hub
 from factories import Factories, Person
@@ -346,3 +346,17 @@ def test_the_models_allow_intake_results_in_quarantine(world: World) -> None:
         item = session.scalars(select(DatasetFile)).one()
         item.profile = {"rows": 1}
         session.flush()
+
+
+def test_a_race_past_the_checks_meets_the_unique_constraint_as_a_conflict(world: World
+                                                                           ) -> None:
+    # Two requests may both pass "is the label free?" on PostgreSQL; the second insert
+    # then meets the constraint, answered as a Conflict (and its transaction rolled back).
+    with pytest.raises(Conflict, match=r"has a version 1\.0\.0 already"), \
+            world.hub.db.transaction() as session:
+        dataset = get_dataset(session, "air")
+        session.add(DatasetVersion(dataset_id=dataset.id, label="1.0.0", message="twin",
+                                   created_by_id=world.host.user.id))
+        flush_unique(session, f"{dataset.slug!r} has a version 1.0.0 already.")
+    with world.hub.db.reading() as session:
+        assert session.scalars(select(DatasetVersion.message)).all() == ["Release 1.0.0"]

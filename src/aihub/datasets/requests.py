@@ -16,7 +16,7 @@ from aihub.accounts.actor import Actor
 from aihub.accounts.models import Organization
 from aihub.datasets import policy
 from aihub.datasets.models import DataRequest, DataRequestSupport, Dataset, DatasetVersion
-from aihub.datasets.services import text_field
+from aihub.datasets.services import flush_unique, text_field
 from aihub.datasets.status import (
     DATA_REQUEST_TRANSITIONS,
     DataRequestStatus,
@@ -111,7 +111,7 @@ def support_data_request(session: Session, request: DataRequest, actor: Actor) -
     if has_supported(session, request, user.id):
         return request
     session.add(DataRequestSupport(request_id=request.id, user_id=user.id, created_at=utcnow()))
-    session.flush()
+    flush_unique(session, "You support this request already.")
     _add_to_count(session, request, 1)
     return request
 

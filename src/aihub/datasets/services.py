@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from aihub.accounts.actor import Actor
@@ -46,6 +47,16 @@ def text_field(name: str, value: str, *, limit: int, required: bool = False) -> 
     if "\x00" in cleaned:
         raise FieldErrors({name: "holds a NUL character (\\0); remove it."})
     return cleaned
+
+
+def flush_unique(session: Session, conflict: str) -> None:
+    """Flush, answering ``Conflict(conflict)`` when a unique constraint refuses the row: two
+    requests racing past the services' own check (PostgreSQL runs them side by side)."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Conflict(conflict) from None
 
 
 def check_slug(slug: str) -> str:
@@ -129,7 +140,7 @@ def create_dataset(
         tags=[DatasetTag(name=tag) for tag in check_tags(tags)],
     )
     session.add(dataset)
-    session.flush()
+    flush_unique(session, f"A dataset called {slug!r} exists already; choose another name.")
     return dataset
 
 

@@ -43,7 +43,7 @@ from aihub.datasets.models import (
     FindingDecision,
     FindingDecisionKind,
 )
-from aihub.datasets.services import text_field
+from aihub.datasets.services import flush_unique, text_field
 from aihub.datasets.status import VERSION_TRANSITIONS, VersionStatus, check_transition
 from aihub.db import utcnow
 from aihub.errors import Conflict, FieldErrors, Forbidden, InvalidInput, NotFound
@@ -109,7 +109,7 @@ def create_version(
                              created_at=now or utcnow(), file_count=0, total_bytes=0)
     version.dataset = dataset
     session.add(version)
-    session.flush()
+    flush_unique(session, f"{dataset.slug!r} has a version {label} already; choose the next.")
     return version
 
 
@@ -166,7 +166,7 @@ def attach_file(
     item = DatasetFile(version_id=version.id, path=clean, sha256=sha256, size=size,
                        media_type=kind, created_at=now or utcnow(), intake_error="")
     session.add(item)
-    session.flush()
+    flush_unique(session, f"{_what(version)} has a file {clean!r} already.")
     return item
 
 
