@@ -24,6 +24,7 @@ from aihub.datasets.profile_types import Bound, ColumnProfile, LogicalType, TopV
 # databases (NULL) and Korean public data ("-").
 MISSING_MARKERS = ("", "NA", "N/A", "n/a", "na", "null", "NULL", "Null", "None", "none",
                    "NaN", "nan", "#N/A", "-")
+_LONGEST_MARKER = max(len(marker.encode()) for marker in MISSING_MARKERS)
 BOOLEAN_WORDS = ("true", "false", "yes", "no")
 # Matching the usual spellings is several times faster than lowercasing every value.
 _BOOLEAN_SPELLINGS = tuple(f(word) for word in BOOLEAN_WORDS
@@ -133,20 +134,30 @@ def _bound(value: Any) -> Bound:
 
 def normalise(frame: pl.DataFrame) -> pl.DataFrame:
     """Missing markers and NaN as null; spaces around text trimmed; values otherwise as
-    written. Only columns that have such spaces are trimmed ("a, b" CSV files): trimming
-    every cell would cost more than all the type checks together."""
+    written.
+
+    Only the text columns that have markers, or spaces around values in their first rows
+    ("a, b" CSV files), are rewritten: rewriting copies every value, and costs more than
+    all the type checks together.
+    """
     text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
     padded: set[str] = set()
+    marked: set[str] = set()
     if text:
+        head = frame.head(_SAMPLE)
+        padded = {name for name in text
+                  if (head[name].str.starts_with(" ") | head[name].str.ends_with(" ")).any()}
+        # Markers are short: the set lookup runs on short values only.
         flags = frame.select(
-            (pl.col(name).str.starts_with(" ") | pl.col(name).str.ends_with(" ")).any()
+            pl.col(name).filter(pl.col(name).str.len_bytes() <= _LONGEST_MARKER)
+            .is_in(MISSING_MARKERS).any().alias(name)
             for name in text
         ).row(0)
-        padded = {name for name, flag in zip(text, flags, strict=True) if flag}
+        marked = {name for name, flag in zip(text, flags, strict=True) if flag}
     exprs = []
     for name, dtype in frame.schema.items():
         column = pl.col(name)
-        if dtype == pl.String:
+        if name in padded or name in marked:
             value = column.str.strip_chars(" ") if name in padded else column
             exprs.append(pl.when(value.is_in(MISSING_MARKERS)).then(None)
                          .otherwise(value).alias(name))

@@ -1,16 +1,19 @@
 """Profile a CSV or TSV file of any size in bounded memory.
 
 Read with pyarrow's streaming CSV reader, every column as text, in blocks of
-``BLOCK_BYTES``; the blocks are gathered into batches of about ``BATCH_BYTES`` for
-``profile_columns``. Polars reads faster alone (on 2 cores its lazy scan took 1.4 s for the
-1 GiB benchmark file against pyarrow's 4 s: it parses chunks in parallel, pyarrow's
-streaming reader one block at a time), but in the whole profile the column statistics
-dominate and the two were level within noise (3.0 to 3.8 s and 3.3 to 4.9 s for 300 MB on
-a busy machine, see bench/bench_profile.py --readers). pyarrow is chosen because only it
-reports rows with too few fields (Polars pads them with nulls silently, and stops at the
-first row with too many), takes a Python stream (CP949 and UTF-16 are transcoded on the
-fly, with no temporary copy), and bounds a line by its block size, so a 200 MB line costs
-4 MB of memory and a clear message instead of 200 MB.
+``BLOCK_BYTES``, one block ahead in a thread; the blocks are gathered into batches of about
+``BATCH_BYTES`` for ``profile_columns``.
+
+Why pyarrow and not Polars' lazy scan, on 2 cores (bench/bench_profile.py --readers, 1 GiB):
+both readers spend the same CPU (3.5 s against 3.6 s); Polars finishes sooner on an idle
+machine because it parses chunks on both cores, where pyarrow's streaming reader parses one
+block at a time. In the profile the column statistics keep the second core busy (10.6 CPU
+seconds in all), and end to end a prototype of each was level within the noise of the
+shared machine (300 MB: 3.0-3.8 s with Polars, 3.3-4.9 s with pyarrow). Only pyarrow reports rows
+with too few fields (Polars pads them with nulls silently, and stops at the first row with
+too many), reads from a Python stream (CP949 and UTF-16 are transcoded on the way, with no
+temporary copy) and bounds a line by its block size (a 600 MB line costs 4 MB and a clear
+message, not 600 MB).
 """
 
 from __future__ import annotations
