@@ -34,8 +34,28 @@ from aihub.datasets.profile_table import (
     TableResult,
     not_a_table,
 )
-from aihub.datasets.profile_types import FileProfile, MemberProfile
+from aihub.datasets.profile_types import (
+    CROISSANT_TYPES,
+    PROFILE_VERSION,
+    ColumnProfile,
+    FileProfile,
+    LogicalType,
+    MemberProfile,
+    TopValue,
+)
 from aihub.errors import InvalidInput
+
+__all__ = [
+    "CROISSANT_TYPES",
+    "PROFILE_VERSION",
+    "ColumnProfile",
+    "FileProfile",
+    "LogicalType",
+    "MemberProfile",
+    "ProfileLimits",
+    "TopValue",
+    "profile_path",
+]
 
 _log = logging.getLogger(__name__)
 

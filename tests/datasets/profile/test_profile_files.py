@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import zipfile
 from pathlib import Path
 
@@ -106,3 +107,30 @@ def test_from_dict_takes_older_and_newer_shapes() -> None:
     assert loaded.columns == (ColumnProfile("a", "text", 0, 1, top_values=(TopValue("x", 1),)),)
     assert (loaded.preview, loaded.members, loaded.problems) == ((), (), ())
     assert loaded.is_table
+
+
+def test_the_public_surface() -> None:
+    import aihub.datasets.profile as module
+
+    assert sorted(module.__all__) == [
+        "CROISSANT_TYPES", "ColumnProfile", "FileProfile", "LogicalType", "MemberProfile",
+        "PROFILE_VERSION", "ProfileLimits", "TopValue", "profile_path",
+    ]
+    assert all(hasattr(module, name) for name in module.__all__)
+    assert set(module.CROISSANT_TYPES) == {"boolean", "integer", "float", "date", "datetime",
+                                           "text"}
+
+
+def test_no_cell_value_reaches_the_logs(write: WriteFile,
+                                        caplog: pytest.LogCaptureFixture) -> None:
+    secret = "주민번호-900101-1234567"
+    caplog.set_level(logging.DEBUG)
+    for name, content in [
+        ("ok.csv", f"a,b\n1,{secret}\n"),
+        ("ragged.csv", f"a,b\n1,{secret},3\n{secret}\n"),
+        ("bad.jsonl", f'{{"a": "{secret}"}}\n{secret}\n'),
+        ("bad.json", f'[{{"a": "{secret}"'),
+    ]:
+        result = profile(write(name, content))
+        assert secret not in "\n".join(result.problems), name
+    assert secret not in caplog.text
