@@ -192,7 +192,7 @@ def profile_json(path: Path, *, encoding: str, builder: TableBuilder,
             "line) or Parquet."
         )
     with path.open("rb") as raw:
-        text = _decode_all(raw.read(), encoding)
+        text = _decode_all(raw.read(), encoding, builder)
     if not text.lstrip().startswith("["):
         return not_a_table(_NOT_RECORDS)
     frames = _json_frames(text)
@@ -229,14 +229,20 @@ def _json_frames(text: str) -> list[pl.DataFrame] | str:
     return [frame for frame in batches if frame is not None]
 
 
-def _decode_all(data: bytes, encoding: str) -> str:
+def _decode_all(data: bytes, encoding: str, builder: TableBuilder) -> str:
+    try:
+        return codecs.decode(data, CODECS[encoding])
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        builder.problems.append(_bad_bytes(line, error.start, encoding))
     return codecs.decode(data, CODECS[encoding], errors="replace")
 
 
 def _encoding_problem(stream: Utf8Reader, encoding: str, builder: TableBuilder) -> None:
     if stream.first_error is not None:
-        line, offset = stream.first_error
-        builder.problems.append(
-            f"Line {line} (byte {offset:,}) holds bytes that are not valid {encoding.upper()}; "
-            "they are shown as '\ufffd'. Save the file again as UTF-8."
-        )
+        builder.problems.append(_bad_bytes(*stream.first_error, encoding))
+
+
+def _bad_bytes(line: int, offset: int, encoding: str) -> str:
+    return (f"Line {line} (byte {offset:,}) holds bytes that are not valid {encoding.upper()}; "
+            "they are shown as '\ufffd'. Save the file again as UTF-8.")

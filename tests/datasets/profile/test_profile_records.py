@@ -139,3 +139,12 @@ def test_parquet_without_rows_keeps_its_columns(tmp_path: Path) -> None:
     result = profile(path)
     assert (result.row_count, [c.name for c in result.columns]) == (0, ["a", "b"])
     assert "columns but no rows" in problems(result)
+
+
+def test_undecodable_bytes_in_json_are_located(write: WriteFile) -> None:
+    array = profile(write("a.json", b'[{"a": "ok"},\n {"a": "\xff\xfe"}]'))
+    assert (array.row_count, array.encoding) == (2, "utf-8")
+    assert "Line 2 (byte 22) holds bytes that are not valid UTF-8" in problems(array)
+    jsonl = profile(write("a.jsonl", b'{"a": "ok"}\n{"a": "\xff\xfe"}\n'))
+    assert jsonl.row_count == 2
+    assert "Line 2 (byte 19) holds bytes that are not valid UTF-8" in problems(jsonl)
