@@ -162,6 +162,8 @@ class CutProxy:
                 sock.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
         self._listener.close()
         self._thread.join(timeout=5)
         with self._lock:
