@@ -3,9 +3,7 @@
 Each batch is a Polars frame. The usual missing-value markers become null, and every type
 a column could still be is tried on the batch at once, in one Polars query for all columns:
 a column stays a candidate type (integer, a date format, ...) only while every value so far
-parses as it. Distinct values are counted exactly, by their 64-bit hashes, up to
-``EXACT_DISTINCT_LIMIT``; past that a HyperLogLog sketch estimates them. Value counts are
-kept only while a column has few distinct short values.
+parses as it. Distinct values and top values are ``profile_distinct``'s.
 """
 
 from __future__ import annotations
@@ -17,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from aihub.datasets.profile_sketch import HyperLogLog
+from aihub.datasets.profile_distinct import DistinctCounter
 from aihub.datasets.profile_types import Bound, ColumnProfile, LogicalType, TopValue
 
 # Written in data for "no value": by spreadsheets (#N/A), R (NA), pandas (NaN, None),
@@ -43,13 +41,13 @@ _SUPERSETS = {
     **{f"datetime:{plain}": f"datetime:{plain}%.f"
        for plain in ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")},
 }
-EXACT_DISTINCT_LIMIT = 100_000
-TOP_VALUES_MAX_DISTINCT = 100
 TOP_VALUES = 5
-# A value longer than this is not a category: the column's value counts stop there.
-TOP_VALUE_MAX_CHARS = 200
-# Candidate types are tried on this many values first; most columns fail there cheaply.
-_SAMPLE = 1000
+# Candidate types are tried on this many values first: most columns fail there cheaply.
+# Few, because the first batch tries all 17 on every column (a thousand columns: 17,000
+# parses of each sampled value).
+_SAMPLE = 100
+# Spaces around values are looked for in this many values of each batch.
+_PADDED_SAMPLE = 1000
 
 _TEXT_CANDIDATES = ("integer", "float", "boolean",
                     *(f"date:{f}" for f in DATE_FORMATS),
@@ -78,17 +76,14 @@ class ColumnState:
     missing: int = 0
     # None until a value is seen: then every type is still possible.
     candidates: dict[str, _Range] | None = None
-    # The distinct hashes seen, until there are too many to keep.
-    exact: pl.Series | None = field(default_factory=lambda: pl.Series(dtype=pl.UInt64))
-    sketch: HyperLogLog | None = None
-    counts: dict[str, int] | None = field(default_factory=dict)
+    distinct: DistinctCounter = field(default_factory=DistinctCounter)
 
     def result(self) -> ColumnProfile:
         kind, key = self._kind()
-        distinct = len(self.exact) if self.exact is not None else self._estimate()
+        counts = self.distinct.counts
         top: tuple[TopValue, ...] = ()
-        if kind in ("text", "boolean") and self.counts is not None and self.exact is not None:
-            ranked = sorted(self.counts.items(), key=lambda item: (-item[1], item[0]))
+        if kind in ("text", "boolean") and counts is not None:
+            ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
             # When no value repeats there is nothing frequent to show.
             if ranked and ranked[0][1] > 1:
                 top = tuple(TopValue(value, count) for value, count in ranked[:TOP_VALUES])
@@ -98,15 +93,11 @@ class ColumnState:
             bounds = _Range(_float(bounds.low), _float(bounds.high))
         fmt = key.partition(":")[2] or None
         return ColumnProfile(
-            name=self.name, type=kind, missing=self.missing, distinct=distinct,
-            distinct_approximate=self.exact is None,
+            name=self.name, type=kind, missing=self.missing, distinct=self.distinct.count(),
+            distinct_approximate=self.distinct.approximate,
             minimum=_bound(bounds.low), maximum=_bound(bounds.high),
             top_values=top, format=fmt,
         )
-
-    def _estimate(self) -> int:
-        assert self.sketch is not None
-        return self.sketch.estimate()
 
     def _kind(self) -> tuple[LogicalType, str]:
         for kind in _PRECEDENCE:
@@ -140,22 +131,25 @@ def normalise(frame: pl.DataFrame) -> pl.DataFrame:
     ("a, b" CSV files), are rewritten: rewriting copies every value, and costs more than
     all the type checks together.
     """
-    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    schema = frame.schema
+    text = [name for name, dtype in schema.items() if dtype == pl.String]
     padded: set[str] = set()
     marked: set[str] = set()
     if text:
-        head = frame.head(_SAMPLE)
-        padded = {name for name in text
-                  if (head[name].str.starts_with(" ") | head[name].str.ends_with(" ")).any()}
-        # Markers are short: the set lookup runs on short values only.
-        flags = frame.select(
-            pl.col(name).filter(pl.col(name).str.len_bytes() <= _LONGEST_MARKER)
-            .is_in(MISSING_MARKERS).any().alias(name)
+        spaces = frame.head(_PADDED_SAMPLE).select(
+            (pl.col(name).str.starts_with(" ") | pl.col(name).str.ends_with(" ")).any()
             for name in text
         ).row(0)
-        marked = {name for name, flag in zip(text, flags, strict=True) if flag}
+        padded = {name for name, flag in zip(text, spaces, strict=True) if flag}
+        # Markers are short: the set lookup runs on short values only.
+        markers = frame.select(
+            pl.col(name).filter(pl.col(name).str.len_bytes() <= _LONGEST_MARKER)
+            .is_in(MISSING_MARKERS).any()
+            for name in text
+        ).row(0)
+        marked = {name for name, flag in zip(text, markers, strict=True) if flag}
     exprs = []
-    for name, dtype in frame.schema.items():
+    for name, dtype in schema.items():
         column = pl.col(name)
         if name in padded or name in marked:
             value = column.str.strip_chars(" ") if name in padded else column
@@ -171,18 +165,29 @@ def normalise(frame: pl.DataFrame) -> pl.DataFrame:
 def update(states: list[ColumnState], frame: pl.DataFrame) -> None:
     """Fold one batch (columns in the order of ``states``) into the running profiles."""
     frame = normalise(frame)
-    names = frame.columns
-    missing = frame.null_count().row(0)
-    for state, nulls in zip(states, missing, strict=True):
-        state.missing += nulls
-    wanted = {name: _batch_candidates(state, frame.schema[name])
-              for state, name in zip(states, names, strict=True)}
-    found = _try_candidates(frame, wanted)
-    filled = [(state, name) for state, name, nulls in zip(states, names, missing, strict=True)
-              if frame.height > nulls]
+    # Read once: a frame's schema is rebuilt at each access, which wide tables pay per column.
+    schema = dict(frame.schema)
+    batch = _Batch(frame, schema, dict(zip(frame.columns, frame.null_count().row(0), strict=True)),
+                   frozenset(name for name, dtype in schema.items() if dtype == pl.String))
+    for state, name in zip(states, frame.columns, strict=True):
+        state.missing += batch.nulls[name]
+    wanted = {name: _batch_candidates(state, batch.schema[name])
+              for state, name in zip(states, frame.columns, strict=True)}
+    found = _try_candidates(batch, wanted)
+    filled = [(state, name) for state, name in zip(states, frame.columns, strict=True)
+              if frame.height > batch.nulls[name]]
     for state, name in filled:
         _narrow(state, found[name])
-    _count_distinct(filled, frame)
+    _count_distinct(filled, batch)
+
+
+@dataclass(frozen=True)
+class _Batch:
+    frame: pl.DataFrame
+    schema: dict[str, pl.DataType]
+    nulls: dict[str, int]
+    # The text columns (comparing Polars data types is slow enough to matter per column).
+    text: frozenset[str]
 
 
 def _batch_candidates(state: ColumnState, dtype: pl.DataType) -> list[str]:
@@ -226,9 +231,9 @@ def _narrow(state: ColumnState, found: dict[str, tuple[Any, Any]]) -> None:
     state.candidates = survivors
 
 
-def _parsed(column: pl.Expr, key: str, dtype: pl.DataType) -> pl.Expr:
+def _parsed(column: pl.Expr, key: str, *, text: bool) -> pl.Expr:
     family, _, fmt = key.partition(":")
-    if dtype != pl.String:
+    if not text:
         return column.cast(pl.Float64) if family == "float" else column
     if family == "integer":
         return column.cast(pl.Int64, strict=False)
@@ -242,55 +247,88 @@ def _parsed(column: pl.Expr, key: str, dtype: pl.DataType) -> pl.Expr:
     return column.str.to_datetime(fmt, strict=False, time_unit="us", cache=False)
 
 
-def _try_candidates(frame: pl.DataFrame, wanted: dict[str, list[str]]
+def _try_candidates(batch: _Batch, wanted: dict[str, list[str]]
                     ) -> dict[str, dict[str, tuple[Any, Any]]]:
     """For each column, the candidates every non-null value parses as, with min and max."""
-    sample = frame.head(_SAMPLE)
-    alive = {name: _fitting(sample, name, keys) for name, keys in wanted.items()}
+    alive = _fitting(batch, wanted)
     deferred = {(name, _SUPERSETS[key]) for name, keys in alive.items() for key in keys
                 if _SUPERSETS.get(key) in keys}
     first = [(name, key) for name, keys in alive.items() for key in keys
              if (name, key) not in deferred]
     found: dict[str, dict[str, tuple[Any, Any]]] = {name: {} for name in alive}
-    _check(frame, first, found)
+    _check(batch, first, found)
     plain = {superset: key for key, superset in _SUPERSETS.items()}
     for name, key in deferred:
         if plain[key] in found[name]:
             found[name][key] = found[name][plain[key]]
-    _check(frame, [(name, key) for name, key in deferred if key not in found[name]], found)
+    _check(batch, [(name, key) for name, key in deferred if key not in found[name]], found)
     return found
 
 
-def _check(frame: pl.DataFrame, pairs: list[tuple[str, str]],
+def _check(batch: _Batch, pairs: list[tuple[str, str]],
            found: dict[str, dict[str, tuple[Any, Any]]]) -> None:
     if not pairs:
         return
     # Tags cannot clash with a column's name: names come from text, which has no NUL here.
     tags = {pair: f"\x00{index}" for index, pair in enumerate(pairs)}
     # Parse once, then aggregate: an eager select would parse again for each aggregate.
-    parsed = frame.select([
-        _parsed(pl.col(name), key, frame.schema[name]).alias(tag)
+    parsed = batch.frame.select([
+        _parsed(pl.col(name), key, text=name in batch.text).alias(tag)
         for (name, key), tag in tags.items()
     ])
     exprs = [expr for (name, key), tag in tags.items() for expr in _check_exprs(key, tag)]
     numeric = {name for name, key in pairs
-               if _family(key) in ("integer", "float") and frame.schema[name] == pl.String}
+               if _family(key) in ("integer", "float") and name in batch.text}
     # "007" is an identifier or a code: read as a number it would lose its zeros.
     exprs.extend(_leading_zero(pl.col(name)).any().alias(f"\x00z{name}") for name in numeric)
-    row = pl.concat([parsed, frame], how="horizontal").select(exprs).row(0, named=True)
+    row = pl.concat([parsed, batch.frame], how="horizontal").select(exprs).row(0, named=True)
     for (name, key), tag in tags.items():
-        if row[f"{tag}n"] == frame[name].null_count() and not row.get(f"\x00z{name}"):
+        if row[f"{tag}n"] == batch.nulls[name] and not row.get(f"\x00z{name}"):
             found[name][key] = (row[f"{tag}lo"], row[f"{tag}hi"])
 
 
-def _fitting(sample: pl.DataFrame, name: str, keys: list[str]) -> list[str]:
-    if not keys:
+def _fitting(batch: _Batch, wanted: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The candidates that fit the batch's first rows: a cheap first cut.
+
+    Text is probed by family first (a number? a boolean? starts like a date?), so that a
+    column of names costs three expressions rather than seventeen: expressions, not values,
+    are what a wide table's first batch pays for.
+    """
+    sample = batch.frame.head(_SAMPLE)
+    probes = {(name, _probe_of(key)) for name, keys in wanted.items() for key in keys
+              if name in batch.text}
+    passed = set(_fits(sample, batch.text, sorted(probes)))
+    pairs = [(name, key) for name, keys in wanted.items() for key in keys
+             if name not in batch.text or (name, _probe_of(key)) in passed]
+    alive: dict[str, list[str]] = {name: [] for name in wanted}
+    for name, key in _fits(sample, batch.text, pairs):
+        alive[name].append(key)
+    return alive
+
+
+def _probe_of(key: str) -> str:
+    family = _family(key)
+    return {"integer": "float", "date": "temporal", "datetime": "temporal"}.get(family, family)
+
+
+def _fits(sample: pl.DataFrame, text: frozenset[str],
+          pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The (column, candidate or probe) pairs every non-null value of ``sample`` fits."""
+    if not pairs:
         return []
-    nulls = sample[name].null_count()
-    dtype = sample.schema[name]
-    exprs = [_parsed(pl.col(name), key, dtype).null_count().alias(key) for key in keys]
-    counts = sample.select(exprs).row(0)
-    return [key for key, count in zip(keys, counts, strict=True) if count == nulls]
+    exprs = [_probe(pl.col(name), key, text=name in text).null_count().alias(f"\x00{index}")
+             for index, (name, key) in enumerate(pairs)]
+    exprs.extend(pl.col(name).null_count().alias(f"\x00n{name}")
+                 for name in {name for name, _ in pairs})
+    row = sample.select(exprs).row(0, named=True)
+    return [(name, key) for index, (name, key) in enumerate(pairs)
+            if row[f"\x00{index}"] == row[f"\x00n{name}"]]
+
+
+def _probe(column: pl.Expr, key: str, *, text: bool) -> pl.Expr:
+    if key == "temporal":
+        return column.str.contains(r"^[0-9]{4}[-/.][0-9]").replace(False, None)
+    return _parsed(column, key, text=text)
 
 
 def _check_exprs(key: str, tag: str) -> list[pl.Expr]:
@@ -315,61 +353,12 @@ def _leading_zero(text: pl.Expr) -> pl.Expr:
     return suspects.str.contains(r"^[+-]?0[0-9]")
 
 
-def _count_distinct(columns: list[tuple[ColumnState, str]], frame: pl.DataFrame) -> None:
-    """Distinct values and value counts of every column, in one Polars query (columns in
-    parallel): value counts while a column may be a category, distinct hashes while it is
-    counted exactly, every hash once it is estimated."""
-    exprs = []
-    for index, (state, name) in enumerate(columns):
-        values = pl.col(name).drop_nulls()
-        if state.exact is None:
-            expr = values.hash()
-        elif state.counts is not None and frame.schema[name] in (pl.String, pl.Boolean):
-            expr = values.value_counts(name="\x00n")
-        else:
-            expr = values.hash().unique()
-        exprs.append(expr.implode().alias(f"\x00{index}"))
+def _count_distinct(columns: list[tuple[ColumnState, str]], batch: _Batch) -> None:
+    """Every column's distinct values in one Polars query (columns in parallel)."""
+    exprs = [state.distinct.expression(name, batch.schema[name]).implode().alias(f"\x00{index}")
+             for index, (state, name) in enumerate(columns)]
     if not exprs:
         return
-    found = frame.select(exprs)
+    found = batch.frame.select(exprs)
     for (state, _), result in zip(columns, found.iter_columns(), strict=True):
-        _fold_distinct(state, result[0])
-
-
-def _fold_distinct(state: ColumnState, found: pl.Series) -> None:
-    if state.exact is None:
-        assert state.sketch is not None
-        state.sketch.add(found.to_numpy())
-        return
-    if isinstance(found.dtype, pl.Struct):
-        # Counting values also finds the distinct ones: hash those few, not every value.
-        counted = found.struct.unnest()
-        distinct = counted.to_series(0)
-        _count_values(state, distinct, counted.to_series(1))
-        found = distinct.hash()
-    # A Polars series of hashes: its unique() is several times faster than a Python set.
-    state.exact = pl.concat([state.exact, found]).unique()
-    if len(state.exact) > EXACT_DISTINCT_LIMIT:
-        state.sketch = HyperLogLog()
-        state.sketch.add(state.exact.to_numpy())
-        state.exact = None
-        state.counts = None
-
-
-def _count_values(state: ColumnState, distinct: pl.Series, counts: pl.Series) -> None:
-    """Add a batch's value counts, or stop counting when the column is no category."""
-    assert state.counts is not None
-    if distinct.dtype == pl.Boolean:
-        distinct = distinct.cast(pl.String).str.to_lowercase()
-    if len(distinct) > TOP_VALUES_MAX_DISTINCT or _longest(distinct) > TOP_VALUE_MAX_CHARS:
-        state.counts = None
-        return
-    for value, count in zip(distinct.to_list(), counts.to_list(), strict=True):
-        state.counts[value] = state.counts.get(value, 0) + count
-    if len(state.counts) > TOP_VALUES_MAX_DISTINCT:
-        state.counts = None
-
-
-def _longest(values: pl.Series) -> int:
-    longest = values.str.len_chars().max()
-    return longest if isinstance(longest, int) else 0
+        state.distinct.add(result[0])

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aihub.datasets.profile import profile_path
-from aihub.datasets.profile_columns import EXACT_DISTINCT_LIMIT, TOP_VALUES_MAX_DISTINCT
+from aihub.datasets.profile_distinct import EXACT_DISTINCT_LIMIT, TOP_VALUES_MAX_DISTINCT
 from aihub.datasets.profile_sketch import HyperLogLog
 from aihub.datasets.profile_table import TableBuilder
 from aihub.datasets.profile_types import ColumnProfile
