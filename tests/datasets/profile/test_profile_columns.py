@@ -126,3 +126,14 @@ def test_integers_profile_as_integers_with_their_range(tmp_path: Path,
     column = profile_path(path, filename="n.csv").columns[0]
     assert (column.type, column.minimum, column.maximum) == ("integer", min(values), max(values))
     assert column.distinct == len(set(values))
+
+
+def test_counted_values_and_hashes_agree_when_counting_stops() -> None:
+    first = [f"v{n}" for n in range(80)]
+    second = [f"v{n}" for n in range(40, 150)]  # 70 new, 40 seen while counting
+    third = [f"v{n}" for n in range(0, 160, 2)]  # only 5 new, in hash mode
+    column = _fold({"v": first}, {"v": second}, {"v": third})["v"]
+    assert (column.distinct, column.distinct_approximate, column.top_values) == (155, False, ())
+    flags = _fold({"b": [True, False, True]}, {"b": [None, True]})["b"]
+    assert (flags.type, flags.distinct) == ("boolean", 2)
+    assert [(t.value, t.count) for t in flags.top_values] == [("true", 3), ("false", 1)]
