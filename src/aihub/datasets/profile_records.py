@@ -27,6 +27,7 @@ from aihub.datasets.profile_table import (
     flatten_nested,
     not_a_table,
     size_text,
+    unique_names,
 )
 
 PARQUET_BATCH_ROWS = 64 * 1024
@@ -40,9 +41,11 @@ _JSON_ERRORS = (PolarsError, ValueError)
 def profile_parquet(path: Path, *, builder: TableBuilder) -> TableResult:
     try:
         parquet = pq.ParquetFile(path)
-        builder.declare(list(parquet.schema_arrow.names))
+        names, problems = unique_names(list(parquet.schema_arrow.names))
+        builder.problems.extend(problems)
+        builder.declare(names)
         for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
-            frame = pl.from_arrow(batch)
+            frame = pl.from_arrow(batch.rename_columns(names))
             assert isinstance(frame, pl.DataFrame)
             builder.add(flatten_nested(frame))
     except (pa.ArrowException, OSError) as error:

@@ -141,3 +141,34 @@ def flatten_nested(frame: pl.DataFrame) -> pl.DataFrame:
         else:
             exprs.append(pl.col(name))
     return frame.select(exprs)
+
+
+def unique_names(header: list[str]) -> tuple[list[str], list[str]]:
+    """Column names made unique and non-empty, and the problems that needed it (a CSV
+    header, or a Parquet schema written by a tool that allows repeats)."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for index, written in enumerate(header, start=1):
+        base = written if written.strip() else f"column_{index}"
+        name, copy = base, 2
+        while name in seen:
+            name, copy = f"{base}_{copy}", copy + 1
+        seen.add(name)
+        names.append(name)
+    problems = []
+    blank = [str(index) for index, name in enumerate(header, start=1) if not name.strip()]
+    if blank:
+        many = len(blank) > 1
+        problems.append(
+            f"Column{'s' * many} {', '.join(blank)} of the header {'have' if many else 'has'} "
+            f"no name and {'are' if many else 'is'} profiled as column_N; name every column."
+        )
+    repeated = sorted({name for name in header if name.strip() and header.count(name) > 1})
+    if repeated:
+        listed = ", ".join(repr(name) for name in repeated)
+        problems.append(
+            f"The header repeats the column name{'s' * (len(repeated) > 1)} {listed}; the "
+            "repeats are profiled as name_2, name_3, .... Give every column a unique name "
+            "(Croissant and most tools need one)."
+        )
+    return names, problems

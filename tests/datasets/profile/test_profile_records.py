@@ -148,3 +148,14 @@ def test_undecodable_bytes_in_json_are_located(write: WriteFile) -> None:
     jsonl = profile(write("a.jsonl", b'{"a": "ok"}\n{"a": "\xff\xfe"}\n'))
     assert jsonl.row_count == 2
     assert "Line 2 (byte 19) holds bytes that are not valid UTF-8" in problems(jsonl)
+
+
+def test_parquet_with_repeated_column_names(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "dup.parquet"
+    pq.write_table(pa.table([pa.array([1, 2]), pa.array(["x", "y"])], names=["a", "a"]), path)
+    result = profile(path)
+    assert [(c.name, c.type) for c in result.columns] == [("a", "integer"), ("a_2", "text")]
+    assert "repeats the column name 'a'" in problems(result)
