@@ -155,11 +155,12 @@ def _stream(source: str | Utf8Reader, delimiter: str, names: list[str],
                 pending, size = [], 0
     except pa.ArrowInvalid as error:
         rows = builder.rows + sum(batch.num_rows for batch in pending)
-        return _arrow_problem(str(error), rows, line_limit)
-    finally:
-        if pending:
-            builder.add(_frame(pending))
-    return None
+        problem = _arrow_problem(str(error), rows, line_limit, raw=isinstance(source, str))
+    else:
+        problem = None
+    if pending:
+        builder.add(_frame(pending))
+    return problem
 
 
 def _ahead(reader: Any) -> Iterator[pa.RecordBatch]:
@@ -207,8 +208,13 @@ def _frame(batches: list[pa.RecordBatch]) -> pl.DataFrame:
     return frame
 
 
-def _arrow_problem(message: str, rows: int, line_limit: int) -> str | None:
-    if "invalid UTF8" in message:
+def _arrow_problem(message: str, rows: int, line_limit: int, *, raw: bool) -> str | None:
+    """The problem to report for pyarrow's error ``message``; raises ``_NotUtf8Error`` when
+    the raw file (not yet decoded by us) holds bytes that are not UTF-8."""
+    # pyarrow decodes a ragged row as UTF-8 to hand it to the row handler; when it cannot,
+    # the handler is not called ("Exception ignored" on stderr) and the row is an error.
+    handler_failed = "CSV parse error" in message and "Expected" in message
+    if raw and ("invalid UTF8" in message or handler_failed):
         raise _NotUtf8Error
     if "Could not skip initial" in message:
         return None  # the header without a line break after it: no rows

@@ -232,3 +232,15 @@ def test_more_columns_than_the_limit_profiles_the_first(write: WriteFile) -> Non
     assert result.columns[-1].name == f"c{MAX_COLUMNS - 1}"
     assert f"only the first {MAX_COLUMNS} are profiled" in problems(result)
     assert result.row_count == 1
+
+
+# pyarrow cannot hand a ragged row with bad bytes to the row handler: it reports that on
+# stderr (as an unraisable exception), and the profile reads the file again, decoded.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_ragged_row_with_undecodable_bytes(write: WriteFile) -> None:
+    content = lines("a,b", "1,2").encode() + b"3,\xff\xfe,extra\n4,5\n"
+    result = profile(write("rb.csv", content))
+    assert result.row_count == 2
+    text = problems(result)
+    assert "1 row has a different number of fields" in text and "row 3 of the file" in text
+    assert "Line 3 (byte 10) holds bytes that are not valid UTF-8" in text
