@@ -48,9 +48,9 @@ def profile_parquet(path: Path, *, builder: TableBuilder) -> TableResult:
             frame = pl.from_arrow(batch.rename_columns(names))
             assert isinstance(frame, pl.DataFrame)
             builder.add(flatten_nested(frame))
-    except (pa.ArrowException, OSError) as error:
+    except (pa.ArrowException, OSError, ValueError, PolarsError) as error:
         # pyarrow raises OSError for damaged files too (the file itself was readable: the
-        # profile sniffed it first).
+        # profile sniffed it first), and UnicodeDecodeError for damaged names.
         if builder.rows == 0:
             return not_a_table(
                 f"The Parquet file cannot be read ({_first_words(error)}); it is damaged or "

@@ -159,3 +159,12 @@ def test_parquet_with_repeated_column_names(tmp_path: Path) -> None:
     result = profile(path)
     assert [(c.name, c.type) for c in result.columns] == [("a", "integer"), ("a_2", "text")]
     assert "repeats the column name 'a'" in problems(result)
+
+
+def test_parquet_with_damaged_column_names(tmp_path: Path) -> None:
+    path = tmp_path / "names.parquet"
+    pl.DataFrame({"zzzzcolumn": [1, 2]}).write_parquet(path)
+    path.write_bytes(path.read_bytes().replace(b"zzzzcolumn", b"\xaa" * 10))
+    result = profile(path)
+    assert result.row_count is None
+    assert "The Parquet file cannot be read" in problems(result)
