@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from test_pii_patterns import NEGATIVES, POSITIVE_CASES
 
 from aihub.datasets.pii.analyse import analyse
-from aihub.datasets.pii.detect import all_spans, find_hits, nfkc
+from aihub.datasets.pii.detect import all_spans, could_match, find_hits, nfkc
 from aihub.datasets.pii.fast import candidate_indices, is_stable, refilter, relax
+from aihub.datasets.pii.patterns import COMPILED
 from aihub.datasets.pii.sources import Batch, Column
 
 VECTORS = [text for _, text in POSITIVE_CASES] + NEGATIVES
@@ -100,3 +101,21 @@ def test_every_python_whitespace_inside_a_vector_keeps_it_a_candidate(space: str
     chosen = set(candidate_indices(pa.array(texts, pa.string())))
     assert [t for i, t in enumerate(texts) if _matches(t, frozenset()) and i not in chosen] == []
     assert _fast(texts, frozenset()) == _plain(texts, frozenset())
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=cells)
+def test_the_cheap_pre_checks_never_skip_a_rule_that_matches(text: str) -> None:
+    normalized = nfkc(text)
+    has_digit = any(c.isdecimal() for c in normalized)
+    for rule_id, pattern in COMPILED.items():
+        if pattern.search(normalized):
+            assert could_match(rule_id, normalized, has_digit), rule_id
+
+
+@pytest.mark.parametrize("text", VECTORS)
+def test_the_pre_checks_pass_every_vector_its_patterns_match(text: str) -> None:
+    normalized = nfkc(text)
+    for rule_id, pattern in COMPILED.items():
+        if pattern.search(normalized):
+            assert could_match(rule_id, normalized, True), rule_id

@@ -13,7 +13,7 @@ import pytest
 from aihub.datasets.pii import ScanLimits, ScanReport, Severity, scan_path
 from aihub.datasets.pii.report import FileReport, Finding
 
-SMALL = ScanLimits(block_bytes=64 * 1024)
+SMALL = ScanLimits(block_bytes=64 * 1024, read_bytes=64 * 1024)
 
 
 def _counts(report: ScanReport) -> dict[tuple[str | None, str, str], int]:
@@ -144,6 +144,15 @@ def test_a_record_longer_than_a_block_falls_back_to_lines(tmp_path: Path) -> Non
     assert _finding(report, "KR_MOBILE", None).count == 1
 
 
+def test_a_record_longer_than_arrows_block_is_read_again_as_csv(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    path.write_text("a,b\n1,x\n2,\"" + "가" * 30_000 + " 010-1234-5678\"\n", encoding="utf-8")
+    report = scan_path(path, limits=ScanLimits(block_bytes=256 * 1024, read_bytes=16 * 1024))
+    [file] = report.files
+    assert (file.format, file.rows, file.notes) == ("csv", 2, [])
+    assert _finding(report, "KR_MOBILE", "b").rows == [2]
+
+
 def test_text_files_are_scanned_per_line_with_context(tmp_path: Path) -> None:
     path = tmp_path / "notes.md"
     path.write_text("# 회의록\n\n담당자: 홍길동, 전화 010-1234-5678\n운전면허 11-12-345678-90\n",
@@ -248,7 +257,7 @@ def _random_csv(path: Path, rows: int) -> Path:
 @pytest.mark.parametrize("name", ["w.csv", "w.txt"])
 def test_several_workers_give_the_same_report(tmp_path: Path, name: str) -> None:
     path = _random_csv(tmp_path / name, 20_000)
-    limits = ScanLimits(block_bytes=32 * 1024)
+    limits = ScanLimits(block_bytes=32 * 1024, read_bytes=16 * 1024)
     one = scan_path(path, workers=1, limits=limits).to_dict()
     three = scan_path(path, workers=3, limits=limits).to_dict()
     assert one == three
@@ -272,3 +281,12 @@ def test_rows_and_examples_are_capped(tmp_path: Path) -> None:
     assert (finding.count, len(finding.rows), len(finding.examples),
             len(finding.contexts)) == (100, 20, 5, 5)
     assert finding.rows == list(range(1, 21))
+
+
+def test_empty_and_repeated_header_names_stay_apart(tmp_path: Path) -> None:
+    path = _csv(tmp_path / "dup.csv", [["memo", "", "memo"],
+                                       ["010-1234-5678", "x", "02-123-4567"]])
+    report = scan_path(path)
+    assert report.files[0].columns == ["memo", "column 2", "memo (3)"]
+    assert _counts(report) == {("memo", "KR_MOBILE", "REVIEW"): 1,
+                               ("memo (3)", "KR_LANDLINE", "REVIEW"): 1}

@@ -11,7 +11,7 @@ import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from aihub.datasets.pii.detect import LONGEST_MATCH, Hit, find_hits, masked_text, nfkc, snippet
 from aihub.datasets.pii.fast import candidate_indices, is_stable, refilter
-from aihub.datasets.pii.report import MAX_CONTEXTS, MAX_ROWS, Findings
+from aihub.datasets.pii.report import MAX_CONTEXTS, MAX_EXAMPLES, MAX_ROWS, Findings
 from aihub.datasets.pii.sources import Batch, Column
 
 # Below this many normalized candidates, a second Arrow pass costs more than it saves.
@@ -62,8 +62,10 @@ def _record(findings: Findings, column: Column, hit: Hit, row: int,
     finding.count += 1
     if len(finding.rows) < MAX_ROWS and (not finding.rows or finding.rows[-1] != row):
         finding.rows.append(row)
-    if len(finding.examples) < 5 and hit.masked not in finding.examples:
-        finding.examples.append(hit.masked)
+    if len(finding.examples) < MAX_EXAMPLES:
+        masked = hit.masked
+        if masked not in finding.examples:
+            finding.examples.append(masked)
     if context is not None and len(finding.contexts) < MAX_CONTEXTS:
         finding.contexts.append(context)
     if hit.checksum is not None:

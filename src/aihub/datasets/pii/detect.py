@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aihub.datasets.pii import validators as v
 from aihub.datasets.pii.masking import Span, mask, mask_spans
@@ -16,6 +16,7 @@ from aihub.datasets.pii.patterns import (
     COLUMN_COMPILED,
     COLUMN_RULES,
     COMPILED,
+    PLATE_SYLLABLES,
     RULES,
     Rule,
     Severity,
@@ -24,15 +25,37 @@ from aihub.datasets.pii.patterns import (
 CONTEXT_CHARS = 20  # context words count within this many characters before a match
 LONGEST_MATCH = 256  # characters; longer matches may be cut at a window or snippet edge
 _HAS_DIGIT = re.compile(r"\d")
-_LABELS = ("성명", "이름", "환자명", "보호자", "담당자", "작성자", "신청인", "대표자")
-_HONORIFICS = ("님", "씨", "고객", "환자")
-# A rule is tried only when the cell holds what every match of it must contain; these are
-# necessary conditions read off the patterns, so skipping never loses a match.
-_NEEDS: dict[str, tuple[str, ...] | None] = {
-    "EMAIL": ("@",),
-    "KR_NAME_LABELED": _LABELS,
-    "KR_NAME_HONORIFIC": _HONORIFICS,
-}
+# A rule is tried only when the text holds what every match of it must contain: necessary
+# conditions read off the patterns (a test checks them against the patterns), so skipping
+# never loses a match and most rules are skipped for most cells.
+_NEEDS: dict[str, re.Pattern[str]] = {rule_id: re.compile(needs) for rule_id, needs in {
+    "KR_RRN_OR_FRN": r"\d",
+    "KR_RRN_MASKED": "[*xX●○]",
+    "KR_MOBILE": "1",
+    "KR_LANDLINE": "0",
+    "EMAIL": "@",
+    "KR_PASSPORT": "[MSRODmsrod]",
+    "KR_DRIVER_LICENSE": "[12]",
+    "KR_BRN": "-",
+    "CARD": r"\d",
+    "KR_VEHICLE_PLATE": f"[{PLATE_SYLLABLES}]",
+    "KR_ROAD_ADDRESS": "[로길]",
+    "KR_LOT_ADDRESS": "번지",
+    "KR_APT_UNIT": "호",
+    "IPV4": r"\.",
+    "KR_NAME_LABELED": "성명|이름|환자명|보호자|담당자|작성자|신청인|대표자",
+    "KR_NAME_HONORIFIC": "님|씨|고객|환자",
+}.items()}
+_WITHOUT_DIGITS = frozenset({"EMAIL", "KR_NAME_LABELED", "KR_NAME_HONORIFIC"})
+
+
+def could_match(rule_id: str, text: str, has_digit: bool) -> bool:
+    """False only when the rule's pattern cannot match ``text`` (a cheap pre-check)."""
+    if not has_digit and rule_id not in _WITHOUT_DIGITS:
+        return False
+    return _NEEDS[rule_id].search(text) is not None
+
+
 _COLUMN_RULE_BY_HINT = {rule.hint: rule for rule in COLUMN_RULES}
 
 
@@ -42,10 +65,15 @@ class Hit:
     severity: Severity
     start: int
     end: int
-    masked: str
+    raw: str = field(repr=False)  # never shown: reports hold ``masked`` only
     checksum: bool | None = None  # RRN/FRN only: the old check-digit rule, advisory
     context: bool = False  # a context word before it, or a hinting column header
     weak: bool = False  # a form the table calls weak (see the rule's note)
+
+    @property
+    def masked(self) -> str:
+        """Masked on demand: most hits only count, few become examples."""
+        return mask(self.pattern, self.raw)
 
 
 def nfkc(text: str) -> str:
@@ -83,8 +111,7 @@ def _rule_hit(rule: Rule, text: str, match: re.Match[str], hints: frozenset[str]
         case "passport_form":
             weak = not context
     severity = rule.context_severity if context and rule.context_severity else rule.severity
-    return Hit(rule.id, severity, match.start(), match.end(), mask(rule.id, found), checksum,
-               context, weak)
+    return Hit(rule.id, severity, match.start(), match.end(), found, checksum, context, weak)
 
 
 def _column_hits(text: str, hints: frozenset[str], taken: set[tuple[str, int, int]]) -> list[Hit]:
@@ -111,8 +138,7 @@ def _column_hits(text: str, hints: frozenset[str], taken: set[tuple[str, int, in
             checksum = v.rrn_checksum(stripped)
         if any(p == pattern for p, _, _ in taken):
             continue  # the pattern itself already found it in this cell
-        hits.append(Hit(pattern, rule.severity, start, end, mask(pattern, stripped), checksum,
-                        context=True))
+        hits.append(Hit(pattern, rule.severity, start, end, stripped, checksum, context=True))
     return hits
 
 
@@ -124,10 +150,7 @@ def find_hits(text: str, hints: frozenset[str] = frozenset(),
     has_digit = _HAS_DIGIT.search(text) is not None
     hits: list[Hit] = []
     for rule in RULES:
-        needs = _NEEDS.get(rule.id)
-        if needs is None and not has_digit:
-            continue
-        if needs is not None and not any(word in text for word in needs):
+        if not could_match(rule.id, text, has_digit):
             continue
         for match in COMPILED[rule.id].finditer(text):
             if match.start() < low or (high is not None and match.start() >= high):

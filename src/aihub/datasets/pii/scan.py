@@ -10,6 +10,7 @@ the reason, because the curator must know what the scan did not see.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gzip
 import zipfile
 from collections import deque
@@ -60,7 +61,10 @@ _RATIO_FLOOR = MiB  # below this a member's ratio is not checked (as in aihub.ar
 
 @dataclass(frozen=True)
 class ScanLimits:
-    block_bytes: int = 8 * MiB  # read and analysed at a time; also the longest whole line
+    block_bytes: int = 16 * MiB  # analysed at a time; also the longest line read whole
+    # Arrow's CSV block: its reader keeps dozens ahead, so it stays small. A record longer
+    # than this is read again with block_bytes, and beyond that as text lines.
+    read_bytes: int = 2 * MiB
     overlap: int = LONGEST_MATCH  # characters shared by windows of a long line
     max_ratio: int = MAX_RATIO  # a zip member unpacking to more than this many times its size
     max_members: int = 10_000
@@ -125,11 +129,16 @@ def _scan_text_like(opener: Opener, report: FileReport, head: bytes, workers: in
         with opener() as raw:
             stream = Utf8Reader(raw, state.encoding or "utf-8", state.notes)
             if report.format in ("csv", "tsv"):
-                batches = csv_batches(stream, state, report.name, limits.block_bytes)
+                batches = csv_batches(stream, state, report.name, limits.block_bytes,
+                                      limits.read_bytes)
             else:
                 batches = text_batches(stream, state, limits.block_bytes, limits.overlap)
             findings = _run(batches, state, workers)
     except RecordTooLong:
+        if limits.read_bytes < limits.block_bytes:  # a long record: once more, larger blocks
+            larger = dataclasses.replace(limits, read_bytes=limits.block_bytes)
+            _scan_text_like(opener, report, head, workers, larger)
+            return
         report.notes.append("A record is longer than a read block or the file is not valid "
                             "CSV; it was scanned as text lines (column hints not applied).")
         report.format = "text"

@@ -148,13 +148,21 @@ class Utf8Reader(io.RawIOBase):
         data = self._pending + data
         cut = len(data) if final else _char_boundary(data)
         head, self._pending = data[:cut], data[cut:]
-        try:
-            head.decode("utf-8")
-        except UnicodeDecodeError:
-            text = head.decode("utf-8", "replace")
-            self.replaced += text.count("\ufffd") - head.count("\ufffd".encode())
-            return text.encode("utf-8")
-        return head
+        if _valid_utf8(head):
+            return head
+        text = head.decode("utf-8", "replace")
+        self.replaced += text.count("\ufffd") - head.count("\ufffd".encode())
+        return text.encode("utf-8")
+
+
+def _valid_utf8(data: bytes) -> bool:
+    """Checked in C++ by Arrow: no Python string of the whole block is built."""
+    offsets = pa.py_buffer(np.array([0, len(data)], np.int64).tobytes())
+    try:
+        pa.LargeStringArray.from_buffers(1, offsets, pa.py_buffer(data)).validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 class PrefixReader(io.RawIOBase):
@@ -184,42 +192,62 @@ def _delimiter(first_line: str, filename: str) -> str:
     return best if counts[best] else ","
 
 
-def csv_batches(stream: io.RawIOBase, state: SourceState, filename: str,
-                block_bytes: int) -> Iterator[Batch]:
-    """Data rows of a CSV/TSV with a header, quoted newlines allowed, as string columns."""
-    head = stream.read(min(block_bytes, MiB)) or b""
+def csv_batches(stream: io.RawIOBase, state: SourceState, filename: str, unit_bytes: int,
+                read_bytes: int) -> Iterator[Batch]:
+    """Data rows of a CSV/TSV with a header, quoted newlines allowed, as string columns.
+
+    Arrow parses blocks of ``read_bytes`` (its streaming reader keeps dozens of blocks
+    ahead, so they stay small); its batches are joined into units of about ``unit_bytes``
+    for the analysis, whose per-call cost (compiling the RE2 pattern) wants large arrays."""
+    head = stream.read(min(read_bytes, MiB)) or b""
     text = head.decode("utf-8", "ignore")
     if not text.strip():
         return
-    first_line = text.splitlines()[0]
-    delimiter = _delimiter(first_line, filename)
-    header = next(csv.reader(io.StringIO(text), delimiter=delimiter))
+    delimiter = _delimiter(text.splitlines()[0], filename)
+    header = _unique(next(csv.reader(io.StringIO(text), delimiter=delimiter)))
     state.columns = [Column(name, header_hints(name)) for name in header]
-    names = [f"c{i}" for i in range(len(header))]
     malformed: list[tuple[int, str]] = []
 
     def on_invalid(row: pcsv.InvalidRow) -> str:
         malformed.append((max(1, (row.number or 2) - 1), row.text))
         return "skip"
 
+    names = [f"c{i}" for i in range(len(header))]
     try:
-        reader = _open_csv(PrefixReader(head, stream), names, delimiter, block_bytes, on_invalid)
+        reader = _open_csv(PrefixReader(head, stream), names, delimiter, read_bytes, on_invalid)
     except pa.ArrowInvalid as exc:  # its text may quote a row: never shown
         raise RecordTooLong from exc
-    while True:
-        try:
-            batch = reader.read_next_batch()
-        except StopIteration:
-            break
-        except pa.ArrowInvalid as exc:  # its text may quote a row: never shown
-            raise RecordTooLong from exc
-        yield Batch(list(batch.columns), state.rows + 1)
-        state.rows += batch.num_rows
+    pending: list[pa.RecordBatch] = []
+    for batch in _record_batches(reader):
+        pending.append(batch)
+        if sum(b.nbytes for b in pending) >= unit_bytes or malformed:
+            yield _unit(pending, state)
+            pending = []
         if malformed:
             yield _malformed_batch(malformed, state)
             malformed = []
+    if pending:
+        yield _unit(pending, state)
     if malformed:
         yield _malformed_batch(malformed, state)
+
+
+def _record_batches(reader: pcsv.CSVStreamingReader) -> Iterator[pa.RecordBatch]:
+    while True:
+        try:
+            yield reader.read_next_batch()
+        except StopIteration:
+            return
+        except pa.ArrowInvalid as exc:  # its text may quote a row: never shown
+            raise RecordTooLong from exc
+
+
+def _unit(batches: list[pa.RecordBatch], state: SourceState) -> Batch:
+    columns = [pa.concat_arrays([b.column(i) for b in batches])
+               for i in range(batches[0].num_columns)]
+    unit = Batch(columns, state.rows + 1)
+    state.rows += sum(b.num_rows for b in batches)
+    return unit
 
 
 def _open_csv(source: io.RawIOBase, names: list[str], delimiter: str, block_bytes: int,
@@ -236,6 +264,15 @@ def _open_csv(source: io.RawIOBase, names: list[str], delimiter: str, block_byte
                                             strings_can_be_null=False,
                                             quoted_strings_can_be_null=False),
     )
+
+
+def _unique(header: list[str]) -> list[str]:
+    """Column names as shown: empty ones numbered, repeated ones told apart."""
+    names: list[str] = []
+    for i, raw in enumerate(header, start=1):
+        name = raw.strip() or f"column {i}"
+        names.append(name if name not in names else f"{name} ({i})")
+    return names
 
 
 def _malformed_batch(rows: list[tuple[int, str]], state: SourceState) -> Batch:
