@@ -93,6 +93,9 @@ def make_settings(data_dir: Path, database_url: str, **overrides: object) -> Set
         "data_dir": data_dir,
         "database_url": database_url,
         "workers_in_process": 0,
+        # Live workers score submissions; the catalog's tests record intake results
+        # themselves, and the intake's own tests run its jobs (tests/datasets/test_intake.py).
+        "worker_queues": "default",
         "job_lease_seconds": 30.0,
         "worker_poll_seconds": 0.05,
     }

@@ -7,6 +7,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable
 
+from aihub.datasets.intake import IntakeRunner
 from aihub.db import Database
 from aihub.errors import InvalidInput
 from aihub.evaluation.code import CodeRunner
@@ -105,6 +106,8 @@ class Hub:
         # Code and bundle programs run in one sandbox, made when first needed.
         self.sandbox, runners = sandbox_runners(settings)
         self.evaluator.kit.runners.update(runners)
+        # The intake of dataset versions runs on the same workers, from its own queue.
+        self.evaluator.handlers["dataset_intake"] = IntakeRunner(self.db, self.storage)
         self.executor: Executor
         if start_workers and settings.executor == "celery":
             self.executor = CeleryExecutor(self.db, settings.celery_broker_url)

@@ -98,8 +98,9 @@ class Settings(BaseSettings):
         "RabbitMQ's consumer_timeout above the longest job (docs/workers.md).",
     )
     worker_queues: str = Field(
-        "default",
-        description="Comma-separated job queues the in-process workers take jobs from.",
+        "default,intake",
+        description="Comma-separated job queues the in-process workers take jobs from "
+        "('intake': profiling and personal-data scans of dataset versions).",
     )
     job_lease_seconds: float = Field(
         30.0,

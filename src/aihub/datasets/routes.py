@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from aihub.accounts.actor import Actor
-from aihub.datasets import services, versions
+from aihub.datasets import intake, services, versions
 from aihub.datasets.licences import license_list
 from aihub.datasets.models import Dataset, DatasetVersion
 from aihub.datasets.schemas import (
@@ -254,10 +254,30 @@ def _lifecycle(hub: Hub, slug: str, ref: str, actor: Actor, verb: Callable[..., 
         return version_detail(session, dataset, version, actor)
 
 
+def _intake(hub: Hub, slug: str, ref: str, actor: Actor,
+            verb: Callable[..., list[int]]) -> VersionDetail:
+    with hub.db.transaction() as session:
+        dataset, version = _version(session, slug, ref, actor)
+        job_ids = verb(session, version, actor, max_attempts=hub.settings.job_max_attempts)
+        detail = version_detail(session, dataset, version, actor)
+    hub.executor.dispatch(job_ids)  # after the commit: the jobs exist for the workers
+    return detail
+
+
 @router.post("/datasets/{slug}/versions/{ref}/submit", response_model=VersionDetail)
 def submit_route(slug: str, ref: str, actor: ActorDep, hub: HubDep) -> VersionDetail:
-    """Draft → quarantine: the manifest and rev are fixed; the intake scans the files."""
-    return _lifecycle(hub, slug, ref, actor, versions.submit_version)
+    """Draft → quarantine: the manifest and rev are fixed; intake jobs profile every file
+    and scan it for personal data, then the version waits for a curator's review."""
+    return _intake(hub, slug, ref, actor, intake.submit_for_intake)
+
+
+@router.post("/datasets/{slug}/versions/{ref}/intake", response_model=VersionDetail)
+def restart_intake_route(slug: str, ref: str, actor: ActorDep, hub: HubDep) -> VersionDetail:
+    """Review → quarantine: run the intake again, e.g. after a file's intake failed
+    (curators)."""
+    return _intake(hub, slug, ref, actor, intake.restart_for_intake)
+
+
 
 
 @router.post("/datasets/{slug}/versions/{ref}/publish", response_model=VersionDetail)

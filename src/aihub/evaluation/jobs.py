@@ -21,7 +21,19 @@ class ScoreSubmission(BaseModel):
     submission_id: int
 
 
-JobPayload = Annotated[ScoreSubmission, Field(discriminator="kind")]
+class DatasetIntake(BaseModel):
+    """Profile one file of a dataset version in quarantine and scan it for personal data
+    (``aihub.datasets.intake``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["dataset_intake"] = "dataset_intake"
+    version: Literal[1] = 1
+    dataset_version_id: int
+    path: str
+
+
+JobPayload = Annotated[ScoreSubmission | DatasetIntake, Field(discriminator="kind")]
 _ADAPTER: TypeAdapter[JobPayload] = TypeAdapter(JobPayload)
 
 

@@ -24,7 +24,7 @@ from aihub.challenges.services import scoring_spec
 from aihub.db import Database, utcnow
 from aihub.evaluation import queue
 from aihub.evaluation.execute import INTERNAL_FAILURE, RunKit, execute
-from aihub.evaluation.jobs import ScoreSubmission, parse_payload
+from aihub.evaluation.jobs import JobPayload, ScoreSubmission, parse_payload
 from aihub.evaluation.models import Job
 from aihub.evaluation.plans import BlobRef, ErrorKind, EvaluationResult, TaskKind
 from aihub.evaluation.prepared import PreparedCache
@@ -158,6 +158,11 @@ def _guarded(submission_id: int, scores: Callable[[], dict[str, float]]) -> Outc
     return Outcome(Status.FINISHED, public=result["public"], private=result["private"])
 
 
+# A job that is not a submission's (a dataset's intake): run under its lease, writing its
+# own outcome fenced by it; the status written, or None when the lease was lost.
+JobHandler = Callable[[Lease, JobPayload, threading.Event | None], Status | None]
+
+
 class Evaluator:
     def __init__(
         self,
@@ -180,6 +185,8 @@ class Evaluator:
         files = LocalFiles(storage)
         # Runners of code and program tasks are added by the hub when a sandbox is set up.
         self.kit = RunKit(files=files, truths=truths, max_bytes=max_bytes, keep=files.keep)
+        # Other kinds of job, by payload kind; the hub adds the dataset intake.
+        self.handlers: dict[str, JobHandler] = {}
 
     def run(self, lease: Lease, stop: threading.Event | None = None) -> Status | None:
         """Run the leased job; returns the status written, or None if the lease was lost.
@@ -187,7 +194,7 @@ class Evaluator:
         ``stop`` is set when the job must end early (its lease was lost or it was
         cancelled): a sandboxed run is then killed and nothing is written."""
         # One read for everything the job needs: the payload, the submission, the challenge.
-        task = None
+        task, submission, challenge = None, None, None
         with self.db.reading() as session:
             job = session.get(Job, lease.job_id)
             assert job is not None
@@ -195,12 +202,16 @@ class Evaluator:
                 payload = parse_payload(job.payload)
             except ValueError as exc:
                 return self._write_job_failure(lease, f"unknown job payload: {exc}")
-            submission = session.get(Submission, payload.submission_id)
-            challenge = session.get(Challenge, submission.challenge_id) if submission else None
-            if challenge is not None and task_kind(challenge) is not TaskKind.PREDICTIONS:
-                task = task_for_job(session, self.storage, lease.job_id, lease.attempt)
-                if task is None:
-                    return self._write_job_failure(lease, "the submission or its phase is gone")
+            if isinstance(payload, ScoreSubmission):
+                submission = session.get(Submission, payload.submission_id)
+                challenge = session.get(Challenge, submission.challenge_id) if submission else None
+                if challenge is not None and task_kind(challenge) is not TaskKind.PREDICTIONS:
+                    task = task_for_job(session, self.storage, lease.job_id, lease.attempt)
+                    if task is None:
+                        return self._write_job_failure(lease,
+                                                       "the submission or its phase is gone")
+        if not isinstance(payload, ScoreSubmission):
+            return self._run_other(lease, payload, stop)
         if task is None:
             return self._score(lease, payload, submission, challenge)
         # Code and programs: the same path as every other runner (execute, then record).
@@ -208,6 +219,13 @@ class Evaluator:
         if status is not None and self.on_done is not None:
             self.on_done(task.submission_id)
         return status
+
+    def _run_other(self, lease: Lease, payload: JobPayload,
+                   stop: threading.Event | None) -> Status | None:
+        handler = self.handlers.get(payload.kind)
+        if handler is None:
+            return self._write_job_failure(lease, f"this worker cannot run {payload.kind} jobs")
+        return handler(lease, payload, stop)
 
     def _score(
         self,

@@ -195,16 +195,22 @@ def _claim_out(request: Request, hub: Hub, lease: Lease, task: EvaluationTask) -
     )
 
 
+# No queue can have this name (names start with a letter or digit): a claim on it finds
+# nothing, as a runner whose only queue was the reserved intake queue should.
+_NO_QUEUE = "-"
+
+
 def _claim_queues(runner: Runner, asked: list[str]) -> tuple[str, ...]:
     if not asked:
-        return tuple(runner.queues)
+        # Never the intake queue, even for a token made before it was reserved.
+        return tuple(q for q in runner.queues if q != runners.INTAKE_QUEUE) or (_NO_QUEUE,)
     outside = sorted(set(asked) - set(runner.queues))
     if outside:
         raise InvalidInput(
             f"This runner's token does not serve the queue(s) {', '.join(outside)}; it "
             f"serves {', '.join(runner.queues)}."
         )
-    return tuple(dict.fromkeys(asked))
+    return tuple(q for q in dict.fromkeys(asked) if q != runners.INTAKE_QUEUE) or (_NO_QUEUE,)
 
 
 @router.post(

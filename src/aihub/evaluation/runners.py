@@ -30,6 +30,9 @@ _QUEUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 MAX_QUEUES = 20
 # The hub's own queue, which every organization's challenges share unless they name one.
 DEFAULT_QUEUE = "default"
+# The intake of dataset versions (profiles and personal-data scans) reads files that may
+# hold personal data: only the hub's own workers take it, never a runner, nor a challenge.
+INTAKE_QUEUE = "intake"
 # last_seen_at is written at most this often: each write takes SQLite's write lock.
 SEEN_EVERY = timedelta(seconds=30)
 
@@ -81,6 +84,10 @@ def create_runner(
     if not name or len(name) > 100:
         raise InvalidInput("A runner needs a name of 1 to 100 characters, e.g. its host name.")
     names = parse_queues(queues)
+    if INTAKE_QUEUE in names:
+        raise InvalidInput(f"The {INTAKE_QUEUE!r} queue reads dataset files that may hold "
+                           "personal data: only the hub's own workers take it (aihub worker "
+                           f"--queues {INTAKE_QUEUE}), never a runner.")
     owners = queue_owners(session, names)
     refusal = policy.runner_refusal(actor, owners)
     if refusal:
@@ -132,6 +139,9 @@ def queue_refusal(session: Session, queue: str, organization_id: int) -> str | N
     files. ``default`` is the hub's own queue, shared by everyone."""
     if queue == DEFAULT_QUEUE:
         return None
+    if queue == INTAKE_QUEUE:
+        return (f"The queue {INTAKE_QUEUE!r} is the hub's, for dataset intake: name a queue of "
+                f"your own, e.g. your challenge's slug, or leave it {DEFAULT_QUEUE!r}.")
     taken = bool(queue_owners(session, [queue])[queue] - {organization_id})
     if not taken:
         served = session.scalars(

@@ -19,7 +19,7 @@ from aihub.challenges.models import (
     Phase,
     SubmissionKind,
 )
-from aihub.evaluation.jobs import parse_payload
+from aihub.evaluation.jobs import ScoreSubmission, parse_payload
 from aihub.evaluation.models import Job
 from aihub.evaluation.plans import (
     BlobRef,
@@ -85,6 +85,8 @@ def _task(session: Session, job_id: int, attempt: int, ref: _RefMaker) -> Evalua
     if job is None:
         return None
     payload = parse_payload(job.payload)
+    if not isinstance(payload, ScoreSubmission):
+        return None  # not a submission's job (a dataset's intake): never a runner's task
     submission = session.get(Submission, payload.submission_id)
     if submission is None:
         return None
