@@ -309,6 +309,8 @@ def test_a_curator_allows_and_stops_the_reduced_sandbox_for_a_code_challenge(
     sign_in(web, live_hub, live_factories.curator())
     page = web.get("/curator").text
     assert "코드를 실행하는 대회" in page and "허용 안 됨" in page
+    assert page.count('id="sandbox-heading"') == 1  # once, in the page's main block
+    assert "<section" not in page.split("<title>")[1].split("</title>")[0]
     assert "/curator/challenges/code-here/sandbox" in page
     assert "/curator/challenges/files-only/sandbox" not in page  # nothing of it runs
     response = web.post("/curator/challenges/code-here/sandbox",
