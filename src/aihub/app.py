@@ -28,6 +28,7 @@ from aihub.evaluation import overview_routes as jobs
 from aihub.evaluation import runner_api
 from aihub.hub import Hub
 from aihub.interop import open_formats
+from aihub.interop.ckan import routes as ckan
 from aihub.leaderboards import routes as leaderboards
 from aihub.settings import Settings
 from aihub.submissions import routes as submissions
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     app.include_router(data_requests.router)
     app.include_router(open_formats.router)
     app.include_router(uploads.router)
+    app.include_router(ckan.router)
     app.include_router(submissions.router)
     app.include_router(leaderboards.router)
     app.include_router(jobs.router)
