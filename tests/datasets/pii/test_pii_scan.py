@@ -290,3 +290,11 @@ def test_empty_and_repeated_header_names_stay_apart(tmp_path: Path) -> None:
     assert report.files[0].columns == ["memo", "column 2", "memo (3)"]
     assert _counts(report) == {("memo", "KR_MOBILE", "REVIEW"): 1,
                                ("memo (3)", "KR_LANDLINE", "REVIEW"): 1}
+
+
+def test_utf16_with_a_bom(tmp_path: Path) -> None:
+    path = tmp_path / "u16.txt"
+    path.write_bytes("메모\n연락처 010-1234-5678\n".encode("utf-16"))
+    report = scan_path(path)
+    assert report.files[0].encoding == "utf-16"
+    assert _finding(report, "KR_MOBILE").rows == [2]

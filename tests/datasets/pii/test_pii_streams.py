@@ -145,3 +145,15 @@ def test_a_huge_line_is_scanned_in_windows_with_bounded_memory(tmp_path: Path) -
                       "KR_RRN_OR_FRN": (pieces, [2]), "KR_NAME_HONORIFIC": (1, [3])}
     assert report.files[0].rows == 3
     assert peak < 2_000_000, f"peak Python memory {peak} bytes for a 4 MB line"
+
+
+def test_a_parquet_member_is_read_from_the_zip(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"email": ["a@example.org", "없음"]}), buffer)
+    path = tmp_path / "p.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("t.parquet", buffer.getvalue())
+    assert _by_name(scan_path(path))["p.zip/t.parquet"] == {"EMAIL": 1}
