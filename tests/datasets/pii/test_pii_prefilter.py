@@ -119,3 +119,18 @@ def test_the_pre_checks_pass_every_vector_its_patterns_match(text: str) -> None:
     for rule_id, pattern in COMPILED.items():
         if pattern.search(normalized):
             assert could_match(rule_id, normalized, True), rule_id
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=st.lists(st.tuples(cells, cells, cells, cells), min_size=1, max_size=6))
+def test_columns_filtered_together_give_each_column_its_own_findings(
+        rows: list[tuple[str, str, str, str]]) -> None:
+    columns = [Column("a"), Column("b"), Column("n", frozenset({"name"})), Column("c")]
+    arrays = [pa.array([row[i] for row in rows], pa.string()) for i in range(4)]
+    findings = analyse(Batch(arrays, 1), columns)
+    fast = {(c, p, str(s)): f.count for (c, p, s), f in findings.by_key.items()}
+    plain = {(column.name, pattern, severity): count
+             for i, column in enumerate(columns)
+             for (pattern, severity), count in _plain([row[i] for row in rows],
+                                                      column.hints).items()}
+    assert fast == plain
