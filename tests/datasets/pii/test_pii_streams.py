@@ -157,3 +157,12 @@ def test_a_parquet_member_is_read_from_the_zip(tmp_path: Path) -> None:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("t.parquet", buffer.getvalue())
     assert _by_name(scan_path(path))["p.zip/t.parquet"] == {"EMAIL": 1}
+
+
+def test_a_long_last_line_without_newline_is_scanned_to_its_end(tmp_path: Path) -> None:
+    path = tmp_path / "tail.txt"
+    tail = " 010-1234-5678"  # inside the overlap the last window leaves to the next one
+    path.write_text("x" * (2 * 16 * 1024 - len(tail)) + tail, encoding="utf-8")
+    report = scan_path(path, limits=ScanLimits(block_bytes=16 * 1024, overlap=64))
+    assert [(f.pattern, f.count, f.rows) for f in report.findings()] == [("KR_MOBILE", 1, [1])]
+    assert report.files[0].rows == 1

@@ -321,7 +321,7 @@ def text_batches(stream: io.RawIOBase, state: SourceState, block_bytes: int,
         data = stream.read(block_bytes) or b""
         buf, final = carry + data, not data
         cut = len(buf) if final else buf.rfind(b"\n") + 1
-        if long_line is not None and cut:  # the long line ends in this block
+        if long_line is not None and (cut or final):  # the long line ends here
             end = buf.find(b"\n") + 1 or len(buf)
             yield long_line.window(buf[:end].decode("utf-8"), state.rows + 1, last=True)
             state.rows += 1
