@@ -10,7 +10,14 @@ from typing import Annotated
 
 import typer
 
-from aihub.cli import client_verbs, reference, sandbox_verbs, server_verbs, worker_verbs
+from aihub.cli import (
+    client_verbs,
+    dataset_verbs,
+    reference,
+    sandbox_verbs,
+    server_verbs,
+    worker_verbs,
+)
 
 app = typer.Typer(
     name="aihub",
@@ -23,6 +30,7 @@ server_verbs.register(app)
 worker_verbs.register(app)
 sandbox_verbs.register(app)
 client_verbs.register(app)
+dataset_verbs.register(app)
 
 
 @app.command("docs")
