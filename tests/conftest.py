@@ -7,8 +7,9 @@ import os
 import shutil
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -120,6 +121,23 @@ def hub(settings: Settings) -> Iterator[Hub]:
 @pytest.fixture
 def factories(hub: Hub, tmp_path: Path) -> Factories:
     return Factories(hub, tmp_path / "bundles")
+
+
+@pytest.fixture
+def make_hub() -> Iterator[Callable[..., Hub]]:
+    """Hubs of a test's own settings, on a clean database, closed after the test."""
+    made: list[Hub] = []
+
+    def make(settings: Settings, **options: Any) -> Hub:
+        hub = Hub(settings, **options)
+        if not hub.db.is_sqlite:
+            _truncate_postgres(hub.db)
+        made.append(hub)
+        return hub
+
+    yield make
+    for hub in made:
+        hub.close()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ challenge's code really runs and is scored there."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,8 @@ class Model:
 
 
 @pytest.fixture
-def reduced_hub(tmp_path: Path, database_url: str, sandbox_runtimes: Path) -> Iterator[Hub]:
+def reduced_hub(tmp_path: Path, database_url: str, sandbox_runtimes: Path,
+                make_hub: Callable[..., Hub]) -> Hub:
     """A hub whose own worker thread runs code in the reduced sandbox, as it would on a
     machine without user namespaces (AIHUB_SANDBOX_MODE=reduced picks it here)."""
     if not usable_sandbox(FIRST_UID).privileged:
@@ -48,9 +49,7 @@ def reduced_hub(tmp_path: Path, database_url: str, sandbox_runtimes: Path) -> It
         sandbox_first_uid=FIRST_UID, sandbox_slots=1, sandbox_mode="reduced",
         worker_poll_seconds=0.05,
     )
-    hub = Hub(settings)
-    yield hub
-    hub.close()
+    return make_hub(settings)
 
 
 @pytest.fixture
