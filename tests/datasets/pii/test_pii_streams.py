@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import gzip
 import io
+import random
 import tracemalloc
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 from aihub.datasets.pii import ScanLimits, ScanReport, scan_path
+from aihub.datasets.pii.detect import find_hits
 
 PEOPLE = "id,연락처\n1,010-1234-5678\n2,02-123-4567\n".encode()
 
@@ -166,3 +169,25 @@ def test_a_long_last_line_without_newline_is_scanned_to_its_end(tmp_path: Path) 
     report = scan_path(path, limits=ScanLimits(block_bytes=16 * 1024, overlap=64))
     assert [(f.pattern, f.count, f.rows) for f in report.findings()] == [("KR_MOBILE", 1, [1])]
     assert report.files[0].rows == 1
+
+
+def test_a_long_line_in_pieces_finds_what_plain_re_finds(tmp_path: Path) -> None:
+    rnd = random.Random(11)
+    items = ["010-1234-5678", "900101-1234568", "hong@example.org", "운전면허 11-12-345678-90",
+             "서울특별시 강남구 테헤란로 152", "이영희 님", "4111 1111 1111 1111"]
+    parts: list[str] = []
+    while sum(map(len, parts)) < 300_000:  # a single line of ~300k characters
+        parts.append("가나다 " * rnd.randint(0, 40) + rnd.choice(items) + " ")
+    line = "".join(parts)
+    line += " " * (-len(line) % 4096)
+    # Numbers that start exactly where a 4096-character piece starts, their context word
+    # at the end of the piece before: only the left context keeps them BLOCK.
+    block = "11-12-345678-90 "
+    line += "".join(block + "가" * (4096 - len(block) - 5) + "운전면허 " for _ in range(8))
+    path = tmp_path / "long.json"
+    path.write_text("{\"a\": 1}\n" + line + "\n", encoding="utf-8")
+    report = scan_path(path)  # default limits: one cell, cut into pieces for the pre-filter
+    plain = Counter((h.pattern, str(h.severity)) for h in find_hits(line))
+    found = {(f.pattern, str(f.severity)): f.count for f in report.findings()}
+    assert found == dict(plain)
+    assert sum(plain.values()) > 100

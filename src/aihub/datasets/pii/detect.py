@@ -24,6 +24,8 @@ from aihub.datasets.pii.patterns import (
 
 CONTEXT_CHARS = 20  # context words count within this many characters before a match
 LONGEST_MATCH = 256  # characters; longer matches may be cut at a window or snippet edge
+# Characters kept before a part of a long text: lookbehinds and context words see them.
+LEFT_CONTEXT = 32
 _HAS_DIGIT = re.compile(r"\d")
 # A rule is tried only when the text holds what every match of it must contain: necessary
 # conditions read off the patterns (a test checks them against the patterns), so skipping
@@ -158,7 +160,7 @@ def find_hits(text: str, hints: frozenset[str] = frozenset(),
             hit = _rule_hit(rule, text, match, hints)
             if hit is not None:
                 hits.append(hit)
-    if hints and low == 0:
+    if hints and accept == (0, None):  # whole-cell rules need the whole cell
         hits += _column_hits(text, hints, {(h.pattern, h.start, h.end) for h in hits})
     return hits
 

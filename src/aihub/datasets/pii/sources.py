@@ -23,7 +23,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.csv as pcsv  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
-from aihub.datasets.pii.detect import nfkc
+from aihub.datasets.pii.detect import LEFT_CONTEXT, nfkc
 from aihub.datasets.pii.patterns import header_hints
 
 MiB = 1024 * 1024
@@ -289,7 +289,7 @@ class _LongLine:
     """Windows of a line longer than a block: overlapping so no match is cut."""
 
     overlap: int
-    left: int = 32  # context before the accepted part: lookbehinds and context words
+    left: int = LEFT_CONTEXT
     prefix: str = ""
 
     def window(self, text: str, row: int, last: bool) -> Batch:
