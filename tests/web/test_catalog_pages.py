@@ -85,6 +85,7 @@ def test_search_in_korean_and_english_with_facets(
     english = web_en.get("/datasets", params={"q": "air quality", "tag": "bus"})
     assert "air-two" in english.text and "air-one" not in english.text
     assert "Air quality air-two" in english.text
+    assert "PM10 by station." in english.text and "Formats: csv" in english.text
     none = web.get("/datasets", params={"q": "존재하지않는말"})
     assert "검색에 맞는 데이터셋이 없습니다" in none.text
     assert 'href="/data-requests/new"' in none.text

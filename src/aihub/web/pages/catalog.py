@@ -33,6 +33,7 @@ from aihub.datasets.schemas import (
     dataset_page,
     version_detail,
 )
+from aihub.datasets.search_index import DatasetSearch
 from aihub.datasets.status import VersionStatus
 from aihub.errors import AihubError, FieldErrors, Forbidden, NotAuthenticated, NotFound
 from aihub.web.context import Page, PageDep, csrf_protect
@@ -71,6 +72,24 @@ def _facet_labels(page: Page, session: Session, slugs: list[str]) -> dict[str, d
     }
 
 
+def _summaries(session: Session, slugs: list[str], locale: str
+               ) -> dict[str, tuple[str, list[str]]]:
+    """Each listed dataset's summary (its description's first paragraph, in the reader's
+    language) and file formats: public facts of the datasets the search already chose,
+    which the API gives in the dataset's detail and the format facet."""
+    rows = session.execute(
+        select(Dataset.slug, Dataset.description_ko, Dataset.description_en,
+               DatasetSearch.formats)
+        .join(DatasetSearch, DatasetSearch.dataset_id == Dataset.id)
+        .where(Dataset.slug.in_(slugs)))
+    out = {}
+    for slug, ko, en, formats in rows:
+        first = localized({"ko": ko, "en": en}, locale).strip().split("\n\n", 1)[0]
+        text = re.sub(r"[#*_`>\[\]]+", "", first).strip()
+        out[slug] = (text[:200] + ("…" if len(text) > 200 else ""), formats.split())
+    return out
+
+
 def tier_labels(page: Page) -> dict[str, str]:
     _ = page.gettext
     return {"open": _("Open data"), "registered": _("Registered members"),
@@ -99,10 +118,11 @@ def _catalog(page: Page, q: str, chosen: dict[str, list[str]], sort: str,
                                   page=1, per_page=PER_PAGE)
         labels = _facet_labels(page, session,
                                [f.value for f in result.facets.get("organization", [])])
+        extras = _summaries(session, [item.slug for item in result.items], page.locale)
     pages = max(1, -(-result.count // PER_PAGE))
     return page.render("catalog/list.html", {
-        "result": result, "q": q, "chosen": chosen, "sort": sort, "errors": errors,
-        "labels": labels, "tiers": tier_labels(page), "pages": pages,
+        "result": result, "extras": extras, "q": q, "chosen": chosen, "sort": sort,
+        "errors": errors, "labels": labels, "tiers": tier_labels(page), "pages": pages,
         "number": min(number, pages), "query_string": _query_string(q, chosen, sort),
     }, status=422 if errors else 200)
 
