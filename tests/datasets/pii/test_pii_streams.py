@@ -191,3 +191,18 @@ def test_a_long_line_in_pieces_finds_what_plain_re_finds(tmp_path: Path) -> None
     found = {(f.pattern, str(f.severity)): f.count for f in report.findings()}
     assert found == dict(plain)
     assert sum(plain.values()) > 100
+
+
+def test_an_office_file_is_a_zip_of_xml_parts(tmp_path: Path) -> None:
+    path = tmp_path / "sheet.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/sharedStrings.xml",
+                         "<sst><si><t>홍길동</t></si><si><t>010-1234-5678</t></si></sst>")
+    assert _by_name(scan_path(path))["sheet.xlsx/xl/sharedStrings.xml"] == {"KR_MOBILE": 1}
+
+
+def test_a_path_that_cannot_be_opened_is_reported(tmp_path: Path) -> None:
+    report = scan_path(tmp_path, filename="data.csv")  # a folder
+    [file] = report.files
+    assert not file.scanned
+    assert "could not be opened" in file.notes[0]

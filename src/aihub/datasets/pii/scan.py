@@ -302,9 +302,13 @@ def scan_path(path: Path | str, *, filename: str | None = None, workers: int = 1
     path = Path(path)
     name = filename or path.name
     limits = limits or ScanLimits()
-    size = path.stat().st_size
-    with path.open("rb") as raw:
-        head = raw.read(SNIFF_BYTES)
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as raw:
+            head = raw.read(SNIFF_BYTES)
+    except OSError as exc:
+        return ScanReport(files=[_not_scanned(name, "unknown", 0,
+                                              f"it could not be opened ({exc.strerror})")])
     if head.startswith(_ZIP_MAGIC):
         return ScanReport(files=_scan_zip(path, name, size, workers, limits))
 
