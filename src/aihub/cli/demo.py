@@ -10,6 +10,7 @@ import typer
 from aihub import migrate, seed
 from aihub.cli.common import console
 from aihub.cli.server_verbs import serve_app
+from aihub.demo.catalog import seed_catalog
 from aihub.hub import Hub
 from aihub.settings import Settings
 
@@ -33,6 +34,7 @@ def demo(
         seed.seed_people(setup)
     # Always: it adds only what is missing, so a seeding cut short is finished here.
     seed.seed_challenges(setup)
+    seed_catalog(setup)
     setup.close()
     member_token, host_token = seed.read_tokens(data_dir)
     url = f"http://{host}:{port}"
