@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from aihub.accounts.actor import Actor
-from aihub.datasets import intake, services, versions
+from aihub.datasets import intake, search, services, versions
 from aihub.datasets.licences import license_list
 from aihub.datasets.models import Dataset, DatasetVersion
 from aihub.datasets.schemas import (
@@ -25,7 +25,7 @@ from aihub.datasets.schemas import (
     FileOut,
     VersionDetail,
     dataset_detail,
-    dataset_summaries,
+    dataset_page,
     file_out,
     version_detail,
 )
@@ -101,7 +101,9 @@ class UploadAttachIn(BaseModel):
 
 Page = Annotated[int, Query(ge=1, le=100_000)]
 PerPage = Annotated[int, Query(ge=1, le=services.MAX_PER_PAGE)]
-Filter = Annotated[str | None, Query(max_length=100)]
+# Repeat a filter for any of several values: ?tag=air&tag=bus.
+Values = Annotated[list[Annotated[str, Field(max_length=200)]] | None,
+                   Query(max_length=search.MAX_FILTER_VALUES)]
 
 
 @router.get("/licences")
@@ -112,15 +114,21 @@ def licences_route() -> list[dict[str, Any]]:
 
 @router.get("/datasets", response_model=DatasetPage)
 def list_route(
-    session: ReadSession, actor: ActorDep, organization: Filter = None, tier: Filter = None,
-    licence: Filter = None, tag: Filter = None, page: Page = 1, per_page: PerPage = 20,
+    session: ReadSession, actor: ActorDep,
+    q: Annotated[str, Query(max_length=10_000)] = "", organization: Values = None,
+    licence: Values = None, tier: Values = None,
+    formats: Annotated[Values, Query(alias="format")] = None, tag: Values = None,
+    sort: search.SortOrder = "relevance", page: Page = 1, per_page: PerPage = 20,
 ) -> DatasetPage:
-    """The datasets the actor may see, newest change first; full-text search comes later."""
-    filters = services.DatasetFilters(organization=organization, tier=tier, licence=licence,
-                                      tag=tag)
-    rows, total = services.list_datasets(session, actor, filters, page=page, per_page=per_page)
-    return DatasetPage(count=total, page=page, per_page=per_page,
-                       items=dataset_summaries(session, rows))
+    """The datasets the actor may see that hold every word of ``q`` (Korean words also
+    inside longer words), with facets of all the matches; best matches first, or newest
+    change first without ``q``. Filters of different kinds must all hold."""
+    chosen: tuple[tuple[search.FilterField, list[str] | None], ...] = (
+        ("organization", organization), ("licence", licence), ("tier", tier),
+        ("format", formats), ("tag", tag))
+    filters = tuple(search.Filter(name, tuple(values)) for name, values in chosen if values)
+    return dataset_page(session, actor, search.SearchQuery(text=q, filters=filters, sort=sort),
+                        page=page, per_page=per_page)
 
 
 @router.post("/datasets", response_model=DatasetDetail, status_code=status.HTTP_201_CREATED)
@@ -276,8 +284,6 @@ def restart_intake_route(slug: str, ref: str, actor: ActorDep, hub: HubDep) -> V
     """Review → quarantine: run the intake again, e.g. after a file's intake failed
     (curators)."""
     return _intake(hub, slug, ref, actor, intake.restart_for_intake)
-
-
 
 
 @router.post("/datasets/{slug}/versions/{ref}/publish", response_model=VersionDetail)

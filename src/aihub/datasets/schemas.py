@@ -4,6 +4,7 @@ so a page can never show more than the API)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -25,6 +26,7 @@ from aihub.datasets.models import (
     DatasetVersion,
 )
 from aihub.datasets.requests import has_supported
+from aihub.datasets.search import SearchQuery, load_datasets, search_datasets
 from aihub.datasets.status import AccessStatus, DataRequestStatus, VersionStatus
 from aihub.datasets.versions import version_files
 from aihub.schemas import Text
@@ -90,11 +92,18 @@ class DatasetDetail(DatasetSummary):
     challenges: list[ChallengeLinkOut]
 
 
+class FacetOut(BaseModel):
+    value: str  # organization slug, licence id, tier, format (csv, parquet…) or tag
+    count: int  # matching datasets the asker may see
+
+
 class DatasetPage(BaseModel):
     count: int
     page: int
     per_page: int
     items: list[DatasetSummary]
+    # Of every match, not only this page: organization, licence, tier, format, tag.
+    facets: dict[str, list[FacetOut]] = {}
 
 
 class FileOut(BaseModel):
@@ -172,6 +181,19 @@ def dataset_summary(dataset: Dataset, latest: DatasetVersion | None) -> DatasetS
         access_tier=dataset.access_tier, published=dataset.published_at is not None,
         latest_version=version_summary(latest) if latest else None,
         created_at=dataset.created_at, updated_at=dataset.updated_at,
+    )
+
+
+def dataset_page(session: Session, actor: Actor, query: SearchQuery, *, page: int,
+                 per_page: int) -> DatasetPage:
+    """One page of a catalog search with its facets (the API's list and the catalog page)."""
+    result = search_datasets(session, actor, replace(query, offset=(page - 1) * per_page,
+                                                     limit=per_page))
+    return DatasetPage(
+        count=result.count, page=page, per_page=per_page,
+        items=dataset_summaries(session, load_datasets(session, result.dataset_ids)),
+        facets={name: [FacetOut(value=f.value, count=f.count) for f in counts]
+                for name, counts in result.facets.items()},
     )
 
 

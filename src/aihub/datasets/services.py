@@ -22,6 +22,10 @@ from aihub.accounts.models import Organization
 from aihub.datasets import policy
 from aihub.datasets.licences import check_licence
 from aihub.datasets.models import AccessTier, Dataset, DatasetTag
+
+# Imported for its flush hook: whatever changes a dataset through the ORM also brings its
+# search index rows up to date in the same transaction (search_index says why).
+from aihub.datasets.search_index import DatasetSearch  # noqa: F401
 from aihub.db import utcnow
 from aihub.errors import Conflict, FieldErrors, Forbidden, NotFound
 
