@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from aihub.accounts.actor import Actor
 from aihub.datasets import services, versions
@@ -52,6 +52,13 @@ class Links:
 
     def download(self, slug: str, rev: str, path: str) -> str:
         return f"{self.base}{API}/datasets/{slug}/versions/{rev}/files/{quote(path, safe='/')}"
+
+    def manifest(self, slug: str, rev: str) -> str:
+        """The version's manifest as a distribution (DCAT, for versions of many files)."""
+        return f"{self.base}/datasets/{slug}/versions/{rev}/manifest"
+
+    def manifest_download(self, slug: str, rev: str) -> str:
+        return f"{self.base}{API}/datasets/{slug}/versions/{rev}/manifest"
 
     def croissant(self, slug: str, rev: str | None = None) -> str:
         if rev is None:
@@ -100,11 +107,13 @@ def published_version(session: Session, slug: str, ref: str | None, actor: Actor
 
 def latest_published_versions(session: Session, dataset_ids: list[int]
                               ) -> dict[int, DatasetVersion]:
-    """Each dataset's latest published version, in one statement."""
+    """Each dataset's latest published version, in one statement (its manifest text is
+    loaded when read: it can be megabytes, and few callers need it)."""
     if not dataset_ids:
         return {}
     rows = session.scalars(
         select(DatasetVersion).where(DatasetVersion.dataset_id.in_(dataset_ids),
                                      DatasetVersion.status == VersionStatus.PUBLISHED.value)
+        .options(defer(DatasetVersion.manifest))
         .order_by(DatasetVersion.published_at, DatasetVersion.id))
     return {row.dataset_id: row for row in rows}  # the last written is the latest

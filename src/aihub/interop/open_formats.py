@@ -60,8 +60,14 @@ def version_croissant_route(slug: str, ref: str, request: Request, session: Read
                                                          links_for(hub, request)))
 
 
+# Harvesters poll, the RDF costs seconds a page to write, and it is public: a proxy or
+# client may keep it a few minutes.
+_RDF_CACHE = {"Cache-Control": "public, max-age=300"}
+
+
 def _rdf_response(graph: Graph, fmt: dcat.Format) -> Response:
-    return Response(dcat.serialize(graph, fmt), media_type=dcat.MEDIA_TYPES[fmt])
+    return Response(dcat.serialize(graph, fmt), media_type=dcat.MEDIA_TYPES[fmt],
+                    headers=_RDF_CACHE)
 
 
 @router.get("/datasets/{slug}/dcat.{fmt}", response_class=Response, responses=_RDF)

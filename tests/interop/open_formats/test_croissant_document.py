@@ -177,3 +177,14 @@ def test_the_public_base_url_makes_every_address(
     assert doc["distribution"][0]["contentUrl"].startswith(
         f"https://hub.example.kr{API}/datasets/air/versions/")
     assert doc["creator"]["url"] == "https://hub.example.kr/organizations/daejeon-city"
+
+
+def test_a_label_outside_semantic_versioning_is_the_one_warning_left(
+        api: TestClient, live_hub: Hub, live_factories: Factories) -> None:
+    """Labels are kept as hosts wrote them; mlcroissant wants MAJOR.MINOR.PATCH for a
+    pre-release and says so, as a warning only."""
+    publish_profiled(live_hub, live_factories, live_factories.host(), "air",
+                     {"a.csv": STATIONS_CSV}, label="1.0-beta")
+    warnings = validate(_croissant(api, "air")).warnings
+    assert warnings and all("doesn't follow MAJOR.MINOR.PATCH: 1.0-beta" in w
+                            for w in warnings)

@@ -18,7 +18,7 @@ from sqlalchemy import update
 from aihub.datasets.models import Dataset
 from aihub.hub import Hub
 from aihub.interop.catalog_export import Links
-from aihub.interop.dcat import HYDRA, SPDX, CatalogQuery, catalog_graph
+from aihub.interop.dcat import HYDRA, MAX_DISTRIBUTIONS, SPDX, CatalogQuery, catalog_graph
 from factories import Factories
 
 pytestmark = pytest.mark.filterwarnings(
@@ -157,3 +157,22 @@ def test_modified_since_keeps_what_changed(api: TestClient, live_hub: Hub,
     graph = _graph(api, f"{API}/catalog.jsonld?modified_since=2019-12-31")
     first = next(graph.objects(None, HYDRA.first))
     assert "modified_since=2019-12-31T00%3A00%3A00%2B09%3A00" in str(first)
+
+
+def test_a_version_of_many_files_is_one_distribution_its_manifest(
+        api: TestClient, live_factories: Factories) -> None:
+    host = live_factories.host()
+    files = {f"parts/{n:03}.csv": f"n\n{n}\n".encode() for n in range(MAX_DISTRIBUTIONS + 1)}
+    live_factories.dataset(host, "many", files=files)
+    version = api.get(f"{API}/datasets/many/versions/1.0.0").json()
+    manifest = api.get(f"{API}/datasets/many/versions/1.0.0/manifest").content
+    graph = _graph(api, f"{API}/datasets/many/dcat.ttl")
+    (node,) = graph.objects(_ref("many"), DCAT.distribution)
+    assert graph.value(node, DCAT.downloadURL) == URIRef(
+        f"{BASE}{API}/datasets/many/versions/{version['rev']}/manifest")
+    checksum = graph.value(node, SPDX.checksum)
+    assert str(graph.value(checksum, SPDX.checksumValue)) == version["rev"] == \
+        hashlib.sha256(manifest).hexdigest()
+    assert int(graph.value(node, DCAT.byteSize)) == len(manifest)
+    assert ("en", f"Manifest of version 1.0.0: the path, size and sha256 of its "
+                  f"{MAX_DISTRIBUTIONS + 1} files") in _tagged(graph, node, DCTERMS.title)
