@@ -16,18 +16,8 @@ from urllib.parse import quote
 from aihub.accounts.models import Organization
 from aihub.datasets.licences import get_licence
 from aihub.datasets.models import Dataset, DatasetFile, DatasetVersion
+from aihub.datasets.search_index import format_name as search_format_name
 
-# Short format names (CKAN's ``format``, the ``res_format`` facet), by media type.
-_FORMATS = {
-    "text/csv": "CSV", "text/tab-separated-values": "TSV", "application/json": "JSON",
-    "application/x-parquet": "PARQUET", "application/vnd.apache.parquet": "PARQUET",
-    "application/jsonl": "JSONL", "application/jsonlines": "JSONL",
-    "application/x-ndjson": "JSONL", "application/zip": "ZIP", "application/gzip": "GZIP",
-    "application/x-tar": "TAR", "application/pdf": "PDF", "text/plain": "TXT",
-    "text/markdown": "MD", "application/geo+json": "GEOJSON",
-    "application/vnd.ms-excel": "XLS",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "XLSX",
-}
 _RESOURCE_ID = re.compile(r"^0{8}-a1b0-4000-8000-([0-9a-f]{12})$")
 
 
@@ -36,14 +26,10 @@ def timestamp(value: datetime | None) -> str | None:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat() if value else None
 
 
-def format_name(media_type: str, path: str) -> str:
-    """``CSV``, ``PARQUET``, ``IMAGE``…; else the file's extension in capitals."""
-    if media_type in _FORMATS:
-        return _FORMATS[media_type]
-    if media_type.startswith("image/"):
-        return "IMAGE"
-    name = path.rsplit("/", 1)[-1]
-    return name.rsplit(".", 1)[-1].upper()[:20] if "." in name else ""
+def format_name(media_type: str) -> str:
+    """The search's short format name in capitals (``CSV``, ``PARQUET``, ``IMAGE``…): the
+    values of the ``res_format`` facet, which ``fq`` takes in any case."""
+    return search_format_name(media_type).upper()
 
 
 def resource_id(file_id: int) -> str:
@@ -67,7 +53,7 @@ def resource_dict(base: str, dataset: Dataset, version: DatasetVersion, item: Da
     return {
         "id": resource_id(item.id), "package_id": dataset.slug, "name": item.path,
         "description": "", "url": download_url(base, dataset, version, item),
-        "url_type": "upload", "format": format_name(item.media_type, item.path),
+        "url_type": "upload", "format": format_name(item.media_type),
         "mimetype": item.media_type, "mimetype_inner": None, "size": item.size,
         "hash": item.sha256, "hash_algorithm": "sha256", "position": position,
         "state": "active", "resource_type": None, "datastore_active": False,

@@ -1,18 +1,26 @@
-"""``package_search`` over the catalog's search (``datasets.search``): CKAN's ``q``,
-``fq``, ``rows``, ``start``, ``sort`` and facets, with CKAN's paging rules (rows default 10,
-at most 1,000, silently; an empty page once ``start`` passes the count, which is how
-``ckanapi search datasets`` knows it is done)."""
+"""``package_search`` over the catalog's search (``datasets.search``, which the API and
+the catalog page call too): CKAN's ``q``, ``fq``, ``rows``, ``start``, ``sort`` and facets,
+with CKAN's paging rules (rows default 10, at most 1,000, silently; an empty page once
+``start`` passes the count, which is how ``ckanapi search datasets`` knows it is done)."""
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from aihub.accounts.actor import VISITOR
 from aihub.accounts.models import Organization
 from aihub.datasets.licences import LICENCES
+from aihub.datasets.search import (
+    FacetCount,
+    Filter,
+    FilterField,
+    SearchQuery,
+    SortOrder,
+    search_datasets,
+)
 from aihub.errors import AihubError
 from aihub.interop.ckan import packages, params
 from aihub.interop.ckan.errors import CkanSearchQueryError
@@ -23,16 +31,11 @@ ROWS_DEFAULT, ROWS_MAX = 10, 1_000  # ckan.search.rows_max, applied silently as 
 FACET_LIMIT, FACET_LIMIT_MAX = 50, 1_000
 DEFAULT_SORT = "score desc, metadata_modified desc"
 # CKAN's sort strings -> the search module's orders.
-SORTS = {DEFAULT_SORT: "relevance", "score desc": "relevance",
+SORTS: dict[str, SortOrder] = {DEFAULT_SORT: "relevance", "score desc": "relevance",
          "metadata_modified desc": "modified", "title_string asc": "title"}
 # CKAN's facet fields -> the search module's.
 FACETS = {"organization": "organization", "tags": "tag", "res_format": "format",
           "license_id": "licence", "access_tier": "tier"}
-
-
-def _search() -> Any:
-    # The catalog's search is being written beside this; imported where it is used.
-    return importlib.import_module("aihub.datasets.search")
 
 
 def _sort(call: Call) -> str:
@@ -63,7 +66,7 @@ def _facet_fields(call: Call) -> list[str]:
     return params.string_list(call.params, "facet.field", limit=50)
 
 
-def _display(session: Any, field: str, names: list[str]) -> dict[str, str]:
+def _display(session: Session, field: str, names: list[str]) -> dict[str, str]:
     if field == "organization":
         rows = session.execute(select(Organization.slug, Organization.name_ko, Organization.name_en)
                                .where(Organization.slug.in_(names)))
@@ -78,7 +81,7 @@ def _facet_limit(call: Call) -> int:
     return FACET_LIMIT_MAX if limit < 0 else min(limit, FACET_LIMIT_MAX)
 
 
-def _facets(session: Any, call: Call, found: dict[str, list[Any]],
+def _facets(session: Session, call: Call, found: dict[str, list[FacetCount]],
             fields: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     limit = _facet_limit(call)
     mincount = params.integer(call.params, "facet.mincount", 1)
@@ -115,14 +118,13 @@ def package_search(call: Call) -> dict[str, Any]:
                            "search_facets": {f: {"title": f, "items": []} for f in fields}}
     if query.impossible:
         return out
-    search = _search()
-    wanted = search.SearchQuery(
-        text=text, filters=tuple(search.Filter(field=f.field, values=f.values, negate=f.negate)
-                                 for f in query.filters),
+    wanted = SearchQuery(
+        text=text, filters=tuple(Filter(field=cast(FilterField, f.field), values=f.values,
+                                        negate=f.negate) for f in query.filters),
         sort=SORTS[sort], offset=start, limit=rows, facet_limit=_facet_limit(call))
     with call.hub.db.reading() as session:
         try:
-            found = search.search_datasets(session, call.actor if private else VISITOR, wanted)
+            found = search_datasets(session, call.actor if private else VISITOR, wanted)
         except AihubError as exc:
             raise CkanSearchQueryError(exc.detail) from None
         ids = found.dataset_ids if start < found.count else []
