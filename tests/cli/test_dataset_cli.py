@@ -163,6 +163,8 @@ def test_a_tampered_part_file_fails_with_the_reason(
     again = _run("datasets", "download", "gwangju-roads", "--dest", str(dest), "-q", url=server)
     assert again.exit_code == 0, again.output
     assert (dest / "raw" / "sensors.csv").read_bytes() == content
+    third = _run("datasets", "download", "gwangju-roads", "--dest", str(dest), "-q", url=server)
+    assert third.exit_code == 0 and "already there, sha256 ok" in _said(third)
 
 
 def test_bytes_that_differ_from_the_manifest_are_refused(
@@ -197,6 +199,11 @@ def test_tiers_from_the_cli(server: str, factories: Factories, tmp_path: Path) -
                  token=member.token)
     assert asked.exit_code == 0, asked.output
     assert json.loads(asked.output)["status"] == "pending"
+    listed = _run("datasets", "list", "--tier", "approval", "--organization", "daejeon-city",
+                  "--json", url=server)
+    assert [d["slug"] for d in json.loads(listed.output)["items"]] == ["gwangju-roads"]
+    table = _run("datasets", "list", "--tier", "open", url=server)
+    assert table.exit_code == 0 and "0 dataset(s)" in _said(table)
     _published(factories, tier="registered", slug="daejeon-homes")
     accepted = _run("datasets", "accept-licence", "daejeon-homes", url=server,
                     token=member.token)
@@ -212,7 +219,7 @@ def test_mistakes_are_explained(server: str, factories: Factories, tmp_path: Pat
     not_draft.write_text("a\n1\n")
     late = _run("datasets", "upload", "gwangju-roads", "1.0.0", str(not_draft), "-q",
                 url=server, token=host.token)
-    assert late.exit_code == 1 and "draft" in _said(late)
+    assert late.exit_code == 1 and "files are attached to drafts only" in _said(late)
     absent = _run("datasets", "upload", "gwangju-roads", "1.0.0", str(tmp_path / "nope.csv"),
                   url=server, token=host.token)
     assert absent.exit_code == 1 and "Not a file" in _said(absent)

@@ -101,13 +101,16 @@ def datasets_list(
     if as_json:
         print_json(page)
         return
-    table = Table("title", "organization", "tier", "licence", "latest")
+    # The slug is what the other verbs take: it is never cut; the title wraps.
+    table = Table()
     table.add_column("slug", no_wrap=True)
+    table.add_column("title", min_width=16)
+    for name in ("tier", "licence", "latest"):
+        table.add_column(name)
     for item in page["items"]:
         latest = item["latest_version"]
-        table.add_row(_t(item["title"], lang), _t(item["organization"]["name"], lang),
-                      item["access_tier"], item["licence"]["id"],
-                      latest["label"] if latest else "-", item["slug"])
+        table.add_row(item["slug"], _t(item["title"], lang), item["access_tier"],
+                      item["licence"]["id"], latest["label"] if latest else "-")
     console.print(table)
     console.print(f"{page['count']} dataset(s)", highlight=False)
 
@@ -208,7 +211,11 @@ def datasets_upload(
         fail(f"Not a file: {', '.join(missing)}. Name existing files.")
     store = ResumeStore()
     with _transfers(url, token) as http, client(url, token) as api:
-        api.get(_path(slug, "versions", label))  # a wrong slug or label fails before sending
+        # A wrong slug or label, or a version past its draft, fails before any byte is sent.
+        version = api.get(_path(slug, "versions", label))
+        if version["status"] != "draft":
+            fail(f"{slug} {label} is {version['status']}: files are attached to drafts only. "
+                 f"Start a new version: aihub datasets version {slug} LABEL --message '...'")
         for file in files:
             target = _target_path(file, path, several=len(files) > 1)
             offset = _resuming(http, file, store)
