@@ -133,7 +133,14 @@ def test_upload_resumes_then_publish_and_download_verified(
     assert got.exit_code == 0, got.output
     assert (dest / "power" / "2024-07.csv").read_bytes() == source.read_bytes()
     shown = _run("datasets", "show", "daejeon-power", "--json", url=server)
-    assert [v["status"] for v in json.loads(shown.output)["versions"]] == ["published"]
+    (version,) = json.loads(shown.output)["versions"]
+    assert version["status"] == "published"
+    # A version named by its rev, and only the files under a folder.
+    by_rev = _run("datasets", "download", "daejeon-power", "power/", "--version",
+                  version["rev"], "--dest", str(tmp_path / "by-rev"), "-q", url=server)
+    assert by_rev.exit_code == 0, by_rev.output
+    assert (tmp_path / "by-rev" / "power" / "2024-07.csv").stat().st_size == source.stat(
+        ).st_size
     listed = _run("datasets", "list", "--q", "전력", "--json", url=server)
     assert [d["slug"] for d in json.loads(listed.output)["items"]] == ["daejeon-power"]
 
