@@ -91,3 +91,19 @@ def test_a_member_accepts_the_licence_and_downloads(
 ) -> None:
     page = browse("ko", user="demo")
     assert _accept_and_download(page, tmp_path) == CSV
+
+
+@pytest.mark.parametrize("locale", ["ko", "en"])
+def test_a_member_asks_for_data(browse: PageMaker, locale: str) -> None:
+    page = browse(locale, user="demo")
+    page.goto("/data-requests")
+    assert_accessible(page)
+    page.goto("/data-requests/new")
+    title = f"Bus stop riders by hour ({locale})"
+    page.locator("#f-title").fill(title)
+    page.locator("#f-description").fill("2020-2024, every stop, hourly boardings.")
+    with page.expect_navigation():
+        page.locator('main form button[type="submit"]').click()
+    assert path_of(page).startswith("/data-requests/")
+    assert page.locator("h1").inner_text() == title
+    assert_accessible(page)

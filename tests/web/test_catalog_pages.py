@@ -157,6 +157,8 @@ def test_unpublished_and_unknown_datasets_are_not_found(
     mine = web.get("/datasets/air-draft")
     assert mine.status_code == 200 and "아직 공개되지 않음" in mine.text
     assert "작성 중" in mine.text  # the version's status, for its hosts
+    sign_in(web, live_hub, live_factories.curator())
+    assert web.get("/datasets/air-draft").status_code == 200
 
 
 def test_registered_data_after_the_licence(
