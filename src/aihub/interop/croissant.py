@@ -236,7 +236,8 @@ def _columns(profile: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
 def data_type(column: Mapping[str, Any], fmt: str) -> str:
     kind = column.get("type")
     declared = DATA_TYPES.get(kind if isinstance(kind, str) else "", "sc:Text")
-    if declared == "sc:Boolean" and fmt in ("csv", "tsv") and not _pandas_booleans(column):
+    # Text formats may spell booleans in words; Parquet holds real ones.
+    if declared == "sc:Boolean" and fmt != "parquet" and not _pandas_booleans(column):
         return "sc:Text"
     return declared
 
@@ -272,8 +273,9 @@ def record_set(item: DatasetFile, file_id: str, ids: Ids) -> dict[str, Any] | No
             "field": fields}
 
 
-def _distribution(dataset: Dataset, version: DatasetVersion, files: Iterable[DatasetFile],
-                  links: Links) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _files_and_tables(dataset: Dataset, version: DatasetVersion,
+                      files: Iterable[DatasetFile], links: Links
+                      ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     ids = Ids()
     assert version.rev is not None  # published versions have their manifest
     objects, sets = [], []
@@ -293,7 +295,7 @@ def build_croissant(session: Session, dataset: Dataset, version: DatasetVersion,
     """The Croissant document of a published version (the caller checks it may be seen)."""
     files = version_files(session, version)
     decisions = latest_decisions(session, version.id)
-    objects, sets = _distribution(dataset, version, files, links)
+    objects, sets = _files_and_tables(dataset, version, files, links)
     org = dataset.organization
     document: dict[str, Any] = {
         "@context": CONTEXT,

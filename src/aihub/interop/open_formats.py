@@ -5,6 +5,7 @@ dataset's page; the files they name keep their access tier."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -78,10 +79,14 @@ def dataset_dcat_route(slug: str, fmt: dcat.Format, request: Request, session: R
     return _rdf_response(dcat.dataset_graph(session, dataset, links_for(hub, request)), fmt)
 
 
+# A '+' left unencoded in a query string arrives as a space: "…T09:00:00 09:00".
+_SPACED_OFFSET = re.compile(r"(T[0-9:.]+) ([0-9]{2}:?[0-9]{2})$")
+
+
 def parse_modified_since(value: str, hub: Hub) -> datetime:
     """An ISO 8601 date or time as an aware datetime (the hub's zone when it has none)."""
     try:
-        moment = datetime.fromisoformat(value.strip())
+        moment = datetime.fromisoformat(_SPACED_OFFSET.sub(r"\1+\2", value.strip()))
     except ValueError:
         raise InvalidInput(f"modified_since {value[:40]!r} is not an ISO 8601 date or time; "
                            "write it as 2024-05-01 or 2024-05-01T09:00:00+09:00.") from None

@@ -68,7 +68,9 @@ def test_no_profile_no_record_set() -> None:
       "top_values": [["true", 2], ["false", 1]]}, "csv", "sc:Text"),
     # Not every value is known (no value repeats, so the profile lists none).
     ({"type": "boolean", "missing": 0, "distinct": 2, "top_values": []}, "tsv", "sc:Text"),
-    # Parquet and JSON Lines hold real booleans.
+    # JSON Lines may hold the words too; Parquet holds real booleans.
+    ({"type": "boolean", "missing": 0, "distinct": 2,
+      "top_values": [["yes", 2], ["no", 1]]}, "jsonl", "sc:Text"),
     ({"type": "boolean", "missing": 3, "distinct": 2, "top_values": []}, "parquet",
      "sc:Boolean"),
     ({"type": "integer"}, "csv", "sc:Integer"),

@@ -153,6 +153,8 @@ def test_modified_since_keeps_what_changed(api: TestClient, live_hub: Hub,
 
     assert listed("2024-05-02") == {_ref("recent")}  # midnight in the hub's zone
     assert listed("2024-05-02T00:00:00%2B00:00") == set()
+    assert listed("2024-05-02T00:00:00+09:00") == {_ref("recent")}  # '+' sent unencoded
+    assert listed("2024-05-02T00:31:00+09:00") == set()
     assert listed("2019-12-31") == {_ref("old"), _ref("recent")}
     graph = _graph(api, f"{API}/catalog.jsonld?modified_since=2019-12-31")
     first = next(graph.objects(None, HYDRA.first))
