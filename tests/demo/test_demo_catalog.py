@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from aihub.accounts import services as accounts
 from aihub.app import create_app
 from aihub.cli import app
-from aihub.datasets.models import DatasetVersion
+from aihub.datasets.models import DatasetFile, DatasetVersion
 from aihub.demo.catalog import seed_catalog
 from aihub.demo.catalog_data import DEMO_DATASETS, factory_sites, household_power, road_sensors
 from aihub.hub import Hub
@@ -149,6 +149,12 @@ def test_seeding_again_adds_nothing(demo_hub: Hub) -> None:
     assert before == sum(len(spec.versions) for spec in DEMO_DATASETS)
     seed_catalog(demo_hub)
     assert versions() == before
+
+
+def test_every_file_is_small(demo_hub: Hub) -> None:
+    with demo_hub.db.reading() as session:
+        sizes = list(session.scalars(select(DatasetFile.size)))
+    assert sizes and max(sizes) <= 1_000_000
 
 
 def test_generated_files_are_the_same_every_time() -> None:
