@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from livebrowser import LiveHub, PageMaker, assert_accessible, path_of
+from livebrowser import LiveHub, PageMaker, assert_accessible, assert_fits_phone, path_of
 from sqlalchemy import update
 
 from aihub.datasets.models import DatasetFile
@@ -107,3 +107,10 @@ def test_a_member_asks_for_data(browse: PageMaker, locale: str) -> None:
     assert path_of(page).startswith("/data-requests/")
     assert page.locator("h1").inner_text() == title
     assert_accessible(page)
+
+
+def test_the_catalog_fits_a_phone(browse: PageMaker, datasets: None) -> None:
+    page = browse("en", width=375)
+    for path in ("/datasets", "/datasets/bus-riders"):
+        page.goto(path)
+        assert_fits_phone(page)
