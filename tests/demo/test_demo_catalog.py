@@ -151,6 +151,18 @@ def test_seeding_again_adds_nothing(demo_hub: Hub) -> None:
     assert versions() == before
 
 
+def test_the_catalog_pages_show_the_seeded_datasets(client: TestClient) -> None:
+    listing = client.get("/datasets")
+    assert listing.status_code == 200
+    assert "광주 도로 센서 원시 측정값" in listing.text
+    for spec in DEMO_DATASETS:
+        page = client.get(f"/datasets/{spec.slug}")
+        # The dataset waiting in review is not public yet.
+        assert page.status_code == (404 if spec.slug == "daedeok-testbed-sites" else 200)
+        if page.status_code == 200:
+            assert spec.title_ko in page.text
+
+
 def test_every_file_is_small(demo_hub: Hub) -> None:
     with demo_hub.db.reading() as session:
         sizes = list(session.scalars(select(DatasetFile.size)))
