@@ -56,7 +56,7 @@ def test_a_visitor_searches_in_korean_and_reads_an_open_dataset(
     page = browse("ko")
     page.goto("/datasets")
     page.get_by_label("검색", exact=True).fill("정류")  # part of the tag 버스정류장
-    page.locator('main form[role="search"] button[type="submit"]').click()
+    page.locator('main form[action="/datasets"] button[type="submit"]').click()
     page.wait_for_url("**/datasets?q=*")  # htmx swapped the results and kept the address
     results = page.locator("#catalog ul.datasets")
     found = results.locator("h2 a").evaluate_all("links => links.map(a => a.pathname)")
