@@ -18,7 +18,7 @@ from typing import Literal, get_args
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import ColumnElement, Text, bindparam, select, text
+from sqlalchemy import ColumnElement, Text, bindparam, cast, func, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -113,13 +113,12 @@ def _ordered(snapshot: Snapshot, mask: Mask, terms: list[Term], sort: SortOrder)
     if sort == "modified" or not terms:
         return snapshot.by_modified[mask[snapshot.by_modified]]
     rows = np.flatnonzero(mask)
-    score = np.zeros(snapshot.size, dtype=np.int32)
+    score = np.zeros(len(rows), dtype=np.int32)
     for term in terms:
-        weight = np.ones(snapshot.size, dtype=np.int32)
-        weight[snapshot.tag_texts.rows_with(term.needle)] = 2
-        weight[snapshot.titles.rows_with(term.needle)] = 3
-        score += weight
-    keys = (-snapshot.ids[rows], -snapshot.updated[rows], -score[rows])
+        in_tags = snapshot.tag_texts.holds(term.needle, rows)
+        in_title = snapshot.titles.holds(term.needle, rows)
+        score += np.where(in_title, 3, np.where(in_tags, 2, 1)).astype(np.int32)
+    keys = (-snapshot.ids[rows], -snapshot.updated[rows], -score)
     return rows[np.lexsort(keys)].astype(np.intp)
 
 
@@ -144,15 +143,25 @@ def _postgres_conditions(terms: list[Term]) -> list[ColumnElement[bool]]:
 
 
 def _matching_ids(session: Session, terms: list[Term]) -> NDArray[np.int64]:
-    """Ids of the datasets whose text holds every term, visible or not."""
+    """Ids of the datasets whose text holds every term, visible or not. The database
+    joins them into one string: thousands of rows one by one cost more than the match."""
     if session.get_bind().dialect.name == "postgresql":
-        found = session.scalars(select(DatasetSearchText.dataset_id)
-                                .where(*_postgres_conditions(terms)))
+        # The planner prices LIKE and @> as cheap as "=", so for a common term (a tenth of
+        # the catalog) it reads every row and tests each long text: 50-170 ms for 10,000
+        # datasets, where the GIN indexes answer in 2. Only this statement goes without.
+        session.execute(text("SET LOCAL enable_seqscan = off"))
+        joined = session.scalar(
+            select(func.string_agg(cast(DatasetSearchText.dataset_id, Text), ","))
+            .where(*_postgres_conditions(terms)))
+        session.execute(text("SET LOCAL enable_seqscan = on"))
     else:
-        found = session.scalars(
-            text("SELECT rowid FROM dataset_search_fts WHERE dataset_search_fts MATCH :match"),
+        joined = session.scalar(
+            text("SELECT group_concat(rowid) FROM dataset_search_fts "
+                 "WHERE dataset_search_fts MATCH :match"),
             {"match": " AND ".join(_fts_phrase(term) for term in terms)})
-    return np.sort(np.fromiter(found, dtype=np.int64))
+    if not joined:
+        return np.empty(0, dtype=np.int64)
+    return np.sort(np.array(joined.split(","), dtype=np.int64))
 
 
 def load_datasets(session: Session, dataset_ids: list[int]) -> list[Dataset]:

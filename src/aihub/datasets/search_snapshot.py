@@ -11,7 +11,6 @@ the same transaction, so a snapshot in use is never older than what the caller c
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -67,9 +66,10 @@ class Pairs:
 
 @dataclass(frozen=True)
 class Joined:
-    """One text per dataset, joined with newlines, so that finding a term in all of them
-    is one regular-expression scan in C rather than a Python loop over datasets."""
+    """One text per dataset, and all of them joined with newlines: a term is looked for in
+    the texts of a few hits one by one, in those of many hits with one scan in C."""
 
+    texts: list[str]
     text: str
     starts: NDArray[np.int64]
 
@@ -77,14 +77,20 @@ class Joined:
     def of(cls, texts: list[str]) -> Joined:
         lengths = np.array([len(text) + 1 for text in texts], dtype=np.int64)
         starts = (np.cumsum(lengths) - lengths).astype(np.int64)
-        return cls("\n".join(texts), starts)
+        return cls(texts, "\n".join(texts), starts)
 
-    def rows_with(self, needle: str) -> Rows:
-        positions = [found.start() for found in re.finditer(re.escape(needle), self.text)]
-        if not positions:
-            return np.empty(0, dtype=np.intp)
-        rows = np.searchsorted(self.starts, np.array(positions), side="right") - 1
-        return np.unique(rows).astype(np.intp)
+    def holds(self, needle: str, among: Rows) -> Mask:
+        """Whether the text of each row of ``among`` holds ``needle``."""
+        if len(among) < 1_000:
+            return np.array([needle in self.texts[row] for row in among.tolist()],
+                            dtype=np.bool_)
+        # Splitting at the needle finds every place it occurs (str.split runs in C; each
+        # match of re.finditer is a Python object): piece i ends where match i starts.
+        pieces = self.text.split(needle)
+        lengths = np.fromiter(map(len, pieces[:-1]), dtype=np.int64, count=len(pieces) - 1)
+        positions = np.cumsum(lengths + len(needle)) - len(needle)
+        rows = np.searchsorted(self.starts, positions, side="right") - 1
+        return np.isin(among, rows)
 
 
 @dataclass(frozen=True)
@@ -144,9 +150,9 @@ class Snapshot:
             pairs = self.pairs[name]
             values, tally = pairs.values, np.bincount(pairs.codes[mask[pairs.rows]],
                                                       minlength=len(pairs.values))
-        present = np.flatnonzero(tally)
-        order = sorted(present.tolist(), key=lambda code: (-int(tally[code]), values[code]))
-        return [(values[code], int(tally[code])) for code in order[:max(limit, 0)]]
+        present = np.flatnonzero(tally)  # codes ascending: values are sorted, so by value
+        order = present[np.lexsort((present, -tally[present]))][:max(limit, 0)]
+        return [(values[code], int(tally[code])) for code in order.tolist()]
 
 
 def _micros(row: Any) -> int:
@@ -163,13 +169,15 @@ def load(connection: Connection, token: str | None) -> Snapshot:
     organizations = dict(connection.execute(select(Organization.id, Organization.slug)).all())
     ids = np.array([row.dataset_id for row in rows], dtype=np.int64)
     updated = np.array([_micros(row) for row in rows], dtype=np.int64)
-    by_title = sorted(range(len(rows)), key=lambda i: (rows[i].sort_title, rows[i].dataset_id))
+    # Rows are in id order, so a stable sort by title leaves ties by id.
+    titles = np.array([row.sort_title for row in rows], dtype=np.str_)
+    by_title = np.argsort(titles, kind="stable") if len(rows) else np.empty(0, dtype=np.intp)
     return Snapshot(
         token=token, ids=ids,
         organization_ids=np.array([row.organization_id for row in rows], dtype=np.int64),
         published=np.array([row.published for row in rows], dtype=np.bool_),
         updated=updated, by_modified=np.lexsort((-ids, -updated)).astype(np.intp),
-        by_title=np.array(by_title, dtype=np.intp),
+        by_title=by_title.astype(np.intp),
         fields={
             "organization": Codes.of([organizations.get(row.organization_id, "")
                                       for row in rows]),
@@ -193,6 +201,7 @@ EMPTY = Snapshot(token=None, ids=np.empty(0, dtype=np.int64),
                  pairs={name: Pairs.of([]) for name in ("tag", "format")},
                  titles=Joined.of([]), tag_texts=Joined.of([]))
 _cache: dict[str, Snapshot] = {}
+_TOKEN = select(SearchState.token).where(SearchState.id == 1)
 _loading = threading.Lock()
 
 
@@ -200,7 +209,7 @@ def current(session: Session) -> Snapshot:
     """The snapshot of the index as ``session`` sees it, loaded again only when the
     database's state token changed since it was last loaded."""
     connection = session.connection()
-    token = connection.scalar(select(SearchState.token).where(SearchState.id == 1))
+    token = connection.scalar(_TOKEN)
     if token is None:  # nothing indexed yet
         return EMPTY
     key = str(connection.engine.url)
