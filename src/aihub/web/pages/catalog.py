@@ -60,7 +60,6 @@ def _page_number(raw: str) -> int:
 def _facet_labels(page: Page, session: Session, slugs: list[str]) -> dict[str, dict[str, str]]:
     """What each facet value reads as: organizations by name, licences by title, tiers in
     words; formats and tags as they are."""
-    _ = page.gettext
     names = {slug: localized({"ko": ko, "en": en}, page.locale) for slug, ko, en in
              session.execute(select(Organization.slug, Organization.name_ko,
                                     Organization.name_en).where(Organization.slug.in_(slugs)))}

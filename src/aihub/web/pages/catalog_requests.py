@@ -12,8 +12,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
+from aihub.accounts.actor import Actor
 from aihub.datasets import policy, requests, services, versions
+from aihub.datasets.models import DataRequest
 from aihub.datasets.request_routes import list_route
 from aihub.datasets.schemas import data_request_out
 from aihub.datasets.status import DataRequestStatus
@@ -154,7 +157,7 @@ def fulfil(request_id: RowId, page: PageDep,
            version: Annotated[str, Form(max_length=64)] = "",
            answer: Annotated[str, Form(max_length=50_000)] = "") -> Response:
     """Answer with a published dataset (and version) the answerer hosts."""
-    def link(session: Any, request: Any, actor: Any) -> None:
+    def link(session: Session, request: DataRequest, actor: Actor) -> None:
         if not dataset.strip():
             raise FieldErrors({"dataset": "name the dataset that answers the request."})
         found = services.get_visible_dataset(session, dataset.strip(), actor)
