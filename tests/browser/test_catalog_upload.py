@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from livebrowser import LiveHub, PageMaker, path_of
+from livebrowser import LiveHub, PageMaker, assert_accessible, path_of
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Request, Route
@@ -70,6 +70,7 @@ def test_a_host_uploads_with_progress_and_resumes_and_a_curator_publishes(
     assert size > 3 * CHUNK
     host = browse("en", user="host")
     _create_dataset_and_version(host)
+    assert_accessible(host)  # the upload form, its progress region, the submit form
 
     # First try: the connection is lost after the first chunk and stays lost.
     patches: list[str] = []
@@ -134,6 +135,7 @@ def test_a_host_uploads_with_progress_and_resumes_and_a_curator_publishes(
     with curator.expect_navigation():
         curator.locator(f'a[href="/curator/datasets/{SLUG}/versions/1.0.0/review"]').click()
     assert curator.locator('main form[action$="/publish"] button').is_disabled()
+    assert_accessible(curator)
     finding = curator.locator("article.finding").filter(has_text="KR_MOBILE")
     assert "010-****-5678" in finding.inner_text()
     finding.locator('[name="reason"]').fill("The agency's public contact number")
@@ -144,3 +146,17 @@ def test_a_host_uploads_with_progress_and_resumes_and_a_curator_publishes(
     assert path_of(curator) == "/curator/datasets?done=published"
     response = curator.goto(f"/api/v1/datasets/{SLUG}/versions/1.0.0")
     assert response is not None and response.json()["status"] == "published"
+
+
+@pytest.mark.parametrize("locale", ["ko", "en"])
+def test_the_catalog_admin_lists_and_forms_are_accessible(browse: PageMaker, locale: str
+                                                          ) -> None:
+    host = browse(locale, user="host")
+    for path in ("/host/datasets", "/host/datasets/new"):
+        response = host.goto(path)
+        assert response is not None and response.status == 200, path
+        assert_accessible(host)
+    curator = browse(locale, user="curator")
+    response = curator.goto("/curator/datasets")
+    assert response is not None and response.status == 200
+    assert_accessible(curator)
