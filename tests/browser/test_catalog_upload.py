@@ -30,22 +30,22 @@ def _csv(path: Path, rows: int = 300_000) -> int:
     return path.stat().st_size
 
 
-def _create_dataset_and_version(host: Page) -> None:
+def _create_dataset_and_version(host: Page, slug: str = SLUG) -> None:
     host.goto("/host/datasets/new")
     form = host.locator('main form[action="/host/datasets/new"]')
-    form.locator('[name="slug"]').fill(SLUG)
+    form.locator('[name="slug"]').fill(slug)
     form.locator('[name="title_ko"]').fill("브라우저 대기질")
     form.locator('[name="title_en"]').fill("Browser air quality")
     form.locator('[name="tags"]').fill("air, 대기질")
     with host.expect_navigation():
         form.locator('button[type="submit"]').click()
-    assert path_of(host) == f"/host/datasets/{SLUG}/versions/new?created=1", (
+    assert path_of(host) == f"/host/datasets/{slug}/versions/new?created=1", (
         host.locator("main .field-error").all_inner_texts())
     host.locator('[name="label"]').fill("1.0.0")
     host.locator('[name="message"]').fill("First release")
     with host.expect_navigation():
         host.locator('main form button[type="submit"]').click()
-    assert path_of(host) == VERSION
+    assert path_of(host) == f"/host/datasets/{slug}/versions/1.0.0"
 
 
 def _start_upload(host: Page, csv: Path) -> None:
@@ -160,3 +160,16 @@ def test_the_catalog_admin_lists_and_forms_are_accessible(browse: PageMaker, loc
     response = curator.goto("/curator/datasets")
     assert response is not None and response.status == 200
     assert_accessible(curator)
+
+
+def test_without_javascript_the_plain_form_uploads(browse: PageMaker, tmp_path: Path) -> None:
+    csv = tmp_path / "small.csv"
+    csv.write_text("station,pm10\n중구,31\n", encoding="utf-8")
+    host = browse("ko", user="host", javascript=False)
+    _create_dataset_and_version(host, "browser-plain")
+    version = "/host/datasets/browser-plain/versions/1.0.0"
+    host.locator('form[data-tus-upload] [name="file"]').set_input_files(csv)
+    with host.expect_navigation():
+        host.locator("form[data-tus-upload] [data-tus-start]").click()
+    assert path_of(host) == f"{version}?done=attached"
+    assert "small.csv" in host.locator("main table").first.inner_text()
