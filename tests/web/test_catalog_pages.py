@@ -139,6 +139,9 @@ def test_dataset_page_for_a_visitor(web: TestClient, live_hub: Hub,
     assert "/api/v1/datasets/air-open/croissant.json" in page.text
     assert "/api/v1/datasets/air-open/dcat.ttl" in page.text
     assert "croissant.json" in page.headers["link"] and 'rel="alternate"' in page.headers["link"]
+    head = page.text.split("</head>")[0]
+    assert ('<link rel="alternate" type="application/ld+json" '
+            'href="/api/v1/datasets/air-open/croissant.json">') in head
     download = web.get("/datasets/air-open/versions/1.0.0/files/data/pm10.csv")
     assert download.status_code == 200 and download.content == CSV
 
