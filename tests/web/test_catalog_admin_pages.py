@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from aihub.datasets import services, versions
 from aihub.datasets.models import Dataset, DatasetFile, DatasetVersion
 from aihub.datasets.pii import scan_path
 from aihub.datasets.profile import profile_path
+from aihub.db import utcnow
 from aihub.hub import Hub
 from factories import Factories, Person
 from webclient import csrf_token, sign_in, web_client
@@ -377,3 +379,23 @@ def test_forms_without_the_csrf_token_are_refused(web: TestClient, hub: Hub,
     assert response.status_code == 403
     with hub.db.reading() as session:
         assert session.scalar(select(DatasetVersion.status)) == "draft"
+
+
+def test_the_review_queue_lists_the_oldest_submission_first(
+        web: TestClient, hub: Hub, factories: Factories) -> None:
+    host = factories.host()
+    submitted(hub, factories, host, {"b.csv": PHONE}, slug="newer")
+    submitted(hub, factories, host, {"a.csv": CLEAN}, slug="older")
+    factories.dataset(host, "drafty", files={"c.csv": CLEAN}, publish=False)
+    factories.dataset(host, "done-already")
+    with hub.db.transaction() as session:  # submitted in the other order than created
+        rows = {d.slug: d.id for d in session.scalars(select(Dataset))}
+        for slug, hours in (("older", 5), ("newer", 1)):
+            version = session.scalars(select(DatasetVersion).where(
+                DatasetVersion.dataset_id == rows[slug])).one()
+            version.submitted_at = utcnow() - timedelta(hours=hours)
+    sign_in(web, hub, factories.curator())
+    page = web.get("/curator/datasets").text
+    assert page.index("/curator/datasets/older/") < page.index("/curator/datasets/newer/")
+    assert "/curator/datasets/drafty/" not in page
+    assert "/curator/datasets/done-already/" not in page
