@@ -205,20 +205,23 @@ async def _dispatch(request: Request, hub: HubDep, name: str) -> Response:
     return JSONResponse({"help": help_url, "success": True, "result": result})
 
 
-@router.api_route("/api/action/{name:path}", methods=["GET", "POST"])
+# One route per method: a route with two methods gives both the same OpenAPI operation id.
+@router.get("/api/action/{name:path}", operation_id="ckan_action_get")
+@router.post("/api/action/{name:path}", operation_id="ckan_action_post")
 async def action_route(request: Request, hub: HubDep, name: str) -> Response:
     """A CKAN action (ckanapi's path); ``help_show`` describes each."""
     return await _dispatch(request, hub, name)
 
 
-@router.api_route("/api/3/action/{name:path}", methods=["GET", "POST"])
+@router.get("/api/3/action/{name:path}", operation_id="ckan3_action_get")
+@router.post("/api/3/action/{name:path}", operation_id="ckan3_action_post")
 async def action_v3_route(request: Request, hub: HubDep, name: str) -> Response:
     """A CKAN action (the documented path)."""
     return await _dispatch(request, hub, name)
 
 
-@router.get("/api")
-@router.get("/api/3")
+@router.get("/api", operation_id="ckan_api_version")
+@router.get("/api/3", operation_id="ckan3_api_version")
 async def api_version() -> dict[str, int]:
     """The CKAN API version served, as CKAN answers it."""
     return {"version": API_VERSION}
