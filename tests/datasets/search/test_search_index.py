@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, select, text
 from aihub import migrate
 from aihub.accounts.models import Organization
 from aihub.datasets import services, versions
+from aihub.datasets.search import SearchQuery, search_datasets
 from aihub.datasets.search_index import (
     DatasetSearch,
     DatasetSearchText,
@@ -127,3 +128,12 @@ def test_sqlite_creates_its_fts_table_on_first_use_and_repairs_it(
         ensure_fts(session.connection())
     catalog.dataset("bus", "교통 버스")
     assert sorted(catalog.slugs("교통")) == ["bus", "speed"]
+
+
+def test_postgres_planner_settings_are_restored_after_a_match(catalog: Catalog) -> None:
+    if catalog.hub.db.is_sqlite:
+        pytest.skip("only PostgreSQL's match turns sequential scans off")
+    with catalog.hub.db.reading() as session:
+        before = session.scalar(text("SHOW enable_seqscan"))
+        assert search_datasets(session, catalog.visitor, SearchQuery(text="교통")).count == 1
+        assert session.scalar(text("SHOW enable_seqscan")) == before == "on"
