@@ -47,7 +47,7 @@ class Finding:
         return self.pattern_id in RRN_PATTERNS
 
 
-def _pattern_of(item: Mapping[str, Any]) -> str | None:
+def pattern_of(item: Mapping[str, Any]) -> str | None:
     for key in _PATTERN_KEYS:
         value = item.get(key)
         if isinstance(value, str) and value:
@@ -55,7 +55,7 @@ def _pattern_of(item: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _walk(value: Any, column: str, scope: str
+def walk_report(value: Any, column: str, scope: str
           ) -> Iterator[tuple[Mapping[str, Any], str, str]]:
     """Each finding object with its column and its scope: the ``name`` of the nearest
     enclosing per-file report (a zip's member, in the scanner's reports)."""
@@ -65,27 +65,27 @@ def _walk(value: Any, column: str, scope: str
         name = value.get("name")
         if isinstance(name, str) and isinstance(value.get("findings"), list):
             scope = name
-        if isinstance(value.get("severity"), str) and _pattern_of(value):
+        if isinstance(value.get("severity"), str) and pattern_of(value):
             yield value, here, scope
             return
         for child in value.values():
-            yield from _walk(child, here, scope)
+            yield from walk_report(child, here, scope)
     elif isinstance(value, list):
         for child in value:
-            yield from _walk(child, column, scope)
+            yield from walk_report(child, column, scope)
 
 
 def findings_in(item: DatasetFile) -> list[Finding]:
     """The findings of one file's report, one per (column, pattern), counts summed."""
     if not item.pii_report:
         return []
-    found = list(_walk(item.pii_report, "", ""))
+    found = list(walk_report(item.pii_report, "", ""))
     # A report of several members (a zip) names the member in the column: "member: column".
     several = len({scope for _, _, scope in found}) > 1
     merged: dict[tuple[str, str], Finding] = {}
     for raw, here, scope in found:
         column = (f"{scope}: {here}" if here else scope) if several else here
-        pattern = _pattern_of(raw) or ""
+        pattern = pattern_of(raw) or ""
         severity = str(raw["severity"]).upper()
         count = raw.get("count")
         count = count if isinstance(count, int) and count >= 0 else 1

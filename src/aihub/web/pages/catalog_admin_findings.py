@@ -8,14 +8,13 @@ text only (``docs/pii.md``); no raw value reaches the page.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aihub.datasets.findings import BLOCK, RRN_PATTERNS
+from aihub.datasets.findings import BLOCK, RRN_PATTERNS, pattern_of, walk_report
 from aihub.datasets.schemas import FindingOut, VersionDetail
 
-_PATTERN_KEYS = ("pattern_id", "pattern", "rule", "id")
 MAX_SHOWN = 5  # examples and contexts per finding, as the scanner keeps
 
 
@@ -36,31 +35,7 @@ class ShownFinding:
 
 
 def _pattern(item: Mapping[str, Any]) -> str:
-    for key in _PATTERN_KEYS:
-        value = item.get(key)
-        if isinstance(value, str) and value:
-            return value
-    return ""
-
-
-def _walk(value: Any, column: str, scope: str
-          ) -> Iterator[tuple[Mapping[str, Any], str, str]]:
-    """The report's finding objects with their column and enclosing file report's name,
-    read as ``datasets.findings`` reads them, so the keys match the API's rows."""
-    if isinstance(value, Mapping):
-        own = value.get("column")
-        here = own if isinstance(own, str) else column
-        name = value.get("name")
-        if isinstance(name, str) and isinstance(value.get("findings"), list):
-            scope = name
-        if isinstance(value.get("severity"), str) and _pattern(value):
-            yield value, here, scope
-            return
-        for child in value.values():
-            yield from _walk(child, here, scope)
-    elif isinstance(value, list):
-        for child in value:
-            yield from _walk(child, column, scope)
+    return pattern_of(item) or ""
 
 
 def _strings(value: Any) -> list[str]:
@@ -68,7 +43,7 @@ def _strings(value: Any) -> list[str]:
 
 
 def _details(report: dict[str, Any]) -> dict[tuple[str, str], ShownFinding]:
-    found = list(_walk(report, "", ""))
+    found = list(walk_report(report, "", ""))
     several = len({scope for _, _, scope in found}) > 1
     details: dict[tuple[str, str], ShownFinding] = {}
     for raw, here, scope in found:
