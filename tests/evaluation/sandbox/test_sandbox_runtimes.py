@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from sandbox_helpers import run_python
+from sandbox_helpers import SMALL, run_python
 
 from aihub.evaluation.sandbox import (
     DEFAULT_PACKAGES,
+    MIB,
     BubblewrapSandbox,
     Outcome,
     Runtime,
@@ -73,6 +75,11 @@ def test_runtimes_folder_must_be_reachable(tmp_path: Path) -> None:
         build_runtime(tmp_path / "runtimes", "bare", packages=[])
 
 
+# Importing the whole stack takes seconds on a busy machine: this test is about the imports,
+# not the limits, so it gets time and CPU to spare.
+ROOMY = replace(SMALL, wall_seconds=120, cpu_seconds=120, memory_bytes=1024 * MIB)
+
+
 @pytest.mark.slow
 def test_default_stack_imports_in_the_sandbox(sandbox: BubblewrapSandbox,
                                               default_runtime: Runtime) -> None:
@@ -91,7 +98,7 @@ def test_default_stack_imports_in_the_sandbox(sandbox: BubblewrapSandbox,
                 "/predictions/out.csv", index=False)
             plt.plot([1, 2]); plt.savefig("/tmp/plot.png")
             print(numpy.__version__)
-        """, env={"OPENBLAS_NUM_THREADS": "1"})
+        """, env={"OPENBLAS_NUM_THREADS": "1"}, limits=ROOMY)
         written = (out / "out.csv").read_text().splitlines()
     assert result.outcome is Outcome.OK, result.stderr
     assert result.stdout.strip() == default_runtime.packages["numpy"]
