@@ -18,6 +18,7 @@ from aihub.cli import (
     server_verbs,
     worker_verbs,
 )
+from aihub.cli.common import fail
 
 app = typer.Typer(
     name="aihub",
@@ -40,7 +41,13 @@ def docs(
     ),
 ) -> None:
     """Write the CLI and settings reference (docs/cli.md, docs/settings.md) from the code."""
-    for path in reference.write_docs(app, folder):
+    try:
+        written = reference.write_docs(app, folder)
+    except OSError as exc:
+        fail(f"Cannot write the reference into {folder}: {exc.strerror or exc}. Name a "
+             "folder you may write to with --folder.")
+        return
+    for path in written:
         typer.echo(f"wrote {path}")
 
 

@@ -69,6 +69,7 @@ def cli_markdown(app: typer.Typer) -> str:
 
 def write_docs(app: typer.Typer, folder: Path) -> list[Path]:
     outputs = {folder / "settings.md": settings_markdown(), folder / "cli.md": cli_markdown(app)}
+    folder.mkdir(parents=True, exist_ok=True)
     for path, text in outputs.items():
         path.write_text(text, encoding="utf-8")
     return list(outputs)
