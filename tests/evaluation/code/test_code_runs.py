@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from aihub.hub import Hub
@@ -148,3 +149,40 @@ def test_hidden_files_hide_the_output_unless_the_host_shows_it(
     host = code_api.get(f"{API}/submissions/{result['id']}",
                         headers=code_factories.curator().headers).json()
     assert "id,x" in host["host_log"]  # hosts read everything
+
+
+# The program copies a row of the code-only test.csv into what the scorer quotes: an id,
+# a value, the header, an output file's name. Each would reach the participant through
+# the reason the scorer gives, were it not withheld.
+SMUGGLERS = {
+    "an id": "out.write('id,target\\n' + secret.replace(',', '_') + ',0.5\\n')",
+    "a value": "out.write('id,target\\n' + first + ',' + secret.replace(',', '_') + '\\n')",
+    "the header": "out.write('id,' + secret.replace(',', '_') + '\\n1,0.5\\n')",
+    "a file name": "os.symlink('/data/test.csv', '/predictions/' + secret.replace(',', '_'))",
+}
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # about messages, not storage
+@pytest.mark.parametrize("channel", SMUGGLERS)
+def test_hidden_files_do_not_leak_through_the_scorers_reasons(
+    code_api: TestClient, code_factories: Factories, code_hub: Hub, channel: str
+) -> None:
+    slug, member = _setup(code_factories, fmt="main", show_log=None)
+    main = (
+        "import os\n"
+        "lines = open('/data/test.csv').read().splitlines()\n"
+        "secret, first = 'LEAK' + lines[1], lines[1].split(',')[0]\n"
+        "out = open('/predictions/predictions.csv', 'w')\n"
+        f"{SMUGGLERS[channel]}\n"
+        "out.close()\n"
+    )
+    response = _submit(code_api, member, slug, zipped({"main.py": main}))
+    assert response.status_code == 201, response.text
+    run_queued(code_hub)
+    result = _result(code_api, member, response.json()["id"])
+    assert result["status"] == "failed"
+    assert "LEAK" not in result["error"] and "LEAK" not in (result["log"] or "")
+    assert "does not show programs' output" in result["error"]
+    host = code_api.get(f"{API}/submissions/{result['id']}",
+                        headers=code_factories.curator().headers).json()
+    assert "LEAK" in host["host_error"]  # the channel was real: hosts read the reason

@@ -47,6 +47,9 @@ from aihub.evaluation.sandbox import (
 
 # How often a running program is checked for a stop request (lease lost, cancelled).
 _POLL_SECONDS = 0.2
+# A challenge that hides programs' output also hides what the scorer quotes of it.
+_NOT_QUOTED = ("This challenge does not show programs' output, so the reason is not quoted "
+               "here; the hosts can read it.")
 
 
 def sandbox_limits(code: CodeSpec) -> Limits:
@@ -175,8 +178,11 @@ class CodeRunner:
         try:
             copy_outputs(predictions, copied, max_files=100, max_bytes=kit.max_bytes)
         except UnsafeOutput as exc:
-            return failed(f"Your program's output was refused: {exc}", ErrorKind.PARTICIPANT,
-                          log=log, host_log=host_log)
+            refused = f"Your program's output was refused: {exc}"
+            told = refused if code.show_log else (
+                "Your program's output was refused: /predictions may hold at most 100 "
+                f"regular files (no links) of {kit.max_bytes:,} bytes in all. {_NOT_QUOTED}")
+            return failed(told, ErrorKind.PARTICIPANT, refused, log=log, host_log=host_log)
         path = copied / code.prediction_file
         if not path.is_file():
             return failed(
@@ -184,6 +190,13 @@ class CodeRunner:
                 ErrorKind.PARTICIPANT, log=log, host_log=host_log,
             )
         scored = score_predictions(kit, task, path, code.prediction_file)
+        if scored.error_kind is ErrorKind.PARTICIPANT and not code.show_log:
+            # The scorer quotes the file's values, names and header, which the program could
+            # have copied from data the participant may not see: hosts alone read them.
+            scored = scored.model_copy(update={"error": (
+                f"Your program's /predictions/{code.prediction_file} could not be scored. "
+                f"{_NOT_QUOTED} It needs the columns of the sample submission and one row "
+                "for each test id.")})
         return scored.model_copy(update={"log": log, "host_log": host_log})
 
 
