@@ -17,6 +17,7 @@ from typer.testing import CliRunner, Result
 
 from aihub.app import create_app
 from aihub.cli import app
+from aihub.datasets import services, versions
 from aihub.datasets.uploads import forget_cached_hashes
 from aihub.evaluation.worker import Worker
 from aihub.hub import Hub
@@ -236,3 +237,25 @@ def test_mistakes_are_explained(server: str, factories: Factories, tmp_path: Pat
     bad_day = _run("datasets", "request-access", "gwangju-roads", "--purpose", "p", "--starts",
                    "2026-13-01", "--ends", "2026-12-01", url=server, token=host.token)
     assert bad_day.exit_code == 1 and "YYYY-MM-DD" in _said(bad_day)
+
+
+def test_square_brackets_in_titles_and_messages_print_as_written(
+        server: str, factories: Factories, tmp_path: Path) -> None:
+    """Rich reads ``[...]`` as markup: a title like "[/2024]" once stopped list and show
+    with a MarkupError traceback, and "[bold]" vanished."""
+    host = factories.host()
+    factories.dataset(host, "roads-2024", label="1.0.0")
+    with factories.hub.db.transaction() as session:
+        found = services.get_dataset(session, "roads-2024")
+        found.title_ko = "도로 센서 [/2024] [bold]원시[/bold]"
+        versions.create_version(session, found, factories.actor(host), label="2.0.0",
+                                message="[red]fixed[/red] [/x]")
+    listed = _run("datasets", "list", url=server)
+    assert listed.exit_code == 0, listed.output
+    assert "[/2024]" in listed.output and "[bold]원시[/bold]" in listed.output
+    shown = _run("datasets", "show", "roads-2024", url=server, token=host.token)
+    assert shown.exit_code == 0, shown.output
+    assert "[/2024]" in shown.output and "[red]fixed[/red] [/x]" in _said(shown)
+    bad_day = _run("datasets", "request-access", "roads-2024", "--purpose", "p", "--starts",
+                   "[/x]", "--ends", "2026-12-01", url=server, token=host.token)
+    assert bad_day.exit_code == 1 and "'[/x]' is not a date" in _said(bad_day)

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import httpx
 import typer
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -57,6 +58,12 @@ def _t(text: dict[str, str], lang: str) -> str:
     return text.get(lang) or text.get("ko") or ""
 
 
+def _say(text: str) -> None:
+    """Print a line that holds what people typed (titles, messages, paths), so that
+    square brackets in it print as written instead of being read as Rich markup."""
+    console.print(escape(text), highlight=False)
+
+
 def _path(slug: str, *rest: str) -> str:
     """An API path with each part quoted: labels and file paths may hold anything."""
     return "/".join([API, quote(slug, safe=""), *(quote(part, safe="/") for part in rest)])
@@ -69,9 +76,10 @@ def _transfers(url: str, token: str | None) -> Iterator[httpx.Client]:
     try:
         yield http
     except ClientError as exc:
-        fail(str(exc))
+        fail(escape(str(exc)))
     except httpx.TransportError as exc:
-        fail(f"Cannot reach the hub at {url}: {exc}. Set --url or AIHUB_URL to its address.")
+        fail(escape(f"Cannot reach the hub at {url}: {exc}. Set --url or AIHUB_URL to its "
+                    "address."))
     finally:
         http.close()
 
@@ -109,8 +117,9 @@ def datasets_list(
         table.add_column(name)
     for item in page["items"]:
         latest = item["latest_version"]
-        table.add_row(item["slug"], _t(item["title"], lang), item["access_tier"],
-                      item["licence"]["id"], latest["label"] if latest else "-")
+        table.add_row(*(escape(cell) for cell in (
+            item["slug"], _t(item["title"], lang), item["access_tier"], item["licence"]["id"],
+            latest["label"] if latest else "-")))
     console.print(table)
     console.print(f"{page['count']} dataset(s)", highlight=False)
 
@@ -127,16 +136,18 @@ def datasets_show(
         print_json(item)
         return
     licence = item["licence"]
-    console.print(f"[bold]{_t(item['title'], lang)}[/] ({item['slug']})", highlight=False)
+    console.print(f"[bold]{escape(_t(item['title'], lang))}[/] ({escape(item['slug'])})",
+                  highlight=False)
     console.print(_t(item["description"], lang), highlight=False, markup=False)
-    console.print(f"organization: {item['organization']['slug']}; tier: {item['access_tier']}; "
-                  f"licence: {licence['id']} ({_t(licence['title'], lang)}); "
-                  f"tags: {', '.join(item['tags']) or '-'}", highlight=False)
+    _say(f"organization: {item['organization']['slug']}; tier: {item['access_tier']}; "
+         f"licence: {licence['id']} ({_t(licence['title'], lang)}); "
+         f"tags: {', '.join(item['tags']) or '-'}")
     table = Table("version", "status", "files", "bytes", "published", "message")
     for version in item["versions"]:
-        table.add_row(version["label"], version["status"], str(version["file_count"]),
-                      str(version["total_bytes"]), (version["published_at"] or "")[:10],
-                      version["message"][:60])
+        table.add_row(*(escape(cell) for cell in (
+            version["label"], version["status"], str(version["file_count"]),
+            str(version["total_bytes"]), (version["published_at"] or "")[:10],
+            version["message"][:60])))
     console.print(table)
 
 
@@ -160,8 +171,8 @@ def datasets_create(
     if as_json:
         print_json(item)
         return
-    console.print(f"Created {item['slug']}. Next: aihub datasets version {item['slug']} "
-                  "1.0.0 --message '...'", highlight=False)
+    _say(f"Created {item['slug']}. Next: aihub datasets version {item['slug']} "
+         "1.0.0 --message '...'")
 
 
 @datasets_app.command("version")
@@ -176,8 +187,8 @@ def datasets_version(
     if as_json:
         print_json(item)
         return
-    console.print(f"Draft {slug} {item['label']}. Next: aihub datasets upload {slug} "
-                  f"{item['label']} FILE...", highlight=False)
+    _say(f"Draft {slug} {item['label']}. Next: aihub datasets upload {slug} "
+         f"{item['label']} FILE...")
 
 
 def _resuming(http: httpx.Client, file: Path, store: ResumeStore) -> int | None:
@@ -208,27 +219,27 @@ def datasets_upload(
     """Upload files to a draft version (run it again to resume an interrupted upload)."""
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
-        fail(f"Not a file: {', '.join(missing)}. Name existing files.")
+        fail(escape(f"Not a file: {', '.join(missing)}. Name existing files."))
     store = ResumeStore()
     with _transfers(url, token) as http, client(url, token) as api:
         # A wrong slug or label, or a version past its draft, fails before any byte is sent.
         version = api.get(_path(slug, "versions", label))
         if version["status"] != "draft":
-            fail(f"{slug} {label} is {version['status']}: files are attached to drafts only. "
-                 f"Start a new version: aihub datasets version {slug} LABEL --message '...'")
+            fail(escape(f"{slug} {label} is {version['status']}: files are attached to drafts "
+                        f"only. Start a new version: aihub datasets version {slug} LABEL "
+                        "--message '...'"))
         for file in files:
             target = _target_path(file, path, several=len(files) > 1)
             offset = _resuming(http, file, store)
             if offset:
-                console.print(f"Resuming {file.name} at byte {offset}.", highlight=False)
+                _say(f"Resuming {file.name} at byte {offset}.")
             with _progress(quiet) as progress:
                 sent = upload_resumable(http, UPLOADS_PATH, file, None, progress,
                                         chunk_size=chunk_mb * 2**20, store=store,
                                         retry=Retry(tries=retries))
             item = api.post(_path(slug, "versions", label, "uploads"),
                             json={"upload_id": sent.upload_id, "path": target})
-            console.print(f"{item['path']} ({item['size']} bytes, sha256 {item['sha256'][:12]}…)",
-                          highlight=False)
+            _say(f"{item['path']} ({item['size']} bytes, sha256 {item['sha256'][:12]}…)")
 
 
 def _target_path(file: Path, path: str | None, *, several: bool) -> str:
@@ -248,8 +259,8 @@ def datasets_submit(
     if as_json:
         print_json(item)
         return
-    console.print(f"{slug} {item['label']}: {item['status']} (rev {item['rev']}). A curator "
-                  "publishes it after the review.", highlight=False)
+    _say(f"{slug} {item['label']}: {item['status']} (rev {item['rev']}). A curator "
+         "publishes it after the review.")
 
 
 def _manifest(http: httpx.Client, api: Client, slug: str, ref: str) -> dict[str, Any]:
@@ -320,14 +331,14 @@ def datasets_download(
         for item in _chosen(manifest["files"], paths or []):
             target = _local(folder, item["path"])
             if _same(target, item["size"], item["sha256"]):
-                console.print(f"{target} (already there, sha256 ok)", highlight=False)
+                _say(f"{target} (already there, sha256 ok)")
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
             with _progress(quiet) as progress, _cli_hint(slug):
                 download_verified(http, _path(slug, "versions", manifest["rev"], "files",
                                               item["path"]),
                                   target, item["sha256"], progress, retry=Retry(tries=retries))
-            console.print(f"{target} ({item['size']} bytes, sha256 ok)", highlight=False)
+            _say(f"{target} ({item['size']} bytes, sha256 ok)")
 
 
 @contextmanager
@@ -362,8 +373,7 @@ def datasets_accept_licence(
     """Accept a registered-tier dataset's licence, after which you may download it."""
     with client(url, token) as api:
         item = api.post(_path(slug, "licence"), json={"purpose": purpose})
-    console.print(f"You accepted {item['licence']} for {slug}. Next: aihub datasets download "
-                  f"{slug}", highlight=False)
+    _say(f"You accepted {item['licence']} for {slug}. Next: aihub datasets download {slug}")
 
 
 @datasets_app.command("request-access")
@@ -385,15 +395,15 @@ def datasets_request_access(
     if as_json:
         print_json(item)
         return
-    console.print(f"Access request {item['id']} for {slug}: {item['status']}, due "
-                  f"{str(item['due_at'])[:10]}.", highlight=False)
+    _say(f"Access request {item['id']} for {slug}: {item['status']}, due "
+         f"{str(item['due_at'])[:10]}.")
 
 
 def _day(value: str, option: str) -> str:
     try:
         return date.fromisoformat(value).isoformat()
     except ValueError:
-        fail(f"{option} {value!r} is not a date; write it as YYYY-MM-DD.")
+        fail(escape(f"{option} {value!r} is not a date; write it as YYYY-MM-DD."))
         raise  # unreachable: fail() exits
 
 
