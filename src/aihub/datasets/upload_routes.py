@@ -43,6 +43,9 @@ class TusRoute(APIRoute):
                 response = await handler(request)
             except AihubError as exc:
                 response = JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+                if isinstance(exc, tus.VersionMismatch):
+                    # tus core: a 412 names the versions the server speaks.
+                    response.headers["Tus-Version"] = tus.TUS_VERSION
             response.headers.update(tus.tus_headers())
             return response
 
@@ -158,7 +161,9 @@ async def create_upload(request: Request, hub: HubDep, owner: OwnerDep) -> Respo
 
 
 @router.head("/{upload_id}", summary="Where an upload stands (tus core)")
-async def upload_offset(upload_id: str, hub: HubDep, owner: OwnerDep) -> Response:
+async def upload_offset(upload_id: str, request: Request, hub: HubDep,
+                        owner: OwnerDep) -> Response:
+    tus.check_version(request.headers)
     info = _store(hub).get(upload_id, owner, utcnow())
     if info.failed:
         raise tus.UploadGone(info.error or "This upload failed; start a new one.")

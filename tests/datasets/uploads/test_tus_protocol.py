@@ -136,6 +136,11 @@ def test_another_tus_version_is_412(client: TestClient, owner: Person,
     response = client.patch(location, content=b"x", headers=headers)
     assert response.status_code == 412
     assert "Tus-Resumable: 1.0.0" in response.json()["detail"]
+    assert response.headers["tus-version"] == "1.0.0"  # the versions this server speaks
+    head = {**owner.headers, **({"Tus-Resumable": version} if version else {})}
+    asked = client.head(location, headers=head)  # HEAD is a tus request too
+    assert asked.status_code == 412 and asked.headers["tus-version"] == "1.0.0"
+    assert "upload-offset" not in asked.headers
 
 
 def test_bytes_need_the_offset_content_type(client: TestClient, owner: Person) -> None:
