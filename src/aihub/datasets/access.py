@@ -25,7 +25,7 @@ from aihub.datasets.models import (
     DownloadLog,
     LicenceAcceptance,
 )
-from aihub.datasets.services import text_field
+from aihub.datasets.services import lock_for_change, text_field
 from aihub.datasets.status import ACCESS_TRANSITIONS, AccessStatus, check_transition
 from aihub.datasets.versions import find_file, get_version
 from aihub.db import utcnow
@@ -160,6 +160,7 @@ def decide_access_request(
                         "access requests.")
     text = _reason(reason, required=not accept)
     new = AccessStatus.ACCEPTED if accept else AccessStatus.REJECTED
+    lock_for_change(session, request, "status")
     check_transition(ACCESS_TRANSITIONS, AccessStatus(request.status), new,
                      f"Access request {request.id}")
     request.status, request.reason = new.value, text
@@ -178,6 +179,7 @@ def revoke_access(
     if not policy.can_answer_access(actor, dataset):
         raise Forbidden(f"Only the hosts of {dataset.slug!r} and the curators revoke access.")
     text = _reason(reason, required=True)
+    lock_for_change(session, request, "status")
     check_transition(ACCESS_TRANSITIONS, AccessStatus(request.status), AccessStatus.REVOKED,
                      f"Access request {request.id}")
     request.status, request.reason = AccessStatus.REVOKED.value, text

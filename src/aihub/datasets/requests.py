@@ -16,7 +16,7 @@ from aihub.accounts.actor import Actor
 from aihub.accounts.models import Organization
 from aihub.datasets import policy
 from aihub.datasets.models import DataRequest, DataRequestSupport, Dataset, DatasetVersion
-from aihub.datasets.services import flush_unique, text_field
+from aihub.datasets.services import flush_unique, lock_for_change, text_field
 from aihub.datasets.status import (
     DATA_REQUEST_TRANSITIONS,
     DataRequestStatus,
@@ -149,6 +149,7 @@ def answer_data_request(
     text = text_field("answer", answer, limit=MAX_ANSWER, required=True)
     ground = text_field("legal_ground", legal_ground, limit=300,
                         required=new == DataRequestStatus.REJECTED)
+    lock_for_change(session, request, "status")
     check_transition(DATA_REQUEST_TRANSITIONS, DataRequestStatus(request.status), new,
                      f"Data request {request.id}")
     request.status, request.answer, request.legal_ground = new.value, text, ground
@@ -163,6 +164,7 @@ def extend_data_request(
 ) -> DataRequest:
     """Push the due date back by ``days``, once, saying why."""
     _require_answerer(actor, request)
+    lock_for_change(session, request, "status", "extended_at", "due_at")
     if not policy.is_open_request(request):
         raise Conflict(f"Data request {request.id} is {request.status}; it has no due date "
                        "left to extend.")
@@ -194,6 +196,7 @@ def fulfil_data_request(
                                 or version.status != VersionStatus.PUBLISHED.value):
         raise Conflict(f"Version {version.label} is not a published version of "
                        f"{dataset.slug!r}.")
+    lock_for_change(session, request, "status")
     check_transition(DATA_REQUEST_TRANSITIONS, DataRequestStatus(request.status),
                      DataRequestStatus.FULFILLED, f"Data request {request.id}")
     request.status = DataRequestStatus.FULFILLED.value

@@ -63,6 +63,16 @@ def flush_unique(session: Session, conflict: str) -> None:
         raise Conflict(conflict) from None
 
 
+def lock_for_change(session: Session, row: object, *attributes: str) -> None:
+    """Hold ``row`` until the commit and read ``attributes`` (its status) afresh, before a
+    verb checks them. PostgreSQL runs two requests side by side: without the lock both
+    read the same status (a version still a draft, a request still pending), both pass
+    the check, and the last write wins (a file attached after the manifest was fixed, an
+    acceptance turned into a refusal). SQLite runs one writer at a time already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.refresh(row, attribute_names=list(attributes), with_for_update=True)
+
+
 def check_slug(slug: str) -> str:
     if not SLUG.match(slug):
         raise FieldErrors({"slug": "a dataset's name is 2 to 100 lowercase letters, digits, "

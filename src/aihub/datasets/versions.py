@@ -43,7 +43,7 @@ from aihub.datasets.models import (
     FindingDecision,
     FindingDecisionKind,
 )
-from aihub.datasets.services import flush_unique, text_field
+from aihub.datasets.services import flush_unique, lock_for_change, text_field
 from aihub.datasets.status import VERSION_TRANSITIONS, VersionStatus, check_transition
 from aihub.db import utcnow
 from aihub.errors import Conflict, FieldErrors, Forbidden, InvalidInput, NotFound
@@ -71,6 +71,13 @@ def _move(version: DatasetVersion, new: VersionStatus) -> None:
 def _require_editor(actor: Actor, dataset: Dataset) -> None:
     if not policy.can_edit(actor, dataset):
         raise Forbidden(f"Only the hosts of {dataset.slug!r} and the curators can do this.")
+
+
+def _lock(session: Session, version: DatasetVersion) -> None:
+    """Every verb that checks a version's status and then writes holds its row first
+    (``lock_for_change``): a file attached or removed while another request submits the
+    version would otherwise not match the manifest fixed beside it."""
+    lock_for_change(session, version, "status")
 
 
 def _require_draft(version: DatasetVersion) -> None:
@@ -141,6 +148,7 @@ def attach_file(
     """Attach a stored blob to a draft under ``path``. The caller must have had the bytes
     (an upload, a local file): a sha256 alone proves nothing, and the store is shared."""
     _require_editor(actor, version.dataset)
+    _lock(session, version)
     _require_draft(version)
     try:
         clean = normalize_path(path)
@@ -185,6 +193,7 @@ def attach_local_file(
 
 def remove_file(session: Session, version: DatasetVersion, actor: Actor, path: str) -> None:
     _require_editor(actor, version.dataset)
+    _lock(session, version)
     _require_draft(version)
     item = find_file(session, version, path)
     if item is None:
@@ -236,6 +245,7 @@ def submit_version(
     """Draft → quarantine: fix the manifest and its rev; the intake jobs run next."""
     dataset = version.dataset
     _require_editor(actor, dataset)
+    _lock(session, version)
     _require_draft(version)
     files = version_files(session, version)
     if not files:
@@ -300,6 +310,7 @@ def restart_intake(session: Session, version: DatasetVersion, actor: Actor) -> D
     The caller starts the jobs after the commit."""
     if not policy.can_curate(actor):
         raise Forbidden("Only curators can run a version's intake again.")
+    _lock(session, version)
     _move(version, VersionStatus.QUARANTINE)
     version.intake_done_at = None
     for item in version_files(session, version):
@@ -317,6 +328,7 @@ def decide_finding(
     user = actor.require_user()
     if not policy.can_curate(actor):
         raise Forbidden("Only curators decide PII findings.")
+    _lock(session, version)
     if version.status != VersionStatus.REVIEW.value:
         raise Conflict(f"{_what(version)} is {version.status}; findings are decided while a "
                        "version is in review.")
@@ -347,6 +359,7 @@ def publish_version(
     user = actor.require_user()
     if not policy.can_curate(actor):
         raise Forbidden("Only curators publish dataset versions, after the PII review.")
+    _lock(session, version)
     if version.status == VersionStatus.BLOCKED.value:
         raise Conflict(f"{_what(version)} is blocked: {version.reason}")
     problems = []
@@ -372,6 +385,7 @@ def reject_version(
     if not policy.can_curate(actor):
         raise Forbidden("Only curators reject dataset versions.")
     text = _reason(reason)
+    _lock(session, version)
     _move(version, VersionStatus.REJECTED)
     version.reason, version.decided_by_id, version.decided_at = text, user.id, now or utcnow()
     session.flush()
@@ -387,6 +401,7 @@ def withdraw_version(
     user = actor.require_user()
     _require_editor(actor, version.dataset)
     text = _reason(reason)
+    _lock(session, version)
     _move(version, VersionStatus.WITHDRAWN)
     version.reason, version.decided_by_id, version.decided_at = text, user.id, now or utcnow()
     session.flush()
