@@ -103,6 +103,29 @@ def test_registered_data_needs_a_login_and_the_accepted_licence(
         assert _get(api, url, person) == 200
 
 
+def test_changed_custom_terms_are_accepted_again(
+    api: TestClient, live_hub: Hub, people: People
+) -> None:
+    created = api.post(f"{API}/datasets", headers=people.host.headers, json={
+        "organization": "daejeon-city", "slug": "terms", "title_ko": "이용조건",
+        "licence": "custom", "licence_text": "Research only.", "access_tier": "registered"})
+    assert created.status_code == 201, created.text
+    publish_through_api(api, live_hub, people, "terms")
+    url, member = FILE.format(slug="terms"), people.member.headers
+    accepted = api.post(f"{API}/datasets/terms/licence", headers=member, json={})
+    assert accepted.json()["licence"] == "custom"
+    assert api.get(url, headers=member).status_code == 200
+    # The same licence id with other terms: the member has not agreed to these.
+    api.patch(f"{API}/datasets/terms", headers=people.host.headers,
+              json={"licence_text": "Research only; no redistribution."})
+    refused = api.get(url, headers=member)
+    assert refused.status_code == 403 and "Accept the licence" in refused.json()["detail"]
+    assert api.get(f"{API}/datasets/terms", headers=member).json()["licence_accepted"] is False
+    api.post(f"{API}/datasets/terms/licence", headers=member, json={})
+    assert api.get(url, headers=member).status_code == 200
+    assert api.get(f"{API}/datasets/terms", headers=member).json()["licence_accepted"] is True
+
+
 def _ask(api: TestClient, person: Person, slug: str = "gated",
          **extra: object) -> tuple[int, dict[str, Any]]:
     today = date.today()

@@ -7,6 +7,7 @@ routes, pages and the CLI all go through it. The caller owns the transaction.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from aihub.accounts.actor import Actor
 from aihub.datasets import policy
-from aihub.datasets.licences import get_licence
+from aihub.datasets.licences import CUSTOM, get_licence
 from aihub.datasets.models import (
     AccessRequest,
     AccessTier,
@@ -49,13 +50,23 @@ class VersionWithdrawn(AihubError):  # noqa: N818 - reads as the answer it is
     status_code = 410
 
 
+def accepted_terms(dataset: Dataset) -> str:
+    """What an acceptance records of the licence: its id, and for custom terms a digest of
+    their text too (``custom:<24 hex>``, within the column's 32 characters), since the
+    hosts may rewrite those terms under the same id and must then be asked again."""
+    if dataset.licence_id != CUSTOM:
+        return dataset.licence_id
+    digest = hashlib.sha256(dataset.licence_text.encode("utf-8")).hexdigest()
+    return f"{CUSTOM}:{digest[:24]}"
+
+
 def has_accepted_licence(session: Session, dataset: Dataset, user_id: int | None) -> bool:
-    """Whether the member accepted the dataset's current licence."""
+    """Whether the member accepted the dataset's current licence (and current terms)."""
     if user_id is None:
         return False
     return bool(session.scalar(select(exists().where(
         LicenceAcceptance.dataset_id == dataset.id, LicenceAcceptance.user_id == user_id,
-        LicenceAcceptance.licence_id == dataset.licence_id))))
+        LicenceAcceptance.licence_id == accepted_terms(dataset)))))
 
 
 def has_access(session: Session, dataset: Dataset, user_id: int | None) -> bool:
@@ -79,7 +90,7 @@ def accept_licence(
     if row is None:
         row = LicenceAcceptance(dataset_id=dataset.id, user_id=user.id)
         session.add(row)
-    row.licence_id, row.purpose, row.accepted_at = dataset.licence_id, text, now or utcnow()
+    row.licence_id, row.purpose, row.accepted_at = accepted_terms(dataset), text, now or utcnow()
     session.flush()
     return row
 

@@ -73,7 +73,7 @@ def accept_licence_route(slug: str, body: LicenceIn, actor: ActorDep, hub: HubDe
     with hub.db.transaction() as session:
         dataset = services.get_visible_dataset(session, slug, actor)
         row = access.accept_licence(session, dataset, actor, purpose=body.purpose)
-        return LicenceAcceptanceOut(dataset=slug, licence=row.licence_id, purpose=row.purpose,
+        return LicenceAcceptanceOut(dataset=slug, licence=dataset.licence_id, purpose=row.purpose,
                                     accepted_at=row.accepted_at)
 
 
