@@ -44,6 +44,8 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)]
 router.include_router(catalog_requests.router)
 
 PER_PAGE = 20
+# Form fields have no max_length: the services check every length and the form comes back
+# saying which field is too long (FastAPI's check would answer a bare error page instead).
 MAX_QUERY = 200  # the search box's own limit, so a pasted essay is a message, not a 422
 FACETS = ("organization", "licence", "tier", "format", "tag")
 # Repeat a filter for any of several values: ?tag=air&tag=bus.
@@ -275,7 +277,7 @@ def _form_failed(page: Page, slug: str, exc: AihubError, values: dict[str, Any],
 
 @router.post("/datasets/{slug}/licence", response_model=None)
 def accept_licence(slug: str, page: PageDep, accept: Annotated[str, Form()] = "",
-                   purpose: Annotated[str, Form(max_length=2_000)] = "") -> Response:
+                   purpose: Annotated[str, Form()] = "") -> Response:
     """Accept the licence (registered tier), then come back to the dataset's files."""
     page.actor.require_user()
     try:
@@ -302,11 +304,11 @@ def _date(raw: str, name: str, errors: dict[str, str], page: Page) -> date | Non
 
 @router.post("/datasets/{slug}/access-requests", response_model=None)
 def request_access(
-    slug: str, page: PageDep, organization: Annotated[str, Form(max_length=1_000)] = "",
-    purpose: Annotated[str, Form(max_length=10_000)] = "",
-    starts_on: Annotated[str, Form(max_length=20)] = "",
-    ends_on: Annotated[str, Form(max_length=20)] = "",
-    commercial_use: Annotated[str, Form(max_length=5)] = "",
+    slug: str, page: PageDep, organization: Annotated[str, Form()] = "",
+    purpose: Annotated[str, Form()] = "",
+    starts_on: Annotated[str, Form()] = "",
+    ends_on: Annotated[str, Form()] = "",
+    commercial_use: Annotated[str, Form()] = "",
 ) -> Response:
     """Ask for an approval-tier dataset; the page then shows the request and its due date."""
     page.actor.require_user()

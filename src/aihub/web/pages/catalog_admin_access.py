@@ -22,8 +22,10 @@ from aihub.web.pages.catalog_admin_common import require_host
 
 router = APIRouter()
 
-# Longer than the services' 200, so a long reason reaches them and is refused in words.
-Reason = Annotated[str, Form(max_length=2_000)]
+# No max_length on form fields: the services check every length and the form comes back
+# saying which field is too long; FastAPI's check would answer a bare error page instead.
+# Starlette keeps a field to 1 MiB.
+Reason = Annotated[str, Form()]
 DONE = {"accepted", "rejected", "revoked"}
 
 
@@ -56,7 +58,7 @@ def access_requests(slug: str, page: PageDep) -> HTMLResponse:
 
 @router.post("/host/datasets/{slug}/access-requests/{request_id}/decision")
 def decide(slug: str, request_id: RowId, page: PageDep,
-           accept: Annotated[str, Form(max_length=8)] = "", reason: Reason = "") -> Response:
+           accept: Annotated[str, Form()] = "", reason: Reason = "") -> Response:
     require_host(page)
     accepted = accept in {"1", "true", "yes", "on"}
     try:

@@ -26,8 +26,11 @@ from aihub.web.pages.catalog_admin_findings import findings_with_examples
 
 router = APIRouter()
 
-Reason = Annotated[str, Form(max_length=10_000)]
-Field = Annotated[str, Form(max_length=1024)]
+# No max_length on form fields: the services check every length and the form comes back
+# saying which field is too long; FastAPI's check would answer a bare error page instead.
+# Starlette keeps a field to 1 MiB.
+Reason = Annotated[str, Form()]
+Field = Annotated[str, Form()]
 # What the queue lists: waiting for a curator, being scanned, or blocked for good.
 QUEUED = (VersionStatus.REVIEW.value, VersionStatus.QUARANTINE.value,
           VersionStatus.BLOCKED.value)
@@ -88,8 +91,8 @@ def review_page(slug: str, ref: str, page: PageDep) -> HTMLResponse:
 
 @router.post("/curator/datasets/{slug}/versions/{ref}/findings")
 def decide_finding(slug: str, ref: str, page: PageDep, path: Field = "", column: Field = "",
-                   pattern_id: Annotated[str, Form(max_length=64)] = "",
-                   decision: Annotated[str, Form(max_length=16)] = "",
+                   pattern_id: Annotated[str, Form()] = "",
+                   decision: Annotated[str, Form()] = "",
                    reason: Reason = "") -> Response:
     require_curator(page)
     try:

@@ -30,7 +30,10 @@ from aihub.web.pages.catalog_admin_findings import findings_with_examples
 
 router = APIRouter()
 
-Short = Annotated[str, Form(max_length=1024)]
+# No max_length on form fields: the services check every length and the form comes back
+# saying which field is too long; FastAPI's check would answer a bare error page instead.
+# Starlette keeps a field to 1 MiB.
+Short = Annotated[str, Form()]
 # How often the version page asks whether the intake is done (htmx), in seconds.
 POLL_SECONDS = 3
 
@@ -61,8 +64,8 @@ def new_version_form(slug: str, page: PageDep) -> HTMLResponse:
 
 
 @router.post("/host/datasets/{slug}/versions/new")
-def create_version(slug: str, page: PageDep, label: Annotated[str, Form(max_length=64)] = "",
-                   message: Annotated[str, Form(max_length=10_000)] = "") -> Response:
+def create_version(slug: str, page: PageDep, label: Annotated[str, Form()] = "",
+                   message: Annotated[str, Form()] = "") -> Response:
     require_host(page)
     try:
         with page.hub.db.transaction() as session:
@@ -176,7 +179,7 @@ def _message(exc: AihubError) -> str:
 
 @router.post("/host/datasets/{slug}/versions/{ref}/uploads")
 def attach_upload(slug: str, ref: str, page: PageDep,
-                  upload_id: Annotated[str, Form(max_length=100)] = "",
+                  upload_id: Annotated[str, Form()] = "",
                   path: Short = "") -> Response:
     """Attach a finished tus upload (the page's script posts its id here)."""
     require_host(page)

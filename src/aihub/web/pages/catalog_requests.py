@@ -27,6 +27,8 @@ from aihub.web.context import Page, PageDep, csrf_protect
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
 PER_PAGE = 20
+# Form fields have no max_length: the services check every length and the form comes back
+# saying which field is too long (FastAPI's check would answer a bare error page instead).
 STATUSES = tuple(status.value for status in DataRequestStatus)
 
 
@@ -63,10 +65,10 @@ def new_request(page: PageDep) -> HTMLResponse:
 
 @router.post("/data-requests/new", response_model=None)
 def create_request(
-    page: PageDep, title: Annotated[str, Form(max_length=1_000)] = "",
-    description: Annotated[str, Form(max_length=50_000)] = "",
-    organization: Annotated[str, Form(max_length=1_000)] = "",
-    addressed_to: Annotated[str, Form(max_length=64)] = "",
+    page: PageDep, title: Annotated[str, Form()] = "",
+    description: Annotated[str, Form()] = "",
+    organization: Annotated[str, Form()] = "",
+    addressed_to: Annotated[str, Form()] = "",
 ) -> Response:
     """Ask for data; then the request's own page."""
     page.actor.require_user()
@@ -126,7 +128,7 @@ def _change(page: Page, request_id: int, verb: Callable[..., object],
 
 @router.post("/data-requests/{request_id}/support", response_model=None)
 def support(request_id: RowId, page: PageDep,
-            support: Annotated[str, Form(max_length=5)] = "1") -> Response:
+            support: Annotated[str, Form()] = "1") -> Response:
     """The "me too" toggle: ``support=1`` adds it, ``0`` takes it back."""
     verb = requests.support_data_request if support == "1" else requests.withdraw_support
     return _change(page, request_id, verb, {"form": "support"})
@@ -134,9 +136,9 @@ def support(request_id: RowId, page: PageDep,
 
 @router.post("/data-requests/{request_id}/answer", response_model=None)
 def answer(request_id: RowId, page: PageDep,
-           status: Annotated[str, Form(max_length=20)] = "",
-           answer: Annotated[str, Form(max_length=50_000)] = "",
-           legal_ground: Annotated[str, Form(max_length=1_000)] = "") -> Response:
+           status: Annotated[str, Form()] = "",
+           answer: Annotated[str, Form()] = "",
+           legal_ground: Annotated[str, Form()] = "") -> Response:
     return _change(page, request_id, requests.answer_data_request,
                    {"form": "answer", "status": status, "answer": answer,
                     "legal_ground": legal_ground},
@@ -145,7 +147,7 @@ def answer(request_id: RowId, page: PageDep,
 
 @router.post("/data-requests/{request_id}/extend", response_model=None)
 def extend(request_id: RowId, page: PageDep,
-           reason: Annotated[str, Form(max_length=10_000)] = "") -> Response:
+           reason: Annotated[str, Form()] = "") -> Response:
     return _change(page, request_id, requests.extend_data_request,
                    {"form": "extend", "reason": reason},
                    reason=reason, days=page.hub.settings.data_request_days)
@@ -153,9 +155,9 @@ def extend(request_id: RowId, page: PageDep,
 
 @router.post("/data-requests/{request_id}/fulfil", response_model=None)
 def fulfil(request_id: RowId, page: PageDep,
-           dataset: Annotated[str, Form(max_length=100)] = "",
-           version: Annotated[str, Form(max_length=64)] = "",
-           answer: Annotated[str, Form(max_length=50_000)] = "") -> Response:
+           dataset: Annotated[str, Form()] = "",
+           version: Annotated[str, Form()] = "",
+           answer: Annotated[str, Form()] = "") -> Response:
     """Answer with a published dataset (and version) the answerer hosts."""
     def link(session: Session, request: DataRequest, actor: Actor) -> None:
         if not dataset.strip():

@@ -1,0 +1,73 @@
+"""The catalog's forms give themselves back, with what was typed and the reason, whatever
+a field holds: a text longer than its limit is the services' to refuse in words, not a
+bare error page; and nothing is stored."""
+
+from __future__ import annotations
+
+import html
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from aihub.datasets import access, services
+from aihub.datasets.models import AccessRequest, DataRequest, DatasetVersion
+from aihub.hub import Hub
+from factories import Factories
+from webclient import csrf_token, sign_in, web_client
+
+LONG = "가" * 20_000  # longer than every limit of these forms
+
+
+@pytest.fixture
+def web(hub: Hub) -> Any:
+    with web_client(hub) as client:
+        yield client
+
+
+def _form_back(response: Any, field: str) -> str:
+    """The page with its form, the field marked invalid; its text unescaped."""
+    assert response.status_code == 422, response.status_code
+    text = html.unescape(response.text)
+    assert f'id="f-{field}"' in text and "<form" in text, text[:300]
+    assert f'id="e-{field}"' in text or 'role="alert"' in text
+    return text
+
+
+def test_an_over_long_text_brings_each_form_back(
+        web: TestClient, hub: Hub, factories: Factories) -> None:
+    host = factories.host()
+    factories.dataset(host, "closed", tier="approval")
+    factories.dataset(host, "open-air", publish=False)
+    member = factories.person()
+    with hub.db.transaction() as session:
+        request = access.request_access(
+            session, services.get_dataset(session, "closed"), factories.actor(member),
+            purpose="연구", starts_on=date.today(),
+            ends_on=date.today() + timedelta(days=30), commercial_use=False,
+            organization="", due_days=10)
+        request_id = request.id
+    sign_in(web, hub, host)
+    token = csrf_token(web, "/host/datasets")
+    label = web.post("/host/datasets/open-air/versions/new",
+                     data={"label": "1" * 100, "message": "m", "csrf_token": token})
+    assert "1" * 100 in _form_back(label, "label")
+    reason = web.post(f"/host/datasets/closed/access-requests/{request_id}/decision",
+                      data={"accept": "false", "reason": LONG, "csrf_token": token})
+    assert reason.status_code == 422 and "<form" in reason.text
+    sign_in(web, hub, factories.person())
+    token = csrf_token(web, "/datasets/closed")
+    today = date.today()
+    asked = web.post("/datasets/closed/access-requests", data={
+        "purpose": LONG, "starts_on": str(today), "ends_on": str(today + timedelta(days=9)),
+        "csrf_token": token})
+    _form_back(asked, "purpose")
+    wanted = web.post("/data-requests/new", data={"title": LONG, "csrf_token": token})
+    _form_back(wanted, "title")
+    with hub.db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(DatasetVersion)) == 2
+        assert session.scalar(select(func.count()).select_from(AccessRequest)) == 1
+        assert session.scalar(select(func.count()).select_from(DataRequest)) == 0
+        assert session.scalar(select(AccessRequest.status)) == "pending"
