@@ -12,6 +12,7 @@ from aihub.web.pages import (
     curator,
     host,
     language,
+    organizations,
     participate,
     public,
 )
@@ -23,6 +24,7 @@ def install(app: FastAPI) -> None:
     # In order: the public pages, a member's own pages, taking part, hosting, curating.
     app.include_router(public.router)
     app.include_router(catalog.router)
+    app.include_router(organizations.router)  # publishers' pages, as DCAT names them
     app.include_router(account.router)
     app.include_router(participate.router)
     app.include_router(host.router)
