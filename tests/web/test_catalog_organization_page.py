@@ -1,5 +1,6 @@
-"""An organization's page, at the address DCAT gives as its datasets' publisher: its name,
-the datasets and challenges the reader may see, nothing unpublished."""
+"""The pages behind the addresses DCAT gives: an organization's (its datasets' publisher),
+with its name and the datasets and challenges the reader may see, nothing unpublished; and
+a version's manifest (the distribution of a version of many files)."""
 
 from __future__ import annotations
 
@@ -60,3 +61,17 @@ def test_an_organization_with_nothing_public_says_so(
     assert "sea-draft" not in page.text
     assert "아직 공개한 데이터셋이 없습니다." in page.text
     assert "아직 챌린지가 없습니다." in page.text
+
+
+def test_the_manifest_address_dcat_names_leads_to_the_version_files(
+        web: TestClient, hub: Hub, factories: Factories) -> None:
+    host = factories.host()
+    dataset = factories.dataset(host, "air-open")
+    factories.dataset_version(host, dataset, label="2.0.0", publish=False)
+    rev = web.get("/api/v1/datasets/air-open/versions/1.0.0").json()["rev"]
+    for ref in (rev, "1.0.0"):
+        response = web.get(f"/datasets/air-open/versions/{ref}/manifest")
+        assert response.status_code == 303
+        assert response.headers["location"] == "/datasets/air-open?version=1.0.0#files"
+    assert web.get("/datasets/air-open/versions/2.0.0/manifest").status_code == 404
+    assert web.get("/datasets/nothing/versions/1.0.0/manifest").status_code == 404

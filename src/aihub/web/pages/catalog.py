@@ -13,6 +13,7 @@ import re
 from datetime import date
 from pathlib import PurePosixPath
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import HTMLResponse, Response
@@ -239,6 +240,17 @@ def _render_dataset(page: Page, context: dict[str, Any], status: int = 200) -> H
 def dataset_view(page: PageDep, slug: str,
                  version: Annotated[str, Query(max_length=100)] = "") -> HTMLResponse:
     return _render_dataset(page, dataset_context(page, slug, version))
+
+
+@router.get("/datasets/{slug}/versions/{ref}/manifest", response_model=None)
+def manifest_page(slug: str, ref: str, page: PageDep) -> Response:
+    """DCAT names a version of many files by this address (its manifest, as one
+    distribution): the version's files on the dataset's page, to whom may see them."""
+    with page.hub.db.reading() as session:
+        dataset = services.get_visible_dataset(session, slug[:100], page.actor)
+        version = versions.get_version(session, dataset, ref[:100], page.actor)
+        label = version.label
+    return page.redirect(f"/datasets/{dataset.slug}?version={quote(label)}#files")
 
 
 @router.get("/datasets/{slug}/versions/{ref}/files/{path:path}", response_model=None)
