@@ -4,8 +4,10 @@ Starlette's ``FileResponse`` (1.x) already streams a file in chunks, answers ``H
 serves ``Range`` (206, several ranges as multipart/byteranges) and ``If-Range``; it is
 reused. This module adds what a catalog needs on top: the sha256 as ETag (so ``If-Range``
 and ``If-None-Match`` hold across servers and copies), a Content-Disposition that keeps
-Korean file names (RFC 6266 / RFC 5987, with an ASCII fallback), and refusals in the house's
-JSON instead of plain text.
+Korean file names (RFC 6266 / RFC 5987, with an ASCII fallback), refusals in the house's
+JSON instead of plain text, and the Range rules of RFC 9110 where Starlette's parser differs
+(another unit is ignored, ranges past the end are left out while another is satisfiable,
+If-Range holds for the ETag only).
 """
 
 from __future__ import annotations
@@ -30,6 +32,73 @@ _UNSAFE_ASCII = re.compile(r'[^A-Za-z0-9._ ()\[\]+-]')
 class BlobFileResponse(FileResponse):
     # Larger than Starlette's 64 KiB: a 2 GB file in 2,000 sends, not 32,000.
     chunk_size = 1024 * 1024
+
+    def _should_use_range(self, http_if_range: str) -> bool:
+        # Only the sha256 ETag, a strong validator, vouches for the bytes (RFC 9110 §13.1.5);
+        # a store's mtime does not, so an If-Range date gets the whole file.
+        return http_if_range == self.headers["etag"]
+
+    @classmethod
+    def _parse_range_header(cls, http_range: str, file_size: int) -> list[tuple[int, int]]:
+        ranges = byte_ranges(http_range, file_size, cls.max_ranges)
+        return [] if ranges is None else ranges  # [] sends the whole file
+
+
+_BYTE_RANGE = re.compile(r"^([0-9]*)-([0-9]*)$")
+
+
+def byte_ranges(http_range: str, size: int, max_ranges: int = 100
+                ) -> list[tuple[int, int]] | None:
+    """The ``Range`` header's byte ranges as merged ``[start, end)`` pairs (RFC 9110 §14.1),
+    or None when it is to be ignored: another unit than bytes (§14.2 requires that), or
+    more ranges than ``max_ranges``. Ranges that start past the end are left out while
+    another is satisfiable (§14.1.1); ``RangeNotSatisfiable`` when none is,
+    ``MalformedRangeHeader`` when a range is not one (``5-2``, ``abc``)."""
+    unit, equals, specs = http_range.partition("=")
+    if not equals:
+        raise MalformedRangeHeader()
+    if unit.strip().lower() != "bytes":
+        return None
+    parts = [part.strip() for part in specs.split(",") if part.strip()]
+    if len(parts) > max_ranges:
+        return None
+    if not parts:
+        raise MalformedRangeHeader("Range header: range must be requested")
+    ranges = [found for found in (_byte_range(part, size) for part in parts) if found]
+    if not ranges:
+        raise RangeNotSatisfiable(size)
+    return _merged(ranges)
+
+
+def _byte_range(part: str, size: int) -> tuple[int, int] | None:
+    """One ``first-last``, ``first-`` or ``-suffix`` as ``[start, end)``; None when it
+    lies outside the file."""
+    found = _BYTE_RANGE.match(part)
+    if found is None or not (found[1] or found[2]):
+        raise MalformedRangeHeader(f"Range header: {part[:40]!r} is not a byte range")
+    try:
+        first = int(found[1]) if found[1] else None
+        last = int(found[2]) if found[2] else None
+    except ValueError:  # more digits than Python converts: no file is that long
+        raise MalformedRangeHeader("Range header: a position is too long") from None
+    if first is None:  # the last N bytes; none of an empty file
+        return (max(size - last, 0), size) if last and size else None
+    if last is not None and last < first:
+        raise MalformedRangeHeader("Range header: the last byte is before the first")
+    if first >= size:
+        return None
+    return first, size if last is None else min(last + 1, size)
+
+
+def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    ranges = sorted(ranges)
+    merged = [ranges[0]]
+    for start, end in ranges[1:]:
+        if start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def content_disposition(filename: str, disposition: str = "attachment") -> str:
@@ -60,8 +129,8 @@ def _range_refusal(request: Request, etag: str, size: int) -> Response | None:
     if if_range is not None and if_range != etag:
         return None  # the client's copy is another file: FileResponse sends it whole
     try:
-        # FileResponse's own parser, so the two never disagree on what is satisfiable.
-        FileResponse._parse_range_header(http_range, size)
+        # The response's own parser, so the two never disagree on what is satisfiable.
+        byte_ranges(http_range, size, BlobFileResponse.max_ranges)
     except MalformedRangeHeader:
         return JSONResponse(
             {"detail": f"The Range header {http_range[:80]!r} is not understood: send "
