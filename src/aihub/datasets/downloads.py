@@ -165,7 +165,7 @@ def file_response(
         "Cache-Control": "private, no-cache",
         **(headers or {}),
     }
-    if etag in _listed(request.headers.get("if-none-match")):
+    if _none_match(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=base)
     refusal = _range_refusal(request, etag, stat.st_size)
     if refusal is not None:
@@ -189,3 +189,9 @@ def _listed(header: str | None) -> set[str]:
     if not header:
         return set()
     return {tag.strip().removeprefix("W/") for tag in header.split(",")}
+
+
+def _none_match(header: str | None, etag: str) -> bool:
+    """``If-None-Match`` holds the file's ETag, or ``*``: any file at all (RFC 9110 §13.1.2)."""
+    tags = _listed(header)
+    return etag in tags or "*" in tags
