@@ -316,9 +316,19 @@ def upload_resumable(
         while offset < upload.size:
             offset = upload.send_chunk(upload_url, handle, offset, chunk_size)
             upload.hasher.catch_up(handle, offset)
-    result = _confirm(upload, upload_url)
+    try:
+        result = _confirm(upload, upload_url)
+    except _NotThisFileError:
+        # Resuming this upload can only fail the same way again: the next run starts afresh.
+        store.drop(key)
+        upload.client.request("DELETE", upload_url, headers=TUS)
+        raise
     store.drop(key)
     return result
+
+
+class _NotThisFileError(ClientError):
+    """The hub's upload holds other bytes than the file here, or failed for good."""
 
 
 def _confirm(upload: _Upload, url: str) -> UploadResult:
@@ -329,11 +339,12 @@ def _confirm(upload: _Upload, url: str) -> UploadResult:
     status = response.json()
     local = upload.hasher.digest.hexdigest()
     if status.get("error"):
-        raise ClientError(f"{upload.path.name}: {status['error']}")
+        raise _NotThisFileError(f"{upload.path.name}: {status['error']}")
     if not status.get("complete") or status.get("sha256") != local:
-        raise ClientError(
+        raise _NotThisFileError(
             f"{upload.path.name}: the hub holds sha256 {status.get('sha256')} but the file "
-            f"here hashes to {local}; did it change during the upload? Upload it again."
+            f"here hashes to {local}; did it change during the upload? Run the command "
+            "again to upload it afresh."
         )
     return UploadResult(url=url, upload_id=status["id"], sha256=local, size=upload.size)
 

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 from rich.console import Console
 from starlette.types import Receive, Scope, Send
-from upload_helpers import CutProxy, with_download_route
+from upload_helpers import TUS, CutProxy, metadata, patch_headers, with_download_route
 
 from aihub.app import create_app
 from aihub.cli.client import ClientError
@@ -180,6 +180,28 @@ def test_a_forgotten_upload_starts_afresh(live_url: str, owner: Person, source: 
         store.put(key, f"{live_url}/api/v1/uploads/{'A' * 32}")  # expired on the hub
         result = upload_resumable(client, "", source, chunk_size=CHUNK, store=store)
     assert [m for m, _, _ in sent.requests][:2] == ["HEAD", "POST"]
+    assert result.sha256 == _sha256(source)
+    assert json.loads(store.path.read_text()) == {}
+
+
+def test_a_resumed_upload_whose_start_differs_starts_afresh_on_the_next_run(
+    live_url: str, owner: Person, source: Path, store: ResumeStore, sent: Sent,
+) -> None:
+    # The hub holds the first bytes of another content under this file's fingerprint: the
+    # file changed past its first MiB between two runs and kept its size and date.
+    with _client(live_url, owner, sent) as client:
+        created = client.post("/api/v1/uploads/", headers={
+            **TUS, "Upload-Length": str(source.stat().st_size),
+            "Upload-Metadata": metadata(filename=source.name)})
+        stale = b"\xff" * (3 * CHUNK)
+        client.patch(created.headers["location"], content=stale,
+                     headers=patch_headers({}, 0)).raise_for_status()
+        key = fingerprint(source, str(client.base_url.join("/api/v1/uploads/")))
+        store.put(key, str(client.base_url.join(created.headers["location"])))
+        with pytest.raises(ClientError, match="did it change during the upload"):
+            upload_resumable(client, "", source, chunk_size=CHUNK, store=store)
+        # Not resumed again (it would fail the same way for ever): a fresh upload.
+        result = upload_resumable(client, "", source, chunk_size=CHUNK, store=store)
     assert result.sha256 == _sha256(source)
     assert json.loads(store.path.read_text()) == {}
 
