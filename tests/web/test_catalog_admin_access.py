@@ -60,7 +60,8 @@ def test_a_host_answers_access_requests_oldest_due_first(
     token = csrf_token(web, PAGE)
     too_long = web.post(f"{PAGE}/{soon}/decision",
                         data={"accept": "false", "reason": "x" * 201, "csrf_token": token})
-    assert too_long.status_code == 422 and "the limit is 200" in html.unescape(too_long.text)
+    assert too_long.status_code == 422
+    assert "201자입니다. 200자 이하로" in html.unescape(too_long.text)
     assert 'value="' + "x" * 201 + '"' in too_long.text  # kept as typed
     no_reason = web.post(f"{PAGE}/{soon}/decision",
                          data={"accept": "false", "reason": "", "csrf_token": token})
@@ -73,7 +74,7 @@ def test_a_host_answers_access_requests_oldest_due_first(
     assert accepted.headers["location"] == f"{PAGE}?done=accepted"
     assert _status(hub, late) == ("accepted", "")
     twice = web.post(f"{PAGE}/{late}/decision", data={"accept": "true", "csrf_token": token})
-    assert twice.status_code == 409 and "cannot become" in html.unescape(twice.text)
+    assert twice.status_code == 409 and "그 사이에 상태가 바뀌었습니다" in html.unescape(twice.text)
     empty = web.post(f"{PAGE}/{late}/revoke", data={"reason": " ", "csrf_token": token})
     assert empty.status_code == 422
     revoked = web.post(f"{PAGE}/{late}/revoke", data={"reason": "기간 위반", "csrf_token": token})

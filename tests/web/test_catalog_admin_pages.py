@@ -110,12 +110,12 @@ def test_a_host_creates_a_dataset_and_its_first_version(
 
 
 @pytest.mark.parametrize(("fields", "field", "words"), [
-    ({"slug": "Busan Air!"}, "slug", "lowercase"),
-    ({"slug": "new"}, "slug", "reserved"),
-    ({"title_ko": "  "}, "title_ko", "required"),
-    ({"licence": "custom", "licence_text": ""}, "licence_text", "custom licence"),
-    ({"access_tier": "secret"}, "access_tier", "not a tier"),
-    ({"tags": "a" * 60}, "tags", "not a tag"),
+    ({"slug": "Busan Air!"}, "slug", "영문 소문자"),
+    ({"slug": "new"}, "slug", "페이지 주소로 쓰입니다"),
+    ({"title_ko": "  "}, "title_ko", "필수 항목입니다."),
+    ({"licence": "custom", "licence_text": ""}, "licence_text", "조건을 적어야"),
+    ({"access_tier": "secret"}, "access_tier", "공개 범위를 고르세요"),
+    ({"tags": "a" * 60}, "tags", "태그가 될 수 없습니다"),
 ])
 def test_the_new_dataset_form_says_what_is_wrong(
         web: TestClient, hub: Hub, factories: Factories, fields: dict[str, str], field: str,
@@ -137,7 +137,7 @@ def test_a_taken_slug_is_refused_in_words(web: TestClient, hub: Hub,
     sign_in(web, hub, host)
     response = _post(web, "/host/datasets/new", _new_fields(), page="/host/datasets/new")
     assert response.status_code == 422
-    assert "exists already" in html.unescape(response.text)
+    assert "'busan-air'라는 데이터셋이 이미 있습니다" in html.unescape(response.text)
 
 
 def test_a_host_edits_the_metadata(web: TestClient, hub: Hub, factories: Factories) -> None:
@@ -167,7 +167,7 @@ def test_a_bad_version_label_is_refused(web: TestClient, hub: Hub,
     bad = _post(web, "/host/datasets/air/versions/new", {"label": "v one", "message": "x"})
     assert bad.status_code == 422 and 'id="e-label"' in bad.text
     again = _post(web, "/host/datasets/air/versions/new", {"label": "1.0.0", "message": "x"})
-    assert again.status_code == 422 and "never reused" in html.unescape(again.text)
+    assert again.status_code == 422 and "이미 1.0.0 버전이 있습니다" in html.unescape(again.text)
     empty = _post(web, "/host/datasets/air/versions/new", {"label": "2.0.0", "message": " "})
     assert empty.status_code == 422 and 'id="e-message"' in empty.text
 
@@ -193,7 +193,7 @@ def test_files_are_attached_removed_and_submitted(
     assert nothing.status_code == 422 and "올릴 파일을 고르세요" in nothing.text
     clash = _post(web, f"{url}/files", {"path": "data/phones.csv"},
                   files={"file": ("p.csv", CLEAN, "text/csv")})
-    assert clash.status_code == 409 and "already" in html.unescape(clash.text)
+    assert clash.status_code == 409 and "파일이 있습니다" in html.unescape(clash.text)
     assert _post(web, f"{url}/submit").headers["location"] == f"{url}?done=submitted"
     page = web.get(url)
     assert 'hx-trigger="every 3s"' in page.text and "data-tus-upload" not in page.text
@@ -211,7 +211,8 @@ def test_an_empty_version_cannot_be_submitted(web: TestClient, hub: Hub,
     draft(factories, host, {})
     sign_in(web, hub, host)
     response = _post(web, "/host/datasets/air/versions/1.0.0/submit")
-    assert response.status_code == 422 and "no files" in html.unescape(response.text)
+    assert response.status_code == 422
+    assert "이 버전에는 파일이 없습니다" in html.unescape(response.text)
 
 
 def test_the_intake_fragment_asks_for_a_reload_once_done(
@@ -285,7 +286,7 @@ def test_a_curator_rejects_with_a_reason_and_restarts_the_intake(
         assert session.scalar(select(DatasetVersion.status)) == "quarantine"
     run_intake(hub, "air", "1.0.0")
     empty = _post(web, review.replace("/review", "/reject"), {"reason": " "}, page=review)
-    assert empty.status_code == 422 and "required" in html.unescape(empty.text)
+    assert empty.status_code == 422 and "필수 항목입니다." in html.unescape(empty.text)
     rejected = _post(web, review.replace("/review", "/reject"), {"reason": "전화번호 삭제 필요"},
                      page=review)
     assert rejected.headers["location"] == "/curator/datasets?done=rejected"

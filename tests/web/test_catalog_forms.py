@@ -71,3 +71,39 @@ def test_an_over_long_text_brings_each_form_back(
         assert session.scalar(select(func.count()).select_from(AccessRequest)) == 1
         assert session.scalar(select(func.count()).select_from(DataRequest)) == 0
         assert session.scalar(select(AccessRequest.status)) == "pending"
+
+
+@pytest.fixture
+def web_en(hub: Hub) -> Any:
+    with web_client(hub, lang="en") as client:
+        yield client
+
+
+def test_the_services_refusals_are_said_in_the_readers_language(
+        web: TestClient, web_en: TestClient, hub: Hub, factories: Factories) -> None:
+    host = factories.host()
+    fields = {"organization": "daejeon-city", "slug": "Busan Air!", "title_ko": "부산",
+              "licence": "KOGL-1", "access_tier": "open"}
+    for client, words in ((web, "데이터셋 이름은 영문 소문자"),
+                          (web_en, "A dataset's name is 2 to 100 lowercase letters")):
+        sign_in(client, hub, host)
+        token = csrf_token(client, "/host/datasets/new")
+        response = client.post("/host/datasets/new", data=fields | {"csrf_token": token})
+        assert words in html.unescape(_form_back(response, "slug"))
+    assert "a dataset's name is" not in html.unescape(
+        web.post("/host/datasets/new", data=fields | {
+            "csrf_token": csrf_token(web, "/host/datasets/new")}).text)
+
+
+def test_a_refusal_not_known_yet_is_shown_as_the_service_wrote_it(hub: Hub) -> None:
+    from starlette.requests import Request
+
+    from aihub.accounts.actor import VISITOR
+    from aihub.web.context import Page
+    from aihub.web.pages.catalog_admin_messages import say
+
+    page = Page(request=Request({"type": "http", "headers": []}), hub=hub, actor=VISITOR,
+                locale="ko", session_token=None, browser_id="b")
+    assert say(page, "is required.") == "필수 항목입니다."
+    assert say(page, "is 9 characters long; the limit is 5.") == "9자입니다. 5자 이하로 줄이세요."
+    assert say(page, "Something new went wrong.") == "Something new went wrong."

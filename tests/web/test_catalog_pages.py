@@ -210,10 +210,10 @@ def test_approval_data_access_request(
     assert "버스 노선 연구" in bad_date.text  # what was typed stays
     backwards = post(web, "/datasets/air-appr/access-requests", "/datasets/air-appr",
                      **{**fields, "ends_on": str(today - timedelta(days=3))})
-    assert backwards.status_code == 422 and "the period ends before it starts" in backwards.text
+    assert backwards.status_code == 422 and "기간의 끝이 시작보다 앞섭니다." in backwards.text
     commercial = post(web, "/datasets/air-appr/access-requests", "/datasets/air-appr",
                       **fields, commercial_use="1")
-    assert commercial.status_code == 422 and "forbids commercial use" in commercial.text
+    assert commercial.status_code == 422 and "상업적 이용을 허락하지 않습니다" in commercial.text
     no_purpose = post(web, "/datasets/air-appr/access-requests", "/datasets/air-appr",
                       **{**fields, "purpose": ""})
     assert no_purpose.status_code == 422
@@ -222,7 +222,7 @@ def test_approval_data_access_request(
     page = text_of(web.get("/datasets/air-appr").text)
     assert "답변 대기 중, 처리 기한" in page
     again = post(web, "/datasets/air-appr/access-requests", "/datasets/air-appr", **fields)
-    assert again.status_code == 409 and "already" in again.text
+    assert again.status_code == 409 and "이미 요청했습니다" in again.text
     # Nobody else sees that request, nor the rows before access is granted.
     with web_client(live_hub) as other:
         sign_in(other, live_hub, live_factories.person())

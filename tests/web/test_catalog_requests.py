@@ -38,7 +38,7 @@ def test_visitors_read_members_ask(web: TestClient, live_hub: Hub,
     assert "무엇이든" in empty.text  # what was typed stays
     nowhere = post(web, "/data-requests/new", "/data-requests/new", title="버스",
                    description="승하차", addressed_to="no-such-org")
-    assert nowhere.status_code == 422 and "no organization is called" in nowhere.text
+    assert nowhere.status_code == 422 and "라는 기관이 없습니다" in nowhere.text
     request_id = ask(web, "버스 승하차 인원")
     page = web.get(f"/data-requests/{request_id}")
     assert page.status_code == 200 and "버스 승하차 인원" in page.text
@@ -90,14 +90,14 @@ def test_answer_extend_and_fulfil(web: TestClient, live_hub: Hub,
         sign_in(client, live_hub, host)
         assert "요청에 답하기" in client.get(path).text
         bad = post(client, f"{path}/answer", path, status="fulfilled", answer="곧")
-        assert bad.status_code == 422 and "fulfilled by linking a dataset" in bad.text
+        assert bad.status_code == 422 and "데이터셋을 연결해서 완료합니다" in bad.text
         assert post(client, f"{path}/answer", path, status="under_review",
                     answer="확인 중입니다").status_code == 303
         assert post(client, f"{path}/extend", path, reason="").status_code == 422
         assert post(client, f"{path}/extend", path,
                     reason="기관 협의가 필요합니다").status_code == 303
         again = post(client, f"{path}/extend", path, reason="또")
-        assert again.status_code == 409 and "extended already" in again.text
+        assert again.status_code == 409 and "이미 연장했습니다" in again.text
         unknown = post(client, f"{path}/fulfil", path, dataset="no-such-set")
         assert unknown.status_code == 422 and 'value="no-such-set"' in unknown.text
         done = post(client, f"{path}/fulfil", path, dataset="bus-riders", version="1.0.0",

@@ -39,6 +39,7 @@ from aihub.datasets.status import VersionStatus
 from aihub.errors import AihubError, FieldErrors, Forbidden, NotAuthenticated, NotFound
 from aihub.web.context import Page, PageDep, csrf_protect
 from aihub.web.pages import catalog_requests
+from aihub.web.pages.catalog_admin_messages import say_error, say_fields
 from aihub.web.templating import localized
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -282,7 +283,8 @@ def download(slug: str, ref: str, path: str, page: PageDep) -> Response:
 def _form_failed(page: Page, slug: str, exc: AihubError, values: dict[str, Any],
                  errors: dict[str, str] | None = None) -> HTMLResponse:
     context = dataset_context(page, slug, "")
-    fields = exc.fields if isinstance(exc, FieldErrors) else {"form": exc.detail}
+    fields = (say_fields(page, exc.fields) if isinstance(exc, FieldErrors)
+              else {"form": say_error(page, exc)})
     context.update(errors={**(errors or {}), **fields}, values=values)
     return _render_dataset(page, context, status=exc.status_code)
 

@@ -27,6 +27,7 @@ from aihub.errors import Conflict, InvalidInput
 from aihub.web.context import Page, PageDep, csrf_protect
 from aihub.web.pages import catalog_admin_access, catalog_admin_review, catalog_admin_versions
 from aihub.web.pages.catalog_admin_common import require_host
+from aihub.web.pages.catalog_admin_messages import say_fields
 from aihub.web.templating import localized
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -123,7 +124,7 @@ async def create_dataset(request: Request, page: PageDep) -> Response:
             )
             slug = dataset.slug
     except (InvalidInput, Conflict) as exc:
-        context = _form_context(page, values, _renamed(field_errors(exc)))
+        context = _form_context(page, values, say_fields(page, _renamed(field_errors(exc))))
         return page.render("catalog_admin/dataset_form.html", context | {"dataset": None},
                            status=422)
     return page.redirect(f"/host/datasets/{slug}/versions/new?created=1")
@@ -178,7 +179,8 @@ async def edit_dataset(slug: str, request: Request, page: PageDep) -> Response:
             dataset = services.get_editable_dataset(session, slug, page.actor)
             services.update_dataset(session, dataset, page.actor, changes)
     except (InvalidInput, Conflict) as exc:
-        return _render_edit(page, slug, values, _renamed(field_errors(exc)), status=422)
+        return _render_edit(page, slug, values, say_fields(page, _renamed(field_errors(exc))),
+                            status=422)
     return page.redirect("/host/datasets?saved=1")
 
 

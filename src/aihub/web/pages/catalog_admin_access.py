@@ -19,6 +19,7 @@ from aihub.deps import RowId
 from aihub.errors import Conflict, InvalidInput, NotFound
 from aihub.web.context import Page, PageDep
 from aihub.web.pages.catalog_admin_common import require_host
+from aihub.web.pages.catalog_admin_messages import say_error
 
 router = APIRouter()
 
@@ -67,7 +68,7 @@ def decide(slug: str, request_id: RowId, page: PageDep,
             access.decide_access_request(session, request, page.actor, accept=accepted,
                                          reason=reason)
     except (InvalidInput, Conflict) as exc:
-        return _render(page, slug, message=exc.detail, failed=request_id, reason=reason,
+        return _render(page, slug, message=say_error(page, exc), failed=request_id, reason=reason,
                        status=exc.status_code)
     return page.redirect(f"{requests_url(slug)}?done={'accepted' if accepted else 'rejected'}")
 
@@ -80,7 +81,7 @@ def revoke(slug: str, request_id: RowId, page: PageDep, reason: Reason = "") -> 
             request = _request_of(session, slug, request_id, page)
             access.revoke_access(session, request, page.actor, reason=reason)
     except (InvalidInput, Conflict) as exc:
-        return _render(page, slug, message=exc.detail, failed=request_id, reason=reason,
+        return _render(page, slug, message=say_error(page, exc), failed=request_id, reason=reason,
                        status=exc.status_code)
     return page.redirect(f"{requests_url(slug)}?done=revoked")
 

@@ -23,6 +23,7 @@ from aihub.errors import Conflict, InvalidInput, NotFound
 from aihub.web.context import Page, PageDep
 from aihub.web.pages.catalog_admin_common import require_curator
 from aihub.web.pages.catalog_admin_findings import findings_with_examples
+from aihub.web.pages.catalog_admin_messages import say_error
 
 router = APIRouter()
 
@@ -102,9 +103,9 @@ def decide_finding(slug: str, ref: str, page: PageDep, path: Field = "", column:
             versions.decide_finding(session, version, page.actor, path=path, column=column,
                                     pattern_id=pattern_id, decision=decision, reason=reason)
     except (InvalidInput, Conflict) as exc:
-        return _render(page, slug, ref, message=exc.detail, status=exc.status_code)
+        return _render(page, slug, ref, message=say_error(page, exc), status=exc.status_code)
     except NotFound as exc:  # a finding that is not in the report (the version exists)
-        return _render(page, slug, ref, message=exc.detail, status=404)
+        return _render(page, slug, ref, message=say_error(page, exc), status=404)
     return page.redirect(f"{review_url(slug, ref)}?done=decided#findings")
 
 
@@ -117,7 +118,7 @@ def publish(slug: str, ref: str, page: PageDep) -> Response:
             version = versions.get_version(session, dataset, ref, page.actor)
             versions.publish_version(session, version, page.actor)
     except Conflict as exc:
-        return _render(page, slug, ref, message=exc.detail, status=exc.status_code)
+        return _render(page, slug, ref, message=say_error(page, exc), status=exc.status_code)
     return page.redirect("/curator/datasets?done=published")
 
 
@@ -130,7 +131,7 @@ def reject(slug: str, ref: str, page: PageDep, reason: Reason = "") -> Response:
             version = versions.get_version(session, dataset, ref, page.actor)
             versions.reject_version(session, version, page.actor, reason)
     except (InvalidInput, Conflict) as exc:
-        return _render(page, slug, ref, message=exc.detail, status=exc.status_code,
+        return _render(page, slug, ref, message=say_error(page, exc), status=exc.status_code,
                        reject_reason=reason)
     return page.redirect("/curator/datasets?done=rejected")
 
@@ -146,6 +147,6 @@ def restart_intake(slug: str, ref: str, page: PageDep) -> Response:
             job_ids = intake.restart_for_intake(session, version, page.actor,
                                                 max_attempts=hub.settings.job_max_attempts)
     except Conflict as exc:
-        return _render(page, slug, ref, message=exc.detail, status=exc.status_code)
+        return _render(page, slug, ref, message=say_error(page, exc), status=exc.status_code)
     hub.executor.dispatch(job_ids)  # after the commit: the jobs exist for the workers
     return page.redirect(f"{review_url(slug, ref)}?done=restarted")

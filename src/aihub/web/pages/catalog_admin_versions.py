@@ -22,11 +22,12 @@ from aihub.datasets.schemas import dataset_detail, version_detail
 from aihub.datasets.status import VersionStatus
 from aihub.datasets.upload_routes import PREFIX as TUS_ENDPOINT
 from aihub.datasets.uploads import forget_upload, get_completed_upload
-from aihub.errors import AihubError, Conflict, InvalidInput, NotFound
+from aihub.errors import Conflict, InvalidInput, NotFound
 from aihub.storage import TooLargeError
 from aihub.web.context import Page, PageDep
 from aihub.web.pages.catalog_admin_common import require_host
 from aihub.web.pages.catalog_admin_findings import findings_with_examples
+from aihub.web.pages.catalog_admin_messages import say_error, say_fields
 
 router = APIRouter()
 
@@ -75,7 +76,7 @@ def create_version(slug: str, page: PageDep, label: Annotated[str, Form()] = "",
             ref = version.label
     except (InvalidInput, Conflict) as exc:
         return _render_new(page, slug, {"label": label, "message": message},
-                           field_errors(exc), status=422)
+                           say_fields(page, field_errors(exc)), status=422)
     return page.redirect(version_url(slug, ref))
 
 
@@ -168,13 +169,9 @@ def _attach_multipart(page: Page, slug: str, ref: str, form: FormData) -> Respon
             "The file is too large for this form (%(detail)s); use the resumable upload.",
             detail=str(exc)))
     except (InvalidInput, Conflict) as exc:
-        return render_version(page, slug, ref, message=_message(exc), status=exc.status_code)
+        return render_version(page, slug, ref, message=say_error(page, exc),
+                              status=exc.status_code)
     return _acted(page, slug, ref, "attached")
-
-
-def _message(exc: AihubError) -> str:
-    return "; ".join(f"{key}: {text}" if key else text
-                     for key, text in field_errors(exc).items())
 
 
 @router.post("/host/datasets/{slug}/versions/{ref}/uploads")
@@ -200,7 +197,8 @@ def attach_upload(slug: str, ref: str, page: PageDep,
                                  path=path.strip() or upload.filename,
                                  sha256=upload.blob.sha256, size=upload.blob.size)
     except (InvalidInput, Conflict) as exc:
-        return render_version(page, slug, ref, message=_message(exc), status=exc.status_code)
+        return render_version(page, slug, ref, message=say_error(page, exc),
+                              status=exc.status_code)
     # After the commit: the upload cannot be attached twice; its blob stays.
     forget_upload(hub.settings, upload_id, user.id, page.now)
     return _acted(page, slug, ref, "attached")
@@ -217,7 +215,8 @@ def remove_file(slug: str, ref: str, page: PageDep, path: Short = "") -> Respons
             if versions.find_file(session, version, path) is not None:
                 versions.remove_file(session, version, page.actor, path)
     except Conflict as exc:
-        return render_version(page, slug, ref, message=exc.detail, status=exc.status_code)
+        return render_version(page, slug, ref, message=say_error(page, exc),
+                              status=exc.status_code)
     return _acted(page, slug, ref, "removed")
 
 
@@ -233,6 +232,7 @@ def submit(slug: str, ref: str, page: PageDep) -> Response:
             job_ids = intake.submit_for_intake(session, version, page.actor,
                                                max_attempts=hub.settings.job_max_attempts)
     except (InvalidInput, Conflict) as exc:
-        return render_version(page, slug, ref, message=exc.detail, status=exc.status_code)
+        return render_version(page, slug, ref, message=say_error(page, exc),
+                              status=exc.status_code)
     hub.executor.dispatch(job_ids)
     return _acted(page, slug, ref, "submitted")

@@ -23,6 +23,7 @@ from aihub.datasets.status import DataRequestStatus
 from aihub.deps import RowId
 from aihub.errors import AihubError, FieldErrors, NotAuthenticated, NotFound
 from aihub.web.context import Page, PageDep, csrf_protect
+from aihub.web.pages.catalog_admin_messages import say_error, say_fields
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
@@ -82,7 +83,8 @@ def create_request(
                 due_days=page.hub.settings.data_request_days)
             request_id = request.id
     except AihubError as exc:
-        fields = exc.fields if isinstance(exc, FieldErrors) else {"form": exc.detail}
+        fields = (say_fields(page, exc.fields) if isinstance(exc, FieldErrors)
+                  else {"form": say_error(page, exc)})
         return page.render("catalog/request_new.html", {"values": values, "errors": fields},
                            status=exc.status_code)
     return page.redirect(f"/data-requests/{request_id}")
@@ -121,7 +123,7 @@ def _change(page: Page, request_id: int, verb: Callable[..., object],
     except AihubError as exc:
         context = _detail_context(page, request_id)
         # The message shows above the form that was sent, which keeps what was typed.
-        context.update(values=values, errors={values["form"]: exc.detail})
+        context.update(values=values, errors={values["form"]: say_error(page, exc)})
         return page.render("catalog/request.html", context, status=exc.status_code)
     return page.redirect(f"/data-requests/{request_id}")
 
@@ -161,7 +163,8 @@ def fulfil(request_id: RowId, page: PageDep,
     """Answer with a published dataset (and version) the answerer hosts."""
     def link(session: Session, request: DataRequest, actor: Actor) -> None:
         if not dataset.strip():
-            raise FieldErrors({"dataset": "name the dataset that answers the request."})
+            raise FieldErrors({"dataset": page.gettext(
+                "Name the dataset that answers the request.")})
         found = services.get_visible_dataset(session, dataset.strip(), actor)
         chosen = versions.get_version(session, found, version.strip(), actor) \
             if version.strip() else None
