@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from typing import Any
+
 from catalog_helpers import API, People, publish_through_api
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from aihub.hub import Hub
 from factories import Factories
 
 R = f"{API}/data-requests"
+
+
+@contextmanager
+def _statements(hub: Hub) -> Iterator[list[str]]:
+    """The queries sent to the database meanwhile, but the job queue's polls (the live
+    hub's worker runs beside the requests) and the BEGINs of either."""
+    sent: list[str] = []
+
+    def seen(*args: Any) -> None:
+        statement = str(args[2])
+        if " jobs" not in statement and not statement.startswith("BEGIN"):
+            sent.append(statement)
+
+    event.listen(hub.db.engine, "before_cursor_execute", seen)
+    try:
+        yield sent
+    finally:
+        event.remove(hub.db.engine, "before_cursor_execute", seen)
 
 
 def test_a_request_is_supported_answered_extended_and_fulfilled(
@@ -77,3 +101,39 @@ def test_a_rejection_names_its_legal_ground(api: TestClient, live_factories: Fac
         "status": "rejected", "answer": "Personal data.",
         "legal_ground": "공공데이터법 제17조 제1항 제1호 (개인정보)"})
     assert done.json()["status"] == "rejected" and done.json()["legal_ground"].startswith("공공")
+
+
+def test_lists_of_requests_cost_the_same_statements_for_one_or_many(
+    api: TestClient, live_hub: Hub, live_factories: Factories
+) -> None:
+    people = People.make(live_factories)
+    publish_through_api(api, live_hub, people, "gated", tier="approval")
+    today = date.today()
+
+    def ask(person: Any, n: int) -> None:
+        made = api.post(R, headers=person.headers, json={
+            "title": f"Data {n}", "description": "Per hour.", "addressed_to": "daejeon-city"})
+        assert made.status_code == 201
+        api.post(f"{R}/{made.json()['id']}/support", headers=people.member.headers)
+        asked = api.post(f"{API}/datasets/gated/access-requests", headers=person.headers,
+                         json={"purpose": "Study", "starts_on": today.isoformat(),
+                               "ends_on": (today + timedelta(days=9)).isoformat()})
+        assert asked.status_code == 201
+
+    def counted() -> tuple[int, int]:
+        with _statements(live_hub) as data:
+            listed = api.get(R, headers=people.member.headers, params={"per_page": 100})
+        with _statements(live_hub) as access:
+            asked = api.get(f"{API}/datasets/gated/access-requests",
+                            headers=people.host.headers)
+        assert listed.status_code == asked.status_code == 200
+        return len(data), len(access)
+
+    ask(live_factories.person(), 0)
+    one = counted()
+    for n in range(1, 8):
+        ask(live_factories.person(), n)
+    assert counted() == one
+    page = api.get(R, headers=people.member.headers).json()
+    assert page["count"] == 8 and all(item["supported"] for item in page["items"])
+    assert {item["addressed_to"] for item in page["items"]} == {"daejeon-city"}

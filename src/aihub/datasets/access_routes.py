@@ -19,6 +19,7 @@ from aihub.datasets.schemas import (
     AccessRequestOut,
     VersionSummary,
     access_request_out,
+    access_request_outs,
     version_summary,
 )
 from aihub.db import utcnow
@@ -122,15 +123,15 @@ def list_requests_route(
     """A dataset's access requests, the oldest due first (its hosts and curators)."""
     dataset = services.get_visible_dataset(session, slug, actor)
     now = utcnow()
-    return [access_request_out(session, r, slug, now)
-            for r in access.list_access_requests(session, dataset, actor, status_)]
+    return access_request_outs(
+        session, [(r, slug) for r in access.list_access_requests(session, dataset, actor,
+                                                                 status_)], now)
 
 
 @router.get("/access-requests/mine", response_model=list[AccessRequestOut])
 def my_requests_route(session: ReadSession, actor: ActorDep) -> list[AccessRequestOut]:
     now = utcnow()
-    return [access_request_out(session, r, slug, now)
-            for r, slug in access.my_access_requests(session, actor)]
+    return access_request_outs(session, access.my_access_requests(session, actor), now)
 
 
 @router.get("/access-requests/{request_id}", response_model=AccessRequestOut)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from aihub.accounts.actor import Actor
 from aihub.datasets import requests, services, versions
-from aihub.datasets.schemas import DataRequestOut, data_request_out
+from aihub.datasets.schemas import DataRequestOut, data_request_out, data_request_outs
 from aihub.db import utcnow
 from aihub.deps import ActorDep, HubDep, ReadSession, RowId
 from aihub.hub import Hub
@@ -60,7 +60,7 @@ def list_route(
                                               per_page=per_page)
     now = utcnow()
     return DataRequestPage(count=total, page=page, per_page=per_page,
-                           items=[data_request_out(session, r, actor, now) for r in rows])
+                           items=data_request_outs(session, rows, actor, now))
 
 
 @router.post("/data-requests", response_model=DataRequestOut,

@@ -21,11 +21,11 @@ from aihub.datasets.links import dataset_challenges
 from aihub.datasets.models import (
     AccessRequest,
     DataRequest,
+    DataRequestSupport,
     Dataset,
     DatasetFile,
     DatasetVersion,
 )
-from aihub.datasets.requests import has_supported
 from aihub.datasets.search import SearchQuery, load_datasets, search_datasets
 from aihub.datasets.status import AccessStatus, DataRequestStatus, VersionStatus
 from aihub.datasets.versions import version_files
@@ -296,17 +296,39 @@ class AccessRequestOut(BaseModel):
     revoked_at: datetime | None
 
 
-def access_request_out(session: Session, request: AccessRequest, dataset_slug: str,
-                       now: datetime) -> AccessRequestOut:
-    username = session.scalar(select(User.username).where(User.id == request.user_id)) or ""
-    return AccessRequestOut(
-        id=request.id, dataset=dataset_slug, user=username, organization=request.organization,
-        purpose=request.purpose, starts_on=request.starts_on, ends_on=request.ends_on,
+def _usernames(session: Session, user_ids: set[int]) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    rows = session.execute(select(User.id, User.username).where(User.id.in_(user_ids)))
+    return dict(rows.all())
+
+
+def _slugs(session: Session, column_id: Any, column_slug: Any, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = session.execute(select(column_id, column_slug).where(column_id.in_(ids)))
+    return dict(rows.all())
+
+
+def access_request_outs(session: Session, rows: list[tuple[AccessRequest, str]],
+                        now: datetime) -> list[AccessRequestOut]:
+    """Rows of (request, its dataset's slug), with one statement for all the usernames:
+    a list of a hundred requests is not a hundred and one statements."""
+    names = _usernames(session, {request.user_id for request, _ in rows})
+    return [AccessRequestOut(
+        id=request.id, dataset=slug, user=names.get(request.user_id, ""),
+        organization=request.organization, purpose=request.purpose,
+        starts_on=request.starts_on, ends_on=request.ends_on,
         commercial_use=request.commercial_use, status=request.status, reason=request.reason,
         created_at=request.created_at, due_at=request.due_at,
         overdue=request.status == AccessStatus.PENDING.value and now > request.due_at,
         decided_at=request.decided_at, revoked_at=request.revoked_at,
-    )
+    ) for request, slug in rows]
+
+
+def access_request_out(session: Session, request: AccessRequest, dataset_slug: str,
+                       now: datetime) -> AccessRequestOut:
+    return access_request_outs(session, [(request, dataset_slug)], now)[0]
 
 
 class DataRequestOut(BaseModel):
@@ -334,24 +356,36 @@ class DataRequestOut(BaseModel):
 _AWAITING = (DataRequestStatus.RECEIVED.value, DataRequestStatus.UNDER_REVIEW.value)
 
 
-def data_request_out(session: Session, request: DataRequest, actor: Actor,
-                     now: datetime) -> DataRequestOut:
-    requester = session.scalar(select(User.username).where(User.id == request.requester_id))
-    target = session.scalar(select(Organization.slug).where(
-        Organization.id == request.addressed_to_id)) if request.addressed_to_id else None
-    fulfilled = session.get(Dataset, request.fulfilled_dataset_id) \
-        if request.fulfilled_dataset_id else None
-    version = session.get(DatasetVersion, request.fulfilled_version_id) \
-        if request.fulfilled_version_id else None
-    return DataRequestOut(
+def data_request_outs(session: Session, rows: list[DataRequest], actor: Actor,
+                      now: datetime) -> list[DataRequestOut]:
+    """The requests as the API shows them, with one statement per kind of name they refer
+    to (requesters, organizations, datasets, versions, the actor's support) for them all."""
+    names = _usernames(session, {request.requester_id for request in rows})
+    targets = _slugs(session, Organization.id, Organization.slug,
+                     {r.addressed_to_id for r in rows if r.addressed_to_id is not None})
+    datasets = _slugs(session, Dataset.id, Dataset.slug,
+                      {r.fulfilled_dataset_id for r in rows if r.fulfilled_dataset_id is not None})
+    labels = _slugs(session, DatasetVersion.id, DatasetVersion.label,
+                    {r.fulfilled_version_id for r in rows if r.fulfilled_version_id is not None})
+    supported: set[int] = set()
+    if actor.user_id is not None and rows:
+        supported = set(session.scalars(select(DataRequestSupport.request_id).where(
+            DataRequestSupport.user_id == actor.user_id,
+            DataRequestSupport.request_id.in_([r.id for r in rows]))))
+    return [DataRequestOut(
         id=request.id, title=request.title, description=request.description,
-        requester=requester or "", organization=request.organization, addressed_to=target,
+        requester=names.get(request.requester_id, ""), organization=request.organization,
+        addressed_to=targets.get(request.addressed_to_id or 0),
         status=request.status, answer=request.answer, legal_ground=request.legal_ground,
         created_at=request.created_at, due_at=request.due_at,
         overdue=request.status in _AWAITING and now > request.due_at,
         extended_at=request.extended_at, extension_reason=request.extension_reason,
-        support_count=request.support_count,
-        supported=has_supported(session, request, actor.user_id),
-        fulfilled_by=fulfilled.slug if fulfilled else None,
-        fulfilled_version=version.label if version else None,
-    )
+        support_count=request.support_count, supported=request.id in supported,
+        fulfilled_by=datasets.get(request.fulfilled_dataset_id or 0),
+        fulfilled_version=labels.get(request.fulfilled_version_id or 0),
+    ) for request in rows]
+
+
+def data_request_out(session: Session, request: DataRequest, actor: Actor,
+                     now: datetime) -> DataRequestOut:
+    return data_request_outs(session, [request], actor, now)[0]
