@@ -400,3 +400,14 @@ def test_the_review_queue_lists_the_oldest_submission_first(
     assert page.index("/curator/datasets/older/") < page.index("/curator/datasets/newer/")
     assert "/curator/datasets/drafty/" not in page
     assert "/curator/datasets/done-already/" not in page
+
+
+def test_the_hosts_list_names_each_tier_in_the_readers_language(
+        web: TestClient, web_en: TestClient, hub: Hub, factories: Factories) -> None:
+    host = factories.host()
+    factories.dataset(host, "closed", tier="approval")
+    sign_in(web, hub, host)
+    korean = web.get("/host/datasets").text
+    assert "closed · 승인 후 제공 · KOGL-1" in korean and "· approval ·" not in korean
+    sign_in(web_en, hub, host)
+    assert "closed · By approval · KOGL-1" in web_en.get("/host/datasets").text

@@ -26,6 +26,7 @@ from aihub.datasets.schemas import DatasetDetail, dataset_detail
 from aihub.errors import Conflict, InvalidInput
 from aihub.web.context import Page, PageDep, csrf_protect
 from aihub.web.pages import catalog_admin_access, catalog_admin_review, catalog_admin_versions
+from aihub.web.pages.catalog import tier_labels
 from aihub.web.pages.catalog_admin_common import require_host
 from aihub.web.pages.catalog_admin_messages import say_fields
 from aihub.web.templating import localized
@@ -76,7 +77,8 @@ def datasets_index(page: PageDep) -> HTMLResponse:
     require_host(page)
     with page.hub.db.reading() as session:
         mine = _my_datasets(session, page)
-    return page.render("catalog_admin/datasets.html", {"datasets": mine})
+    return page.render("catalog_admin/datasets.html",
+                       {"datasets": mine, "tiers": tier_labels(page)})
 
 
 def _form_context(page: Page, values: dict[str, str], errors: dict[str, str]
