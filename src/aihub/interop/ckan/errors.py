@@ -50,6 +50,13 @@ class CkanSearchError(CkanError):
     type_name, status_code, prefix = "Search Error", 409, "Search error"
 
 
+class CkanInsufficientStorageError(CkanError):
+    """The hub's disk filled while a file arrived. CKAN has no type of its own for it: its
+    generic type, with 507 and a message saying what to do."""
+
+    status_code, prefix = 507, "Insufficient Storage"
+
+
 class CkanIntegrityError(CkanError):
     type_name, status_code, prefix = "Integrity Error", 400, "Integrity Error"
 

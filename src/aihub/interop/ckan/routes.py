@@ -10,6 +10,7 @@ silent visitor.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 from typing import Any
@@ -31,6 +32,7 @@ from aihub.interop.ckan import actions, search_action, writes
 from aihub.interop.ckan.errors import (
     CkanBadRequestError,
     CkanError,
+    CkanInsufficientStorageError,
     CkanIntegrityError,
     CkanNotAuthorizedError,
     CkanNotFoundError,
@@ -44,6 +46,7 @@ router = APIRouter(tags=["ckan"])
 
 API_VERSION = 3
 MAX_BODY = 1024 * 1024  # a JSON or form body without files
+FULL_DISK = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 FORM_SLACK = 1024 * 1024  # the multipart framing and fields around an upload
 # The modules whose @action registered the actions served here.
 _MODULES = (actions, search_action, writes)
@@ -165,6 +168,10 @@ def _translate(exc: Exception, name: str) -> CkanError | CkanBadRequestError:
         # A concurrent write took the name or label first; nothing was stored.
         return CkanIntegrityError("another request changed the same dataset at the same "
                                   "moment; nothing was stored. Send the request again.")
+    if isinstance(exc, OSError) and exc.errno in FULL_DISK:
+        return CkanInsufficientStorageError(
+            "the hub's disk is full: nothing was stored. Try again later, or tell the "
+            "hub's operators.")
     if isinstance(exc, DataError):
         return invalid("message", "a value cannot be stored (a NUL character or a number "
                        "out of range); remove it and try again.")
