@@ -331,16 +331,34 @@ class _NotThisFileError(ClientError):
     """The hub's upload holds other bytes than the file here, or failed for good."""
 
 
-def _confirm(upload: _Upload, url: str) -> UploadResult:
-    """The hub's own sha256 of the whole file must be the one computed here."""
+def _status(upload: _Upload, url: str) -> dict[str, Any]:
     response = upload.request("GET", url, headers=TUS)
     if response.status_code != 200:
         raise ClientError(f"{upload.path.name}: {_detail(response)}")
-    status = response.json()
+    status: dict[str, Any] = response.json()
+    return status
+
+
+def _confirm(upload: _Upload, url: str) -> UploadResult:
+    """The hub's own sha256 of the whole file must be the one computed here."""
+    status = _status(upload, url)
+    if not status.get("complete") and not status.get("error") \
+            and status.get("offset") == status.get("length"):
+        # Every byte arrived, but the hub could not store the file then (its disk was
+        # full): an empty PATCH at the end asks it again.
+        finish = upload.request("PATCH", url, content=b"", headers={
+            **TUS, "Upload-Offset": str(status["offset"]),
+            "Content-Type": "application/offset+octet-stream"})
+        if finish.status_code != 204:
+            raise ClientError(f"{upload.path.name}: {_detail(finish)}")
+        status = _status(upload, url)
     local = upload.hasher.digest.hexdigest()
     if status.get("error"):
         raise _NotThisFileError(f"{upload.path.name}: {status['error']}")
-    if not status.get("complete") or status.get("sha256") != local:
+    if not status.get("complete"):
+        raise ClientError(f"{upload.path.name}: the hub has {status.get('offset')} of "
+                          f"{status.get('length')} bytes; run the command again to resume.")
+    if status.get("sha256") != local:
         raise _NotThisFileError(
             f"{upload.path.name}: the hub holds sha256 {status.get('sha256')} but the file "
             f"here hashes to {local}; did it change during the upload? Run the command "

@@ -15,6 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 from upload_helpers import TUS, metadata, patch_headers
 
+from aihub.app import create_app
+from aihub.cli.client import ClientError
+from aihub.cli.transfer import ResumeStore, upload_resumable
 from aihub.datasets.uploads import staging_dir
 from aihub.hub import Hub
 from factories import Person
@@ -92,3 +95,38 @@ def test_a_file_larger_than_the_free_space_is_refused_at_creation(
     assert response.status_code == 507
     assert "free space" in response.json()["detail"]
     assert list(small_disk.iterdir()) == []
+
+
+@pytest.fixture
+def small_store(hub: Hub) -> Iterator[Path]:
+    """The blob store on a 1 MiB tmpfs, the staging folder elsewhere: a finished upload is
+    copied into the store, and the copy is what fills the disk."""
+    root = hub.settings.resolved_blob_dir
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs",
+                              str(root)], capture_output=True, text=True, check=False)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    (root / "tmp").mkdir()
+    try:
+        yield root
+    finally:
+        subprocess.run(["umount", str(root)], check=True)
+
+
+def test_the_cli_finishes_an_upload_the_full_store_could_not_take(
+    hub: Hub, owner: Person, small_store: Path, tmp_path: Path,
+) -> None:
+    source = tmp_path / "가득.bin"
+    source.write_bytes(os.urandom(1_500_000))
+    store = ResumeStore(tmp_path / "uploads.json")
+    app = create_app(hub=hub)
+    with TestClient(app, headers=owner.headers) as client:
+        with pytest.raises(ClientError, match="disk is full"):
+            upload_resumable(client, "", source, chunk_size=1_000_000, store=store)
+        subprocess.run(["mount", "-o", "remount,size=4m", str(small_store)], check=True)
+        # Every byte is on the hub already: the second run only asks it to store the file.
+        result = upload_resumable(client, "", source, chunk_size=1_000_000, store=store)
+    assert result.sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
+    assert hub.storage.path(result.sha256).read_bytes() == source.read_bytes()
