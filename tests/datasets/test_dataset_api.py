@@ -11,7 +11,11 @@ from catalog_helpers import API, People, publish_through_api, run_intake
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from aihub.accounts.actor import Actor
+from aihub.datasets import access
 from aihub.datasets.models import DownloadLog
+from aihub.datasets.services import get_dataset
+from aihub.db import utcnow
 from aihub.hub import Hub
 from factories import Factories, Person
 
@@ -179,6 +183,33 @@ def test_approval_data_follows_each_request_from_pending_to_revoked(
     assert _get(api, url, member) == 403
     assert api.get(f"{API}/datasets/gated", headers=member.headers).json()[
         "access_request"] == "revoked"
+
+
+def test_access_ends_with_the_period_asked_for_and_may_be_asked_again(
+    api: TestClient, live_hub: Hub, people: People
+) -> None:
+    publish_through_api(api, live_hub, people, "gated", tier="approval")
+    member, url = people.member, FILE.format(slug="gated")
+    today = date.today()
+    with live_hub.db.transaction() as session:  # asked a month ago, for three weeks
+        asked = access.request_access(
+            session, get_dataset(session, "gated"), Actor(member.user), purpose="Study",
+            starts_on=today - timedelta(days=30), ends_on=today - timedelta(days=9),
+            commercial_use=False, due_days=14, now=utcnow() - timedelta(days=30))
+    decided = api.post(f"{API}/access-requests/{asked.id}/decision",
+                       headers=people.host.headers, json={"accept": True})
+    assert decided.json()["status"] == "accepted"
+    refused = api.get(url, headers=member.headers)
+    assert refused.status_code == 403 and "approved access request" in refused.json()["detail"]
+    shown = api.get(f"{API}/datasets/gated/versions/1.0.0", headers=member.headers).json()
+    assert shown["download"] == "request_access"
+    code, again = _ask(api, member)  # the period is over: a new request, not a conflict
+    assert code == 201, again
+    api.post(f"{API}/access-requests/{again['id']}/decision", headers=people.host.headers,
+             json={"accept": True})
+    assert api.get(url, headers=member.headers).status_code == 200
+    code, third = _ask(api, member)  # while a period runs, the request is still open
+    assert code == 409 and "accepted request" in third["detail"]
 
 
 def test_a_commercial_request_for_non_commercial_data_is_refused(

@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from aihub.accounts.actor import Actor
@@ -69,13 +69,22 @@ def has_accepted_licence(session: Session, dataset: Dataset, user_id: int | None
         LicenceAcceptance.licence_id == accepted_terms(dataset)))))
 
 
-def has_access(session: Session, dataset: Dataset, user_id: int | None) -> bool:
-    """Whether the member holds an accepted, unrevoked request for the dataset."""
+def _granted(today: date) -> ColumnElement[bool]:
+    """An accepted, unrevoked request whose period is not over: the member asked for the
+    data until ``ends_on``, and was granted it until then; after it, they ask again."""
+    return and_(AccessRequest.status == AccessStatus.ACCEPTED.value,
+                AccessRequest.ends_on >= today)
+
+
+def has_access(session: Session, dataset: Dataset, user_id: int | None,
+               today: date | None = None) -> bool:
+    """Whether the member holds an accepted, unrevoked request for the dataset, within
+    the period it asked for."""
     if user_id is None:
         return False
     return bool(session.scalar(select(exists().where(
         AccessRequest.dataset_id == dataset.id, AccessRequest.user_id == user_id,
-        AccessRequest.status == AccessStatus.ACCEPTED.value))))
+        _granted(today or utcnow().date())))))
 
 
 def accept_licence(
@@ -122,9 +131,10 @@ def request_access(
                                              "commercial use of this data."})
     now = now or utcnow()
     _check_period(starts_on, ends_on, now.date())
+    # A pending request, or one granted for a period not yet over, is still open.
     open_request = session.scalar(select(AccessRequest.status).where(
         AccessRequest.dataset_id == dataset.id, AccessRequest.user_id == user.id,
-        AccessRequest.status.in_([AccessStatus.PENDING.value, AccessStatus.ACCEPTED.value])))
+        or_(AccessRequest.status == AccessStatus.PENDING.value, _granted(now.date()))))
     if open_request is not None:
         raise Conflict(f"You have a {open_request} request for {dataset.slug!r} already; "
                        "GET /api/v1/access-requests/mine shows it.")
