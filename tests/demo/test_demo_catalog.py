@@ -163,6 +163,25 @@ def test_the_catalog_pages_show_the_seeded_datasets(client: TestClient) -> None:
             assert spec.title_ko in page.text
 
 
+def test_the_approval_datasets_hosts_have_a_request_to_answer(
+        client: TestClient, demo_hub: Hub) -> None:
+    waiting = _get(client, f"/datasets/{ROADS}/access-requests", _auth(demo_hub, "host"))
+    assert [(r["status"], r["organization"]) for r in waiting] == [
+        ("pending", "전남대학교 교통연구실")]
+    seed_catalog(demo_hub)  # seeding again asks no second time
+    assert len(_get(client, f"/datasets/{ROADS}/access-requests",
+                    _auth(demo_hub, "host"))) == 1
+
+
+def test_each_publishers_page_lists_its_datasets(client: TestClient) -> None:
+    for spec in DEMO_DATASETS:
+        if spec.slug == "daedeok-testbed-sites":  # in review: not public yet
+            continue
+        page = client.get(f"/organizations/{spec.organization}")
+        assert page.status_code == 200, spec.organization
+        assert f'href="/datasets/{spec.slug}"' in page.text
+
+
 def test_every_file_is_small(demo_hub: Hub) -> None:
     with demo_hub.db.reading() as session:
         sizes = list(session.scalars(select(DatasetFile.size)))

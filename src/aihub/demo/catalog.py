@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -22,15 +23,23 @@ from aihub.accounts import services as accounts
 from aihub.accounts.models import OrgRole, User
 from aihub.challenges.models import ChallengeFile
 from aihub.challenges.services import get_challenge
-from aihub.datasets import intake, links, requests, services, versions
+from aihub.datasets import access, intake, links, requests, services, versions
 from aihub.datasets.findings import version_findings
-from aihub.datasets.models import ChallengeDataset, DataRequest, Dataset, DatasetVersion
+from aihub.datasets.models import (
+    AccessRequest,
+    ChallengeDataset,
+    DataRequest,
+    Dataset,
+    DatasetVersion,
+)
 from aihub.datasets.status import VersionStatus
 from aihub.demo.activity import DEMO_TEAMS
 from aihub.demo.catalog_data import (
+    DEMO_ACCESS_REQUESTS,
     DEMO_DATA_REQUESTS,
     DEMO_DATASETS,
     GWANGJU_ITS,
+    DemoAccessRequest,
     DemoDataRequest,
     DemoDataset,
     DemoFile,
@@ -66,6 +75,8 @@ def seed_catalog(hub: Hub) -> None:
             _link(hub, spec)
     for wanted in DEMO_DATA_REQUESTS:
         _data_request(hub, wanted)
+    for asked in DEMO_ACCESS_REQUESTS:
+        _access_request(hub, asked)
 
 
 def _organization(hub: Hub) -> None:
@@ -207,3 +218,19 @@ def _data_request(hub: Hub, wanted: DemoDataRequest) -> None:
         names = [team.username for team in DEMO_TEAMS[:wanted.supporters]]
         for user in session.scalars(select(User).where(User.username.in_(names))):
             requests.support_data_request(session, request, accounts.actor_for(session, user))
+
+
+def _access_request(hub: Hub, asked: DemoAccessRequest) -> None:
+    """A demo team's request for an approval-tier dataset, left for its hosts to answer."""
+    with hub.db.transaction() as session:
+        dataset = services.get_dataset(session, asked.dataset)
+        user = accounts.get_user(session, DEMO_TEAMS[asked.team].username)
+        if session.scalar(select(AccessRequest.id).where(
+                AccessRequest.dataset_id == dataset.id,
+                AccessRequest.user_id == user.id)) is not None:
+            return
+        today = date.today()
+        access.request_access(
+            session, dataset, accounts.actor_for(session, user), purpose=asked.purpose,
+            starts_on=today, ends_on=today + timedelta(days=asked.days), commercial_use=False,
+            organization=asked.organization, due_days=hub.settings.access_request_days)

@@ -72,6 +72,15 @@ class DemoDataset:
 
 
 @dataclass(frozen=True)
+class DemoAccessRequest:
+    dataset: str  # an approval-tier dataset
+    team: int  # which demo team account asks (an index of DEMO_TEAMS)
+    organization: str
+    purpose: str
+    days: int  # how long the use lasts, from the day the demo is seeded
+
+
+@dataclass(frozen=True)
 class DemoDataRequest:
     title: str
     description: str
@@ -286,3 +295,12 @@ DEMO_DATA_REQUESTS: tuple[DemoDataRequest, ...] = (
         "안내 서비스를 만들 수 있습니다. 주차장 위치와 총 주차면 수도 함께 필요합니다.",
         organization="한빛AI연구소", addressed_to=DAEJEON_CITY.slug, supporters=3),
 )
+
+DEMO_ACCESS_REQUESTS: tuple[DemoAccessRequest, ...] = (
+    DemoAccessRequest(
+        dataset="gwangju-road-sensor-raw", team=0, organization="전남대학교 교통연구실",
+        purpose="출근 시간대 간선도로 정체가 퍼지는 모습을 5분 단위로 분석해 신호 연동 개선안을 "
+        "연구합니다. 결과는 논문으로만 공개하고 원자료는 연구실 밖으로 내보내지 않습니다.",
+        days=180),
+)
+"""Access requests waiting for the approval dataset's hosts, so their page has one."""
