@@ -411,3 +411,18 @@ def test_the_hosts_list_names_each_tier_in_the_readers_language(
     assert "closed · 승인 후 제공 · KOGL-1" in korean and "· approval ·" not in korean
     sign_in(web_en, hub, host)
     assert "closed · By approval · KOGL-1" in web_en.get("/host/datasets").text
+
+
+def test_findings_are_named_in_the_readers_language(
+        web: TestClient, web_en: TestClient, hub: Hub, factories: Factories) -> None:
+    host = factories.host()
+    submitted(hub, factories, host, {"data/phones.csv": PHONE})
+    review = "/curator/datasets/air/versions/1.0.0/review"
+    curator = factories.curator()
+    sign_in(web, hub, curator)
+    assert "휴대전화 번호 <code>KR_MOBILE</code>" in web.get(review).text
+    sign_in(web_en, hub, curator)
+    assert "Mobile phone number <code>KR_MOBILE</code>" in web_en.get(review).text
+    sign_in(web, hub, host)  # the hosts' version page lists them the same way
+    assert "휴대전화 번호 <code>KR_MOBILE</code>" in web.get(
+        "/host/datasets/air/versions/1.0.0").text
