@@ -287,3 +287,29 @@ def test_findings_are_for_hosts_and_curators_who_decide_them(
     assert api.post(f"{url}/publish", headers=people.curator.headers).status_code == 200
     public = api.get(url).json()
     assert public["findings"] is None and public["files"][0]["pii_report"] is None
+
+
+def test_a_finding_under_a_long_header_is_decided_and_published(
+    api: TestClient, live_hub: Hub, people: People
+) -> None:
+    # A survey's question as the header, in a zip member's folder: over 255 characters.
+    column = "responses/2024/설문: " + "귀하의 연락처(휴대전화)를 적어 주십시오 " * 14
+    assert len(column) > 255
+    api.post(f"{API}/datasets", headers=people.host.headers, json={
+        "organization": "daejeon-city", "slug": "survey", "title_ko": "설문",
+        "licence": "KOGL-1"})
+    url = f"{API}/datasets/survey/versions/1.0.0"
+    api.post(f"{API}/datasets/survey/versions", headers=people.host.headers,
+             json={"label": "1.0.0", "message": "x"})
+    api.post(f"{url}/files", headers=people.host.headers,
+             files={"file": ("s.zip", b"PK\x05\x06" + bytes(18))})
+    api.post(f"{url}/submit", headers=people.host.headers)
+    report = {"findings": [{"pattern_id": "KR_MOBILE", "severity": "REVIEW",
+                            "column": column, "count": 3}]}
+    assert run_intake(live_hub, "survey", "1.0.0", {"s.zip": report}) == "review"
+    decided = api.post(f"{url}/findings", headers=people.curator.headers, json={
+        "path": "s.zip", "column": column, "pattern_id": "KR_MOBILE", "decision": "cleared",
+        "reason": "The survey office's numbers."})
+    assert decided.status_code == 201, decided.text
+    assert decided.json()["column"] == column
+    assert api.post(f"{url}/publish", headers=people.curator.headers).status_code == 200

@@ -158,7 +158,8 @@ class FindingDecision(Base):
         ForeignKey("dataset_versions.id", ondelete="CASCADE"), index=True
     )
     file_id: Mapped[int] = mapped_column(ForeignKey("dataset_files.id", ondelete="CASCADE"))
-    column: Mapped[str] = mapped_column(String(255), default="")  # "" for a text file
+    # "" for a text file; a header (or "member: header" in a zip) of any length.
+    column: Mapped[str] = mapped_column(Text, default="")
     pattern_id: Mapped[str] = mapped_column(String(64))
     decision: Mapped[str] = mapped_column(String(16))  # FindingDecisionKind
     reason: Mapped[str] = mapped_column(String(500))

@@ -79,7 +79,7 @@ class ReasonIn(BaseModel):
 
 class FindingDecisionIn(BaseModel):
     path: Annotated[str, Field(max_length=1024)]
-    column: Annotated[str, Field(max_length=255)] = ""
+    column: Annotated[str, Field(max_length=10_000)] = ""
     pattern_id: Annotated[str, Field(max_length=64)]
     decision: Annotated[str, Field(max_length=16)]
     reason: Annotated[str, Field(max_length=10_000)]
