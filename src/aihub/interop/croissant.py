@@ -129,6 +129,15 @@ class Ids:
         return candidate
 
 
+_HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
+
+
+def _in_its_language(text: str) -> str | dict[str, str]:
+    """``text`` as a JSON-LD value: the context's ``@language`` makes a plain string
+    English, so text in Hangul says it is Korean."""
+    return {"@value": text, "@language": "ko"} if _HANGUL.search(text) else text
+
+
 def _texts(ko: str, en: str) -> dict[str, str]:
     """A language map of the texts that are not empty (Korean first)."""
     return {lang: text for lang, text in (("ko", ko), ("en", en)) if text.strip()}
@@ -152,8 +161,11 @@ def _licence(dataset: Dataset, links: Links) -> str | dict[str, Any]:
     if uri is not None:
         return uri
     # Custom terms have no address of their own: name them, with the page that shows them.
+    text = dataset.licence_text
     return {"@type": "sc:CreativeWork", "name": licence.title_en,
-            "description": dataset.licence_text, "url": links.dataset(dataset.slug)}
+            # A language map, as ``description`` is one in the context.
+            "description": {"ko" if _HANGUL.search(text) else "en": text},
+            "url": links.dataset(dataset.slug)}
 
 
 def _instant(moment: datetime | None) -> str | None:
@@ -163,13 +175,14 @@ def _instant(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _cite_as(dataset: Dataset, version: DatasetVersion, links: Links) -> str:
+def _cite_as(dataset: Dataset, version: DatasetVersion, links: Links
+             ) -> str | dict[str, str]:
     org = dataset.organization
     author = org.name_en or org.name_ko
     year = version.published_at.year if version.published_at else ""
     title = dataset.title_en or dataset.title_ko
-    return (f"{author}. ({year}). {title} (version {version.label}, rev {version.rev}) "
-            f"[Data set]. {links.dataset(dataset.slug)}")
+    return _in_its_language(f"{author}. ({year}). {title} (version {version.label}, rev "
+                            f"{version.rev}) [Data set]. {links.dataset(dataset.slug)}")
 
 
 def personal_data_statement(files: list[DatasetFile],
@@ -310,7 +323,7 @@ def build_croissant(session: Session, dataset: Dataset, version: DatasetVersion,
         "datePublished": _instant(version.published_at),
         "version": version.label,
         "citeAs": _cite_as(dataset, version, links),
-        "keywords": sorted(tag.name for tag in dataset.tags),
+        "keywords": [_in_its_language(name) for name in sorted(t.name for t in dataset.tags)],
         "isLiveDataset": False,
         "rai:personalSensitiveInformation": personal_data_statement(files, decisions),
         "distribution": objects,

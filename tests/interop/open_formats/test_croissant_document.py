@@ -25,9 +25,11 @@ from open_formats_helpers import (
     publish_profiled,
     validate,
 )
+from rdflib import Graph, Literal
 
 from aihub.app import create_app
 from aihub.datasets.pii import TABLE_VERSION
+from aihub.datasets.services import get_dataset
 from aihub.hub import Hub
 from aihub.interop.croissant import CONFORMS_TO, CONTEXT
 from factories import Factories
@@ -66,7 +68,7 @@ def test_the_document_describes_the_dataset_and_its_version(
     assert datetime.fromisoformat(doc["datePublished"]) == datetime.fromisoformat(
         version["published_at"])
     assert version["rev"] in doc["citeAs"] and "Air quality air" in doc["citeAs"]
-    assert doc["keywords"] == ["air", "대기질"]
+    assert doc["keywords"] == ["air", {"@value": "대기질", "@language": "ko"}]
     assert doc["isLiveDataset"] is False
     statement = doc["rai:personalSensitiveInformation"]
     assert TABLE_VERSION in statement and "1 finding in 1 file, 1 cleared" in statement
@@ -120,7 +122,19 @@ def test_mlcroissant_writes_back_what_it_read(
     doc = _croissant(api, "air")
     written = validate(doc).dataset.metadata.to_json()
     assert json.loads(json.dumps(written, sort_keys=True, default=str)) == \
-        json.loads(json.dumps(doc, sort_keys=True))
+        json.loads(json.dumps(_plain(doc), sort_keys=True))
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with each ``{"@value", "@language"}`` as its text: mlcroissant keeps a
+    keyword's text and drops its language tag when it writes a document back."""
+    if isinstance(value, dict):
+        if set(value) == {"@value", "@language"}:
+            return value["@value"]
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
 
 
 @pytest.mark.parametrize(("licence", "expected"), [
@@ -142,9 +156,30 @@ def test_custom_terms_are_a_creative_work_with_their_text(
                      licence_text="연구 목적으로만 이용할 수 있습니다.")
     doc = _croissant(api, "air")
     assert doc["license"] == {"@type": "sc:CreativeWork", "name": "Custom terms",
-                              "description": "연구 목적으로만 이용할 수 있습니다.",
+                              "description": {"ko": "연구 목적으로만 이용할 수 있습니다."},
                               "url": "http://testserver/datasets/air"}
     assert validate(doc).warnings == []
+
+
+def test_korean_text_is_tagged_korean_not_the_contexts_english(
+        api: TestClient, live_hub: Hub, live_factories: Factories) -> None:
+    # The context's "@language": "en" makes every plain string English to an RDF reader.
+    host = live_factories.host()
+    publish_profiled(live_hub, live_factories, host, "air", {"a.csv": STATIONS_CSV},
+                     licence="custom", licence_text="연구 목적으로만 이용할 수 있습니다.")
+    with live_hub.db.transaction() as session:  # a dataset titled in Korean only
+        get_dataset(session, "air").title_en = ""
+    doc = _croissant(api, "air")
+    graph = Graph().parse(data=json.dumps(doc), format="json-ld")
+    languages = {str(o): o.language for _, p, o in graph
+                 if isinstance(o, Literal) and str(p).rsplit("/", 1)[-1] in
+                 ("keywords", "citeAs", "description")}
+    assert languages["대기질"] == "ko" and languages["air"] == "en"
+    assert languages["연구 목적으로만 이용할 수 있습니다."] == "ko"
+    assert [lang for text, lang in languages.items() if "[Data set]" in text] == ["ko"]
+    checked = validate(doc)
+    assert checked.warnings == []
+    assert checked.dataset.metadata.keywords == ["air", "대기질"]
 
 
 def test_a_label_and_its_rev_give_the_same_document(
