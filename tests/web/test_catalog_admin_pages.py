@@ -251,7 +251,9 @@ def test_a_curator_decides_the_findings_then_publishes(
     page = web.get(review)
     assert "010-****-5678" in page.text and "010-1234-5678" not in page.text
     assert re.search(r"<button type=\"submit\" disabled[^>]*>공개</button>", page.text)
-    assert "awaits a curator" in page.text  # why not, in the service's words
+    # Why not, in the reader's language.
+    assert "data/phones.csv, 'phone' 열: KR_MOBILE 2건이 큐레이터의 결정을 기다립니다." in \
+        html.unescape(page.text)
     finding = {"path": "data/phones.csv", "column": "phone", "pattern_id": "KR_MOBILE"}
     no_reason = _post(web, review.replace("/review", "/findings"),
                       finding | {"decision": "cleared", "reason": ""}, page=review)
@@ -259,9 +261,9 @@ def test_a_curator_decides_the_findings_then_publishes(
     wrong = _post(web, review.replace("/review", "/findings"),
                   finding | {"pattern_id": "KR_EMAIL", "decision": "cleared", "reason": "x"},
                   page=review)
-    assert wrong.status_code == 404 and "no finding" in html.unescape(wrong.text)
+    assert wrong.status_code == 404 and "그런 발견 항목이 없습니다" in html.unescape(wrong.text)
     early = _post(web, review.replace("/review", "/publish"), page=review)
-    assert early.status_code == 409 and "cannot be published" in html.unescape(early.text)
+    assert early.status_code == 409 and "아직 공개할 수 없습니다" in html.unescape(early.text)
     decided = _post(web, review.replace("/review", "/findings"),
                     finding | {"decision": "cleared", "reason": "기관 대표번호"}, page=review)
     assert decided.status_code == 303

@@ -82,6 +82,27 @@ _KNOWN: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          N_("This version holds exactly the files of the published version %(label)s; "
             "change the data, or keep using %(label)s.")),
         (r"choose cleared or confirmed\.", N_("Choose cleared or confirmed.")),
+        (r".* has no finding .*", N_("This version has no such finding; load the page again.")),
+        (r".* cannot be published yet: .*",
+         N_("This version cannot be published yet: its review page says why.")),
+        # Why a version may not be published yet (findings.publication_blockers).
+        (r"(?P<path>.+?): the intake failed \((?P<error>.*)\); run the intake again or "
+         r"reject the version\.",
+         N_("%(path)s: the intake failed (%(error)s); run the intake again or reject the "
+            "version.")),
+        (r"(?P<path>.+?): not scanned for personal data yet\.",
+         N_("%(path)s: not scanned for personal data yet.")),
+        (r"(?P<path>.+?) column (?P<column>'.*?'): \w+ finding (?P<pattern>\S+) "
+         r"\((?P<count>\d+)\) awaits a curator's decision\.",
+         N_("%(path)s, column %(column)s: %(count)s of %(pattern)s await a curator's "
+            "decision.")),
+        (r"(?P<path>.+?): \w+ finding (?P<pattern>\S+) \((?P<count>\d+)\) awaits a "
+         r"curator's decision\.",
+         N_("%(path)s: %(count)s of %(pattern)s await a curator's decision.")),
+        (r"(?P<path>.+?)(?: column (?P<column>'.*?'))?: (?P<pattern>\S+) was confirmed as "
+         r"personal data; .*",
+         N_("%(path)s: %(pattern)s was confirmed as personal data; reject the version and "
+            "ask for data without it.")),
         # Data requests.
         (r"This is your own request; it counts you already\.",
          N_("This is your own request; it counts you already.")),

@@ -23,7 +23,7 @@ from aihub.errors import Conflict, InvalidInput, NotFound
 from aihub.web.context import Page, PageDep
 from aihub.web.pages.catalog_admin_common import require_curator
 from aihub.web.pages.catalog_admin_findings import findings_with_examples
-from aihub.web.pages.catalog_admin_messages import say_error
+from aihub.web.pages.catalog_admin_messages import say, say_error
 
 router = APIRouter()
 
@@ -71,7 +71,7 @@ def _review_context(page: Page, slug: str, ref: str) -> dict[str, Any]:
     done = page.request.query_params.get("done", "")
     return {
         "dataset": summary, "version": detail, "findings": findings_with_examples(detail),
-        "blockers": blockers,
+        "blockers": [say(page, problem) for problem in blockers],
         "can_publish": detail.status == VersionStatus.REVIEW.value and not blockers,
         "message": "", "done": done if done in DONE else "", "reject_reason": "",
     }
