@@ -259,3 +259,15 @@ def test_square_brackets_in_titles_and_messages_print_as_written(
     bad_day = _run("datasets", "request-access", "roads-2024", "--purpose", "p", "--starts",
                    "[/x]", "--ends", "2026-12-01", url=server, token=host.token)
     assert bad_day.exit_code == 1 and "'[/x]' is not a date" in _said(bad_day)
+
+
+def test_a_destination_that_cannot_be_written_is_explained(
+        server: str, factories: Factories, tmp_path: Path) -> None:
+    _published(factories)
+    blocker = tmp_path / "taken"
+    blocker.write_text("a file, not a folder")
+    result = _run("datasets", "download", "gwangju-roads", "--dest", str(blocker), "-q",
+                  url=server)
+    assert result.exit_code == 1, result.output
+    assert "Cannot write" in _said(result) and "taken" in _said(result)
+    assert blocker.read_text() == "a file, not a folder"

@@ -333,12 +333,20 @@ def datasets_download(
             if _same(target, item["size"], item["sha256"]):
                 _say(f"{target} (already there, sha256 ok)")
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
+            _make_folder(target.parent)
             with _progress(quiet) as progress, _cli_hint(slug):
                 download_verified(http, _path(slug, "versions", manifest["rev"], "files",
                                               item["path"]),
                                   target, item["sha256"], progress, retry=Retry(tries=retries))
             _say(f"{target} ({item['size']} bytes, sha256 ok)")
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file in the way, no permission, a full disk
+        raise ClientError(f"Cannot write {folder}: {exc.strerror or exc}. Choose another "
+                          "folder with --dest.") from exc
 
 
 @contextmanager
