@@ -209,3 +209,26 @@ async def delete_upload(upload_id: str, request: Request, hub: HubDep,
     tus.check_version(request.headers)
     _store(hub).terminate(upload_id, owner, utcnow())
     return Response(status_code=204)
+
+
+class MethodNotAllowed(AihubError):  # noqa: N818 - reads as the answer it is
+    status_code = 405
+
+
+@router.post("/{upload_id}", include_in_schema=False, status_code=204)
+async def method_override(upload_id: str, request: Request, hub: HubDep,
+                          owner: OwnerDep) -> Response:
+    """tus core: a POST whose ``X-HTTP-Method-Override`` names PATCH, DELETE or HEAD is
+    that request, for clients behind proxies that let only GET and POST through."""
+    method = request.headers.get("x-http-method-override", "").strip().upper()
+    if method == "PATCH":
+        return await upload_bytes(upload_id, request, hub, owner)
+    if method == "DELETE":
+        return await delete_upload(upload_id, request, hub, owner)
+    if method == "HEAD":
+        return await upload_offset(upload_id, request, hub, owner)
+    raise MethodNotAllowed(
+        "An upload takes HEAD, GET, PATCH and DELETE; a POST to it needs "
+        "'X-HTTP-Method-Override: PATCH' (or DELETE, HEAD). Create uploads with a POST "
+        f"to {PREFIX}/."
+    )

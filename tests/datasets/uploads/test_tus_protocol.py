@@ -350,3 +350,22 @@ def test_another_request_writing_the_same_upload_gets_423(client: TestClient, hu
         os.close(fd)
     response = client.patch(location, content=b"x", headers=patch_headers(owner.headers, 0))
     assert response.status_code == 204
+
+
+def test_a_post_with_x_http_method_override_is_that_method(client: TestClient,
+                                                           owner: Person) -> None:
+    # tus core: for clients behind proxies that let only GET and POST through.
+    location = _create(client, owner, 10)
+    sent = client.post(location, content=b"hello", headers={
+        **patch_headers(owner.headers, 0), "X-HTTP-Method-Override": "PATCH"})
+    assert sent.status_code == 204 and sent.headers["upload-offset"] == "5"
+    asked = client.post(location, headers={**owner.headers, **TUS,
+                                           "X-HTTP-Method-Override": "HEAD"})
+    assert asked.status_code == 200 and asked.headers["upload-offset"] == "5"
+    plain = client.post(location, content=b"world", headers=patch_headers(owner.headers, 5))
+    assert plain.status_code == 405 and "X-HTTP-Method-Override" in plain.json()["detail"]
+    assert _offset(client, owner, location) == 5
+    gone = client.post(location, headers={**owner.headers, **TUS,
+                                          "X-HTTP-Method-Override": "delete"})
+    assert gone.status_code == 204
+    assert client.head(location, headers={**owner.headers, **TUS}).status_code == 404
