@@ -185,20 +185,26 @@ def test_approval_data_follows_each_request_from_pending_to_revoked(
         "access_request"] == "revoked"
 
 
+def _asked_a_month_ago(hub: Hub, member: Person, *, accepted_by: Person | None) -> int:
+    """A request made a month ago for three weeks (over nine days ago), answered then."""
+    today, then = date.today(), utcnow() - timedelta(days=30)
+    with hub.db.transaction() as session:
+        asked = access.request_access(
+            session, get_dataset(session, "gated"), Actor(member.user), purpose="Study",
+            starts_on=today - timedelta(days=30), ends_on=today - timedelta(days=9),
+            commercial_use=False, due_days=14, now=then)
+        if accepted_by is not None:
+            access.decide_access_request(session, asked, Actor(accepted_by.user),
+                                         accept=True, now=then)
+        return asked.id
+
+
 def test_access_ends_with_the_period_asked_for_and_may_be_asked_again(
     api: TestClient, live_hub: Hub, people: People
 ) -> None:
     publish_through_api(api, live_hub, people, "gated", tier="approval")
     member, url = people.member, FILE.format(slug="gated")
-    today = date.today()
-    with live_hub.db.transaction() as session:  # asked a month ago, for three weeks
-        asked = access.request_access(
-            session, get_dataset(session, "gated"), Actor(member.user), purpose="Study",
-            starts_on=today - timedelta(days=30), ends_on=today - timedelta(days=9),
-            commercial_use=False, due_days=14, now=utcnow() - timedelta(days=30))
-    decided = api.post(f"{API}/access-requests/{asked.id}/decision",
-                       headers=people.host.headers, json={"accept": True})
-    assert decided.json()["status"] == "accepted"
+    _asked_a_month_ago(live_hub, member, accepted_by=people.curator)
     refused = api.get(url, headers=member.headers)
     assert refused.status_code == 403 and "approved access request" in refused.json()["detail"]
     shown = api.get(f"{API}/datasets/gated/versions/1.0.0", headers=member.headers).json()
@@ -210,6 +216,20 @@ def test_access_ends_with_the_period_asked_for_and_may_be_asked_again(
     assert api.get(url, headers=member.headers).status_code == 200
     code, third = _ask(api, member)  # while a period runs, the request is still open
     assert code == 409 and "accepted request" in third["detail"]
+
+
+def test_a_request_whose_period_passed_unanswered_is_refused_not_accepted(
+    api: TestClient, live_hub: Hub, people: People
+) -> None:
+    publish_through_api(api, live_hub, people, "gated", tier="approval")
+    lapsed = _asked_a_month_ago(live_hub, people.member, accepted_by=None)
+    late = api.post(f"{API}/access-requests/{lapsed}/decision", headers=people.host.headers,
+                    json={"accept": True})
+    assert late.status_code == 409 and "which is over" in late.json()["detail"]
+    assert api.get(f"{API}/access-requests/{lapsed}",
+                   headers=people.member.headers).json()["status"] == "pending"
+    code, again = _ask(api, people.member)  # the lapsed request does not stand in the way
+    assert code == 201, again
 
 
 def test_a_commercial_request_for_non_commercial_data_is_refused(

@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, exists, select
 from sqlalchemy.orm import Session
 
 from aihub.accounts.actor import Actor
@@ -76,6 +76,14 @@ def _granted(today: date) -> ColumnElement[bool]:
                 AccessRequest.ends_on >= today)
 
 
+def _open(today: date) -> ColumnElement[bool]:
+    """A request still waiting for its answer, or granted, for a period not yet over: one
+    whose period passed (even unanswered) no longer stops the member from asking again."""
+    return and_(AccessRequest.status.in_([AccessStatus.PENDING.value,
+                                          AccessStatus.ACCEPTED.value]),
+                AccessRequest.ends_on >= today)
+
+
 def has_access(session: Session, dataset: Dataset, user_id: int | None,
                today: date | None = None) -> bool:
     """Whether the member holds an accepted, unrevoked request for the dataset, within
@@ -131,10 +139,9 @@ def request_access(
                                              "commercial use of this data."})
     now = now or utcnow()
     _check_period(starts_on, ends_on, now.date())
-    # A pending request, or one granted for a period not yet over, is still open.
     open_request = session.scalar(select(AccessRequest.status).where(
         AccessRequest.dataset_id == dataset.id, AccessRequest.user_id == user.id,
-        or_(AccessRequest.status == AccessStatus.PENDING.value, _granted(now.date()))))
+        _open(now.date())))
     if open_request is not None:
         raise Conflict(f"You have a {open_request} request for {dataset.slug!r} already; "
                        "GET /api/v1/access-requests/mine shows it.")
@@ -184,8 +191,13 @@ def decide_access_request(
     lock_for_change(session, request, "status")
     check_transition(ACCESS_TRANSITIONS, AccessStatus(request.status), new,
                      f"Access request {request.id}")
+    now = now or utcnow()
+    if accept and request.ends_on < now.date():
+        raise Conflict(f"Access request {request.id} asked for the data until "
+                       f"{request.ends_on:%Y-%m-%d}, which is over; refuse it, and the "
+                       "member may ask again for new dates.")
     request.status, request.reason = new.value, text
-    request.decided_by_id, request.decided_at = user.id, now or utcnow()
+    request.decided_by_id, request.decided_at = user.id, now
     session.flush()
     return request
 
