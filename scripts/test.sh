@@ -15,4 +15,6 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 echo "== ruff"; .venv/bin/ruff check src tests bench
 echo "== mypy --strict"; .venv/bin/mypy
-echo "== pytest"; exec .venv/bin/pytest -p no:cacheprovider "$@"
+# Two workers (CI has two cores); tests that share the machine's sandbox stay on one of them
+# (tests/machine_group.py).
+echo "== pytest"; exec .venv/bin/pytest -p no:cacheprovider -n 2 "$@"

@@ -24,6 +24,19 @@ from aihub.settings import Settings
 from factories import Factories
 from sandboxed import RUNTIMES_DIR, runtime_or_skip, usable_sandbox
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("xdist"):
+        from machine_group import MachineGroupPlugin
+        config.pluginmanager.register(MachineGroupPlugin(), "aihub-machine-group")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.pluginmanager.hasplugin("xdist"):
+        from machine_group import check_grouped
+        check_grouped(items)
+
+
 PG_ADMIN_URL = os.environ.get(
     "AIHUB_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
