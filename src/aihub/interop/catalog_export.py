@@ -11,6 +11,7 @@ files, so both addresses always mean the same bytes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -26,6 +27,8 @@ from aihub.datasets.status import VersionStatus
 from aihub.errors import NotFound
 
 API = "/api/v1"
+# Text in Hangul is Korean: the exports tag it so where no language was recorded.
+HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
 # One page per KOGL type: licences.KOGL_URL is the overview of all four, which would make
 # KOGL-1 and KOGL-4 data look alike to a harvester.
 _KOGL_TYPE_URL = "https://www.kogl.or.kr/info/licenseType{}.do"

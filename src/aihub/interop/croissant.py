@@ -32,7 +32,7 @@ from aihub.datasets.models import (
     FindingDecisionKind,
 )
 from aihub.datasets.versions import version_files
-from aihub.interop.catalog_export import Links, licence_uri
+from aihub.interop.catalog_export import HANGUL, Links, licence_uri
 
 CONFORMS_TO = "http://mlcommons.org/croissant/1.1"
 MEDIA_TYPE = "application/ld+json"
@@ -129,13 +129,10 @@ class Ids:
         return candidate
 
 
-_HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
-
-
 def _in_its_language(text: str) -> str | dict[str, str]:
     """``text`` as a JSON-LD value: the context's ``@language`` makes a plain string
     English, so text in Hangul says it is Korean."""
-    return {"@value": text, "@language": "ko"} if _HANGUL.search(text) else text
+    return {"@value": text, "@language": "ko"} if HANGUL.search(text) else text
 
 
 def _texts(ko: str, en: str) -> dict[str, str]:
@@ -164,7 +161,7 @@ def _licence(dataset: Dataset, links: Links) -> str | dict[str, Any]:
     text = dataset.licence_text
     return {"@type": "sc:CreativeWork", "name": licence.title_en,
             # A language map, as ``description`` is one in the context.
-            "description": {"ko" if _HANGUL.search(text) else "en": text},
+            "description": {"ko" if HANGUL.search(text) else "en": text},
             "url": links.dataset(dataset.slug)}
 
 

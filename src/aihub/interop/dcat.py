@@ -24,7 +24,12 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from aihub.datasets.licences import get_licence
 from aihub.datasets.models import AccessTier, Dataset, DatasetFile, DatasetVersion
 from aihub.datasets.status import VersionStatus
-from aihub.interop.catalog_export import Links, latest_published_versions, licence_uri
+from aihub.interop.catalog_export import (
+    HANGUL,
+    Links,
+    latest_published_versions,
+    licence_uri,
+)
 
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
@@ -119,6 +124,12 @@ def _by_manifest(version: DatasetVersion) -> bool:
     return version.file_count > MAX_DISTRIBUTIONS
 
 
+def _text(text: str) -> Literal:
+    """Free text whose language is not recorded (tags, licence terms, notes): Korean when
+    it is written in Hangul, untagged otherwise."""
+    return Literal(text, lang="ko") if HANGUL.search(text) else Literal(text)
+
+
 def _both(graph: Graph, subject: URIRef | BNode, predicate: URIRef, ko: str, en: str) -> None:
     for lang, text in (("ko", ko), ("en", en)):
         if text.strip():
@@ -136,7 +147,7 @@ def _licence(graph: Graph, dataset: Dataset) -> URIRef | BNode:
     graph.add((node, RDF.type, DCTERMS.LicenseDocument))
     _both(graph, node, DCTERMS.title, licence.title_ko, licence.title_en)
     if uri is None and dataset.licence_text:
-        graph.add((node, DCTERMS.description, Literal(dataset.licence_text)))
+        graph.add((node, DCTERMS.description, _text(dataset.licence_text)))
     return node
 
 
@@ -224,10 +235,10 @@ def add_dataset(graph: Graph, entry: Entry, links: Links) -> URIRef:
     else:  # DCAT-AP requires a description: the titles say what there is
         _both(graph, subject, DCTERMS.description, dataset.title_ko, dataset.title_en)
     for tag in sorted(t.name for t in dataset.tags):
-        graph.add((subject, DCAT.keyword, Literal(tag)))
+        graph.add((subject, DCAT.keyword, _text(tag)))
     graph.add((subject, DCAT.landingPage, URIRef(links.dataset(dataset.slug))))
     graph.add((subject, OWL.versionInfo, Literal(version.label)))
-    graph.add((subject, ADMS.versionNotes, Literal(version.message)))
+    graph.add((subject, ADMS.versionNotes, _text(version.message)))
     if dataset.published_at is not None:
         graph.add((subject, DCTERMS.issued, _when(dataset.published_at)))
     graph.add((subject, DCTERMS.modified, _when(dataset.updated_at)))
@@ -239,7 +250,7 @@ def add_dataset(graph: Graph, entry: Entry, links: Links) -> URIRef:
     if dataset.source.strip():
         provenance = BNode()
         graph.add((provenance, RDF.type, DCTERMS.ProvenanceStatement))
-        graph.add((provenance, RDFS.label, Literal(dataset.source)))
+        graph.add((provenance, RDFS.label, _text(dataset.source)))
         graph.add((subject, DCTERMS.provenance, provenance))
     graph.add((subject, RDFS.seeAlso, URIRef(links.croissant(dataset.slug))))
     rights = BNode()  # one statement for all the files: they share the dataset's tier

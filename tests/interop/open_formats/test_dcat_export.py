@@ -94,7 +94,8 @@ def test_a_dataset_and_its_distributions(api: TestClient, live_hub: Hub,
             "https://spdx.org/licenses/CC-BY-4.0.html")
         assert graph.value(air, DCTERMS.accessRights) == URIRef(
             "http://publications.europa.eu/resource/authority/access-right/RESTRICTED")
-        assert {str(k) for k in graph.objects(air, DCAT.keyword)} == {"air", "대기질"}
+        # Tags carry no language: those in Hangul are Korean, the others untagged.
+        assert _tagged(graph, air, DCAT.keyword) == {(None, "air"), ("ko", "대기질")}
         publisher = graph.value(air, DCTERMS.publisher)
         assert publisher == URIRef(f"{BASE}/organizations/daejeon-city")
         distributions = set(graph.objects(air, DCAT.distribution))
