@@ -321,7 +321,8 @@ def upload_resumable(
     except _NotThisFileError:
         # Resuming this upload can only fail the same way again: the next run starts afresh.
         store.drop(key)
-        upload.client.request("DELETE", upload_url, headers=TUS)
+        with contextlib.suppress(httpx.HTTPError):  # tidying only: the hub expires it anyway
+            upload.client.request("DELETE", upload_url, headers=TUS)
         raise
     store.drop(key)
     return result

@@ -206,6 +206,26 @@ def test_a_resumed_upload_whose_start_differs_starts_afresh_on_the_next_run(
     assert json.loads(store.path.read_text()) == {}
 
 
+def test_the_hubs_reason_is_said_even_when_tidying_up_fails(
+    source: Path, store: ResumeStore,
+) -> None:
+    # A hub that failed the upload for good, then cannot be reached to delete it.
+    def hub(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(201, headers={"Location": "/api/v1/uploads/" + "A" * 32})
+        if request.method == "PATCH":
+            return httpx.Response(204, headers={"Upload-Offset": str(source.stat().st_size)})
+        if request.method == "GET":
+            return httpx.Response(200, json={"id": "A" * 32, "complete": False,
+                                             "error": "The file's sha256 differs."})
+        raise httpx.ConnectError("the hub went away", request=request)
+
+    with httpx.Client(base_url="http://hub.test", transport=httpx.MockTransport(hub)) as client, \
+            pytest.raises(ClientError, match="sha256 differs"):
+        upload_resumable(client, "", source, store=store)
+    assert json.loads(store.path.read_text()) == {}
+
+
 def test_a_refused_creation_leaves_nothing_to_resume(live_url: str, owner: Person,
                                                      source: Path, store: ResumeStore,
                                                      sent: Sent) -> None:
