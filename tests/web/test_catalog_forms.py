@@ -107,3 +107,24 @@ def test_a_refusal_not_known_yet_is_shown_as_the_service_wrote_it(hub: Hub) -> N
     assert say(page, "is required.") == "필수 항목입니다."
     assert say(page, "is 9 characters long; the limit is 5.") == "9자입니다. 5자 이하로 줄이세요."
     assert say(page, "Something new went wrong.") == "Something new went wrong."
+
+
+def test_error_pages_say_the_refusal_in_the_readers_language(
+        web: TestClient, web_en: TestClient, hub: Hub, factories: Factories) -> None:
+    factories.dataset(factories.host(), "air")
+    korean = {
+        "/datasets/nope": "'nope'라는 데이터셋이 없습니다.",
+        "/datasets/air?version=9.9.9": "이 데이터셋에는 '9.9.9' 버전이 없습니다.",
+        "/datasets/air/versions/1.0.0/files/none.csv": "1.0.0 버전에는 'none.csv' 파일이 없습니다.",
+        "/data-requests/999": "999번 데이터 요청이 없습니다.",
+    }
+    for path, words in korean.items():
+        page = web.get(path)
+        assert page.status_code == 404, path
+        assert words in html.unescape(page.text), path
+        assert "GET /api/v1" not in page.text  # no API hint on a page
+    assert "No dataset is called 'nope'." in html.unescape(web_en.get("/datasets/nope").text)
+    sign_in(web, hub, factories.host("busan-city"))
+    other = web.get("/host/datasets/air/edit")
+    assert other.status_code == 403
+    assert "'air'의 호스트와 큐레이터만 할 수 있습니다." in html.unescape(other.text)

@@ -39,10 +39,11 @@ from aihub.datasets.status import VersionStatus
 from aihub.errors import AihubError, FieldErrors, Forbidden, NotAuthenticated, NotFound
 from aihub.web.context import Page, PageDep, csrf_protect
 from aihub.web.pages import catalog_requests
-from aihub.web.pages.catalog_admin_messages import say_error, say_fields
+from aihub.web.pages.catalog_admin_messages import readers_words, say_error, say_fields
 from aihub.web.templating import localized
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+router = APIRouter(include_in_schema=False,
+                   dependencies=[Depends(csrf_protect), Depends(readers_words)])
 router.include_router(catalog_requests.router)
 
 PER_PAGE = 20

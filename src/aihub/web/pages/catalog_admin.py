@@ -28,10 +28,11 @@ from aihub.web.context import Page, PageDep, csrf_protect
 from aihub.web.pages import catalog_admin_access, catalog_admin_review, catalog_admin_versions
 from aihub.web.pages.catalog import tier_labels
 from aihub.web.pages.catalog_admin_common import require_host
-from aihub.web.pages.catalog_admin_messages import say_fields
+from aihub.web.pages.catalog_admin_messages import readers_words, say_fields
 from aihub.web.templating import localized
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+router = APIRouter(include_in_schema=False,
+                   dependencies=[Depends(csrf_protect), Depends(readers_words)])
 
 FIELDS = ("organization", "slug", "title_ko", "title_en", "description_ko", "description_en",
           "tags", "licence", "licence_text", "access_tier", "source")

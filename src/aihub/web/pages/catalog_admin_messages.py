@@ -10,9 +10,10 @@ lost, only untranslated until it is added here.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
-from aihub.errors import AihubError, FieldErrors
-from aihub.web.context import Page
+from aihub.errors import AihubError, Conflict, FieldErrors, Forbidden, InvalidInput, NotFound
+from aihub.web.context import Page, PageDep
 
 
 def N_(message: str) -> str:  # noqa: N802 - the name message extractors look for
@@ -51,6 +52,14 @@ _KNOWN: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"A dataset called " + _VALUE + r" exists already; choose another name\.",
          N_("A dataset called %(value)s exists already; choose another name.")),
         (r"No dataset is called " + _VALUE + r"; .*", N_("No dataset is called %(value)s.")),
+        (r"Only the hosts of " + _VALUE + r" and the curators .*",
+         N_("Only the hosts of %(value)s and the curators may do this.")),
+        (r"You cannot create datasets for " + _VALUE + r": .*",
+         N_("Only the members of %(value)s and the curators create its datasets.")),
+        (r"Version (?P<label>\S+) of " + _VALUE + r" has no file (?P<path>'.{0,300}')\.",
+         N_("Version %(label)s has no file %(path)s.")),
+        (_VALUE + r" has no version (?P<ref>'.{0,80}')\.",
+         N_("This dataset has no version %(ref)s.")),
         # Access requests.
         (r"the period ends before it starts\.", N_("The period ends before it starts.")),
         (r"the period is over already; .*",
@@ -104,6 +113,7 @@ _KNOWN: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          N_("%(path)s: %(pattern)s was confirmed as personal data; reject the version and "
             "ask for data without it.")),
         # Data requests.
+        (r"No data request (?P<id>\d+); .*", N_("No data request %(id)s.")),
         (r"This is your own request; it counts you already\.",
          N_("This is your own request; it counts you already.")),
         (r"choose under_review, accepted or rejected\.", N_("Choose a status from the list.")),
@@ -135,3 +145,14 @@ def say_error(page: Page, exc: AihubError) -> str:
     if isinstance(exc, FieldErrors):
         return " ".join(say(page, message) for message in exc.fields.values())
     return say(page, exc.detail)
+
+
+def readers_words(page: PageDep) -> Iterator[None]:
+    """A router dependency: a refusal no route caught (a dataset not found, a page that is
+    not the reader's) reaches the error page in the reader's language."""
+    try:
+        yield
+    except (NotFound, Forbidden, Conflict, InvalidInput) as exc:
+        if type(exc) not in (NotFound, Forbidden, Conflict, InvalidInput):
+            raise  # its own kind (FieldErrors, VersionWithdrawn): as it is
+        raise type(exc)(say(page, exc.detail)) from None

@@ -25,6 +25,8 @@ from aihub.errors import AihubError, FieldErrors, NotAuthenticated, NotFound
 from aihub.web.context import Page, PageDep, csrf_protect
 from aihub.web.pages.catalog_admin_messages import say_error, say_fields
 
+# Included in ``catalog.router``, whose dependencies (CSRF, refusals in the reader's words)
+# apply here too.
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
 PER_PAGE = 20
