@@ -48,6 +48,8 @@ def test_the_publisher_named_by_dcat_has_a_page(
     assert english.status_code == 200 and "Datasets" in english.text
     sign_in(web, hub, host)  # its hosts see the dataset being prepared, as in the catalog
     assert 'href="/datasets/air-draft"' in web.get(address).text
+    # The dataset's page links its publisher.
+    assert f'href="{address}"' in web.get("/datasets/air-open").text
     missing = web.get("/organizations/nobody")
     assert missing.status_code == 404 and "nobody" in missing.text
 
