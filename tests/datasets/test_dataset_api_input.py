@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from catalog_helpers import API, People
+from catalog_helpers import API, People, publish_through_api
 from fastapi.testclient import TestClient
 
+from aihub.hub import Hub
 from factories import Factories
 
 D = f"{API}/datasets"
@@ -110,3 +111,19 @@ def test_bad_queries_and_bodies_get_a_clear_422(api: TestClient, people: People)
     assert "addressed_to: no organization" in unknown_org.json()["detail"]
     assert api.get(f"{API}/data-requests/99999999999").status_code == 422
     assert api.get(f"{API}/data-requests").json()["count"] == 0
+
+
+def test_an_unknown_status_filter_names_the_statuses(
+    api: TestClient, live_hub: Hub, people: People
+) -> None:
+    publish_through_api(api, live_hub, people, "gated", tier="approval")
+    listed = api.get(f"{API}/data-requests", params={"status": "done"})
+    assert listed.status_code == 422
+    assert "'done' is not a status; choose received, under_review" in listed.json()["detail"]
+    asked = api.get(f"{D}/gated/access-requests", headers=people.host.headers,
+                    params={"status": "approved"})
+    assert asked.status_code == 422
+    assert "choose pending, accepted, rejected, revoked" in asked.json()["detail"]
+    assert api.get(f"{API}/data-requests", params={"status": "received"}).json()["count"] == 0
+    assert api.get(f"{D}/gated/access-requests", headers=people.host.headers,
+                   params={"status": "pending"}).json() == []

@@ -230,6 +230,9 @@ def list_access_requests(
                         "access requests.")
     query = select(AccessRequest).where(AccessRequest.dataset_id == dataset.id)
     if status:
+        if status not in {s.value for s in AccessStatus}:
+            raise FieldErrors({"status": f"{status[:20]!r} is not a status; choose "
+                                         f"{', '.join(AccessStatus)}."})
         query = query.where(AccessRequest.status == status)
     return list(session.scalars(query.order_by(AccessRequest.due_at, AccessRequest.id)))
 

@@ -76,6 +76,9 @@ def list_data_requests(
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     query = select(DataRequest)
     if status:
+        if status not in {s.value for s in DataRequestStatus}:
+            raise FieldErrors({"status": f"{status[:20]!r} is not a status; choose "
+                                         f"{', '.join(DataRequestStatus)}."})
         query = query.where(DataRequest.status == status)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
