@@ -153,3 +153,30 @@ def test_a_curator_chooses_where_a_challenges_code_runs(
                    url=server)
     assert refused.exit_code == 1  # type: ignore[attr-defined]
     assert "Only curators" in refused.output  # type: ignore[attr-defined]
+
+
+def test_square_brackets_from_people_print_as_written(
+    server: str, live_factories: Factories, tmp_path: Path
+) -> None:
+    """Rich read ``[...]`` as markup: a team named "[/x] crew" stopped every leaderboard
+    print with a MarkupError, and a hub message quoting a typed "[/y]" stopped ``fail``."""
+    host, member = live_factories.host(), live_factories.person("bracketed")
+    folder = live_factories.bundle("cli-brackets")
+    _run("challenges", "create", str(folder), token=host.token, url=server)
+    _run("challenges", "approve", "cli-brackets", token=live_factories.curator().token,
+         url=server)
+    _run("challenges", "join", "cli-brackets", "--yes", token=member.token, url=server)
+    team = _run("teams", "create", "cli-brackets", "[/x] crew [bold]", token=member.token,
+                url=server)
+    assert team.exit_code == 0, team.output  # type: ignore[attr-defined]
+    assert "Team [/x] crew [bold] created" in team.output  # type: ignore[attr-defined]
+    submitted = _run("submit", "cli-brackets", str(folder / "sample_submission.csv"),
+                     "--wait", "-q", token=member.token, url=server)
+    assert submitted.exit_code == 0, submitted.output  # type: ignore[attr-defined]
+    board = _run("leaderboard", "cli-brackets", url=server)
+    assert board.exit_code == 0, board.output  # type: ignore[attr-defined]
+    assert "[/x] crew" in board.output  # type: ignore[attr-defined]
+    missing = _run("challenges", "show", "no-such-[/y]", url=server)
+    assert missing.exit_code == 1  # type: ignore[attr-defined]
+    assert missing.output.startswith("Error: ")  # type: ignore[attr-defined]
+    assert "Traceback" not in missing.output  # type: ignore[attr-defined]

@@ -26,7 +26,7 @@ class ClientError(Exception):
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # file names are not markup
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),

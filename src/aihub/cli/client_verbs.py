@@ -11,15 +11,19 @@ from typing import Annotated, Any
 import typer
 from rich.markdown import Markdown
 from rich.table import Table
+from rich.text import Text
 
 from aihub.cli.client import Client
 from aihub.cli.common import (
     JsonOption,
+    Lang,
+    LangOption,
     TokenOption,
     UrlOption,
     client,
     console,
     fail,
+    in_lang,
     print_json,
 )
 
@@ -27,11 +31,7 @@ challenges_app = typer.Typer(help="Browse, join and create challenges.", no_args
 teams_app = typer.Typer(help="Your teams and invitations.", no_args_is_help=True)
 
 DEFAULT_URL = "http://127.0.0.1:8000"
-Lang = Annotated[str, typer.Option(help="Language of texts: ko or en.")]
 
-
-def _t(text: dict[str, str], lang: str) -> str:
-    return text.get(lang) or text.get("ko") or ""
 
 
 def _score(value: float | None) -> str:
@@ -41,7 +41,7 @@ def _score(value: float | None) -> str:
 @challenges_app.command("list")
 def challenges_list(
     url: UrlOption = DEFAULT_URL, token: TokenOption = None, as_json: JsonOption = False,
-    lang: Lang = "ko",
+    lang: LangOption = Lang.ko,
 ) -> None:
     """List the challenges you can see."""
     with client(url, token) as api:
@@ -54,7 +54,7 @@ def challenges_list(
     for item in items:
         phase = item["phase"]
         table.add_row(
-            _t(item["title"], lang), _t(item["organization"]["name"], lang),
+            in_lang(item["title"], lang), in_lang(item["organization"]["name"], lang),
             item["metric"], f"{phase['name']} ({phase['status']})", phase["ends_at"][:10],
             str(item["teams"]), item["slug"],
         )
@@ -64,7 +64,7 @@ def challenges_list(
 @challenges_app.command("show")
 def challenges_show(
     slug: str, url: UrlOption = DEFAULT_URL, token: TokenOption = None,
-    as_json: JsonOption = False, lang: Lang = "ko",
+    as_json: JsonOption = False, lang: LangOption = Lang.ko,
 ) -> None:
     """Show a challenge: description, phases, files and your status."""
     with client(url, token) as api:
@@ -72,8 +72,8 @@ def challenges_show(
     if as_json:
         print_json(item)
         return
-    console.print(f"[bold]{_t(item['title'], lang)}[/] ({item['slug']})")
-    console.print(Markdown(_t(item["description"], lang)))
+    console.print(Text.assemble((in_lang(item["title"], lang), "bold"), f" ({item['slug']})"))
+    console.print(Markdown(in_lang(item["description"], lang)))
     table = Table("phase", "status", "starts", "ends", "daily", "total", "finals")
     for phase in item["phases"]:
         table.add_row(phase["name"], phase["status"], phase["starts_at"][:16],
@@ -82,7 +82,7 @@ def challenges_show(
     console.print(table)
     files = Table("file", "bytes", "description")
     for f in item["files"]:
-        files.add_row(f["name"], str(f["size"]), _t(f["description"], lang))
+        files.add_row(f["name"], str(f["size"]), in_lang(f["description"], lang))
     console.print(files)
     console.print(f"metric: {item['metric']} ({item['direction']}); "
                   f"rules accepted: {'yes' if item['accepted_rules'] else 'no'}; "
@@ -92,7 +92,7 @@ def challenges_show(
 @challenges_app.command("join")
 def challenges_join(
     slug: str, yes: Annotated[bool, typer.Option("--yes", "-y", help="Accept without asking.")]
-    = False, url: UrlOption = DEFAULT_URL, token: TokenOption = None, lang: Lang = "ko",
+    = False, url: UrlOption = DEFAULT_URL, token: TokenOption = None, lang: LangOption = Lang.ko,
 ) -> None:
     """Show the challenge's rules and accept them (needed to download data and submit)."""
     with client(url, token) as api:
@@ -100,7 +100,7 @@ def challenges_join(
         if item["accepted_rules"]:
             console.print(f"You accepted the rules of {slug} already.")
             return
-        console.print(Markdown(_t(item["rules"], lang)))
+        console.print(Markdown(in_lang(item["rules"], lang)))
         if not yes and not typer.confirm("Do you accept these rules?", default=False):
             fail("Rules not accepted; nothing was changed.")
         api.post(f"/api/v1/challenges/{slug}/join")
@@ -207,7 +207,7 @@ def _print_submission(item: dict[str, Any]) -> None:
         line += f", private score {item['private_score']:.6f}"
     console.print(line, highlight=False)
     if item["error"]:
-        console.print(f"[red]{item['error']}[/]", highlight=False)
+        console.print(item["error"], style="red", highlight=False)
 
 
 def _wait(api: Client, submission_id: int, timeout: float) -> dict[str, Any]:
@@ -270,10 +270,10 @@ def leaderboard(
     = False,
     phase: Annotated[str | None, typer.Option(help="Phase name (default: current).")] = None,
     url: UrlOption = DEFAULT_URL, token: TokenOption = None, as_json: JsonOption = False,
-    lang: Lang = "ko",
+    lang: LangOption = Lang.ko,
 ) -> None:
     """Show a challenge's leaderboard."""
-    params: dict[str, str] = {"split": "private" if private else "public", "lang": lang}
+    params: dict[str, str] = {"split": "private" if private else "public", "lang": lang.value}
     if phase:
         params["phase"] = phase
     with client(url, token) as api:
@@ -284,7 +284,7 @@ def leaderboard(
     table = Table("rank", "team", board["metric"], "entries", "submitted",
                   title=f"{slug} · {board['phase']} · {board['split']}")
     for row in board["rows"]:
-        name = f"[dim]{row['team']} (baseline)[/]" if row["is_baseline"] else row["team"]
+        name = Text(f"{row['team']} (baseline)", "dim") if row["is_baseline"] else row["team"]
         table.add_row(str(row["rank"] or "-"), name, f"{row['score']:.5f}",
                       str(row["entries"]), row["submitted_at"][:16])
     console.print(table)

@@ -6,18 +6,23 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from aihub.cli.client import DEFAULT_URL, Client, ClientError
 from aihub.errors import AihubError
 from aihub.settings import Settings
 
-console = Console()
-err_console = Console(stderr=True)
+# Markup off: what the CLI prints holds what people typed (titles, team and file names, the
+# hub's messages), and Rich would read a '[/x]' in it as a tag and stop with an error.
+# Styled parts are built as Text instead.
+console = Console(markup=False)
+err_console = Console(stderr=True, markup=False)
 
 UrlOption = Annotated[
     str, typer.Option("--url", envvar="AIHUB_URL", help="The hub's address.")
@@ -27,6 +32,22 @@ TokenOption = Annotated[
     typer.Option("--token", envvar="AIHUB_TOKEN", help="Your API token ('aihub token create')."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+class Lang(StrEnum):
+    """The languages of the hub's texts (a choice: anything else is refused)."""
+
+    ko = "ko"
+    en = "en"
+
+
+LangOption = Annotated[Lang, typer.Option("--lang", help="Language of texts.")]
+
+
+def in_lang(text: dict[str, str], lang: Lang) -> str:
+    """A text of the hub's in ``lang``, or in Korean where it has no such version."""
+    return text.get(lang.value) or text.get("ko") or ""
+
 DataDirOption = Annotated[
     Path | None,
     typer.Option(
@@ -38,7 +59,7 @@ DEFAULT = DEFAULT_URL
 
 
 def fail(message: str) -> None:
-    err_console.print(f"[bold red]Error:[/] {message}", highlight=False)
+    err_console.print(Text.assemble(("Error:", "bold red"), " ", message), highlight=False)
     raise typer.Exit(1)
 
 

@@ -15,19 +15,22 @@ from urllib.parse import quote
 
 import httpx
 import typer
-from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
+from rich.text import Text
 
 from aihub.cli.client import Client, ClientError
 from aihub.cli.common import (
     JsonOption,
+    Lang,
+    LangOption,
     TokenOption,
     UrlOption,
     client,
     console,
     err_console,
     fail,
+    in_lang,
     print_json,
 )
 from aihub.cli.transfer import (
@@ -47,21 +50,17 @@ datasets_app = typer.Typer(help="Browse, publish and download datasets of the ca
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 API = "/api/v1/datasets"
-Lang = Annotated[str, typer.Option(help="Language of texts: ko or en.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 Retries = Annotated[int, typer.Option(
     min=1, max=100, help="Failures in a row (network, busy hub) before giving up; run the "
     "command again to resume.")]
 
 
-def _t(text: dict[str, str], lang: str) -> str:
-    return text.get(lang) or text.get("ko") or ""
-
 
 def _say(text: str) -> None:
-    """Print a line that holds what people typed (titles, messages, paths), so that
-    square brackets in it print as written instead of being read as Rich markup."""
-    console.print(escape(text), highlight=False)
+    """Print a line as written: no colours guessed for numbers and paths in it (the
+    console reads no markup either, see cli/common.py)."""
+    console.print(text, highlight=False)
 
 
 def _path(slug: str, *rest: str) -> str:
@@ -76,10 +75,10 @@ def _transfers(url: str, token: str | None) -> Iterator[httpx.Client]:
     try:
         yield http
     except ClientError as exc:
-        fail(escape(str(exc)))
+        fail(str(exc))
     except httpx.TransportError as exc:
-        fail(escape(f"Cannot reach the hub at {url}: {exc}. Set --url or AIHUB_URL to its "
-                    "address."))
+        fail(f"Cannot reach the hub at {url}: {exc}. Set --url or AIHUB_URL to its "
+             "address.")
     finally:
         http.close()
 
@@ -100,7 +99,7 @@ def datasets_list(
     organization: Annotated[str | None, typer.Option(help="Only this organization's.")] = None,
     tier: Annotated[str | None, typer.Option(help="open, registered or approval.")] = None,
     url: UrlOption = DEFAULT_URL, token: TokenOption = None, as_json: JsonOption = False,
-    lang: Lang = "ko",
+    lang: LangOption = Lang.ko,
 ) -> None:
     """List the datasets you can see (the first 100 matches)."""
     params = {"q": q, "organization": organization, "tier": tier, "per_page": 100}
@@ -117,9 +116,9 @@ def datasets_list(
         table.add_column(name)
     for item in page["items"]:
         latest = item["latest_version"]
-        table.add_row(*(escape(cell) for cell in (
-            item["slug"], _t(item["title"], lang), item["access_tier"], item["licence"]["id"],
-            latest["label"] if latest else "-")))
+        table.add_row(
+            item["slug"], in_lang(item["title"], lang), item["access_tier"], item["licence"]["id"],
+            latest["label"] if latest else "-")
     console.print(table)
     console.print(f"{page['count']} dataset(s)", highlight=False)
 
@@ -127,7 +126,7 @@ def datasets_list(
 @datasets_app.command("show")
 def datasets_show(
     slug: str, url: UrlOption = DEFAULT_URL, token: TokenOption = None,
-    as_json: JsonOption = False, lang: Lang = "ko",
+    as_json: JsonOption = False, lang: LangOption = Lang.ko,
 ) -> None:
     """Show a dataset: description, licence, tier and versions."""
     with client(url, token) as api:
@@ -136,18 +135,18 @@ def datasets_show(
         print_json(item)
         return
     licence = item["licence"]
-    console.print(f"[bold]{escape(_t(item['title'], lang))}[/] ({escape(item['slug'])})",
+    console.print(Text.assemble((in_lang(item["title"], lang), "bold"), f" ({item['slug']})"),
                   highlight=False)
-    console.print(_t(item["description"], lang), highlight=False, markup=False)
+    console.print(in_lang(item["description"], lang), highlight=False, markup=False)
     _say(f"organization: {item['organization']['slug']}; tier: {item['access_tier']}; "
-         f"licence: {licence['id']} ({_t(licence['title'], lang)}); "
+         f"licence: {licence['id']} ({in_lang(licence['title'], lang)}); "
          f"tags: {', '.join(item['tags']) or '-'}")
     table = Table("version", "status", "files", "bytes", "published", "message")
     for version in item["versions"]:
-        table.add_row(*(escape(cell) for cell in (
+        table.add_row(
             version["label"], version["status"], str(version["file_count"]),
             str(version["total_bytes"]), (version["published_at"] or "")[:10],
-            version["message"][:60])))
+            version["message"][:60])
     console.print(table)
 
 
@@ -219,15 +218,15 @@ def datasets_upload(
     """Upload files to a draft version (run it again to resume an interrupted upload)."""
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
-        fail(escape(f"Not a file: {', '.join(missing)}. Name existing files."))
+        fail(f"Not a file: {', '.join(missing)}. Name existing files.")
     store = ResumeStore()
     with _transfers(url, token) as http, client(url, token) as api:
         # A wrong slug or label, or a version past its draft, fails before any byte is sent.
         version = api.get(_path(slug, "versions", label))
         if version["status"] != "draft":
-            fail(escape(f"{slug} {label} is {version['status']}: files are attached to drafts "
-                        f"only. Start a new version: aihub datasets version {slug} LABEL "
-                        "--message '...'"))
+            fail(f"{slug} {label} is {version['status']}: files are attached to drafts "
+                 f"only. Start a new version: aihub datasets version {slug} LABEL "
+                 "--message '...'")
         for file in files:
             target = _target_path(file, path, several=len(files) > 1)
             offset = _resuming(http, file, store)
@@ -411,7 +410,7 @@ def _day(value: str, option: str) -> str:
     try:
         return date.fromisoformat(value).isoformat()
     except ValueError:
-        fail(escape(f"{option} {value!r} is not a date; write it as YYYY-MM-DD."))
+        fail(f"{option} {value!r} is not a date; write it as YYYY-MM-DD.")
         raise  # unreachable: fail() exits
 
 

@@ -39,7 +39,7 @@ def demo(
     member_token, host_token = seed.read_tokens(data_dir)
     url = f"http://{host}:{port}"
     console.print(
-        f"\n[bold]aihub demo[/] at [link={url}]{url}[/link]\n"
+        f"\naihub demo at {url}\n"
         f"  demo member token: {member_token}   (also in {data_dir / 'demo-token'})\n"
         f"  host token:        {host_token}   (also in {data_dir / 'host-token'})\n"
         f"  passwords:         {data_dir / 'demo-credentials.txt'}\n\n"
