@@ -161,12 +161,17 @@ class LocalStorage:
             shutil.copyfileobj(src, dst, CHUNK)
 
     def _commit(self, writer: _Writer) -> Blob:
-        digest = writer.close()
-        target = self.path(digest)
-        if target.exists():
-            # Same content already stored: content addressing makes the upload a no-op.
-            writer.tmp_path.unlink(missing_ok=True)
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            writer.tmp_path.replace(target)
+        try:
+            # Closing flushes the last buffered bytes: a full disk may refuse them here.
+            digest = writer.close()
+            target = self.path(digest)
+            if target.exists():
+                # Same content already stored: content addressing makes the upload a no-op.
+                writer.tmp_path.unlink(missing_ok=True)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                writer.tmp_path.replace(target)
+        except BaseException:
+            writer.abort()
+            raise
         return Blob(sha256=digest, size=writer.size)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from aihub.storage import LocalStorage, TooLargeError
+from disks import small_disk
 
 
 def test_put_stream_names_blob_by_sha256(tmp_path: Path) -> None:
@@ -51,3 +53,16 @@ def test_failed_stream_leaves_nothing(tmp_path: Path) -> None:
 def test_path_refuses_anything_but_a_digest(tmp_path: Path, bad: str) -> None:
     with pytest.raises(ValueError, match="sha256"):
         LocalStorage(tmp_path).path(bad)
+
+
+@pytest.mark.parametrize("chunk", [6_000, 600_000], ids=["in the last flush", "in a write"])
+def test_a_full_disk_leaves_no_temporary_file(tmp_path: Path, chunk: int) -> None:
+    """6,000 bytes sit in the writer's buffer until it closes, so the 4 KiB disk refuses
+    them only then; 600,000 are refused while written. Either way the error is the disk's
+    and the temporary file is gone."""
+    with small_disk(tmp_path / "store", size="4k") as root:
+        store = LocalStorage(root)
+        with pytest.raises(OSError) as raised:
+            store.put_stream(iter([b"x" * chunk]))
+        assert raised.value.errno == errno.ENOSPC
+        assert list((root / "tmp").iterdir()) == []

@@ -20,25 +20,16 @@ from aihub.cli.client import ClientError
 from aihub.cli.transfer import ResumeStore, upload_resumable
 from aihub.datasets.uploads import staging_dir
 from aihub.hub import Hub
+from disks import small_disk
 from factories import Person
 
 BASE = "/api/v1/uploads/"
 
 
 @pytest.fixture
-def small_disk(hub: Hub) -> Iterator[Path]:
-    root = staging_dir(hub.settings)
-    root.mkdir(parents=True, exist_ok=True)
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root")
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs",
-                              str(root)], capture_output=True, text=True, check=False)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    try:
+def full_staging(hub: Hub) -> Iterator[Path]:
+    with small_disk(staging_dir(hub.settings)) as root:
         yield root
-    finally:
-        subprocess.run(["umount", str(root)], check=True)
 
 
 def _create(client: TestClient, who: Person, length: int) -> str:
@@ -53,25 +44,25 @@ def _bin(root: Path, location: str) -> Path:
 
 
 def test_a_full_disk_is_507_and_harms_nothing(client: TestClient, hub: Hub, owner: Person,
-                                              small_disk: Path) -> None:
+                                              full_staging: Path) -> None:
     first = _create(client, owner, 300_000)
     kept = os.urandom(200_000)
     assert client.patch(first, content=kept,
                         headers=patch_headers(owner.headers, 0)).status_code == 204
     data = os.urandom(700_000)
     second = _create(client, owner, len(data))
-    filler = small_disk / "someone-elses-file"
+    filler = full_staging / "someone-elses-file"
     filler.write_bytes(b"\0" * 400_000)  # the disk fills up while the upload is under way
 
     response = client.patch(second, content=data, headers=patch_headers(owner.headers, 0))
     assert response.status_code == 507, response.text
     assert "disk is full" in response.json()["detail"]
     assert "offset 0" in response.json()["detail"]
-    assert _bin(small_disk, second).stat().st_size == 0  # the partial chunk is gone
+    assert _bin(full_staging, second).stat().st_size == 0  # the partial chunk is gone
     head = client.head(second, headers={**owner.headers, **TUS})
     assert head.headers["upload-offset"] == "0"
     # Nothing else was harmed: the other upload, the other file, the hub itself.
-    assert _bin(small_disk, first).read_bytes() == kept
+    assert _bin(full_staging, first).read_bytes() == kept
     assert client.head(first, headers={**owner.headers, **TUS}).headers["upload-offset"] == \
         "200000"
     assert filler.stat().st_size == 400_000
@@ -84,35 +75,26 @@ def test_a_full_disk_is_507_and_harms_nothing(client: TestClient, hub: Hub, owne
     assert status["sha256"] == hashlib.sha256(data).hexdigest()
     # Completed across file systems: copied into the store and hashed again, then removed.
     assert hub.storage.path(status["sha256"]).read_bytes() == data
-    assert not _bin(small_disk, second).exists()
+    assert not _bin(full_staging, second).exists()
 
 
 def test_a_file_larger_than_the_free_space_is_refused_at_creation(
-    client: TestClient, owner: Person, small_disk: Path,
+    client: TestClient, owner: Person, full_staging: Path,
 ) -> None:
     response = client.post(BASE, headers={**owner.headers, **TUS, "Upload-Length": "5000000",
                                           "Upload-Metadata": metadata(filename="큰.bin")})
     assert response.status_code == 507
     assert "free space" in response.json()["detail"]
-    assert list(small_disk.iterdir()) == []
+    assert list(full_staging.iterdir()) == []
 
 
 @pytest.fixture
 def small_store(hub: Hub) -> Iterator[Path]:
     """The blob store on a 1 MiB tmpfs, the staging folder elsewhere: a finished upload is
     copied into the store, and the copy is what fills the disk."""
-    root = hub.settings.resolved_blob_dir
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root")
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs",
-                              str(root)], capture_output=True, text=True, check=False)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    (root / "tmp").mkdir()
-    try:
+    with small_disk(hub.settings.resolved_blob_dir) as root:
+        (root / "tmp").mkdir()
         yield root
-    finally:
-        subprocess.run(["umount", str(root)], check=True)
 
 
 def test_the_cli_finishes_an_upload_the_full_store_could_not_take(

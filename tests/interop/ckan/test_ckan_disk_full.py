@@ -4,8 +4,6 @@ CKAN's envelope says the disk is full, with 507, and nothing is stored or attach
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,22 +13,13 @@ from fastapi.testclient import TestClient
 from test_ckan_writes import RESOURCE, counts
 
 from aihub.hub import Hub
+from disks import small_disk
 
 
 @pytest.fixture
 def small_store_tmp(hub: Hub) -> Iterator[Path]:
-    root = hub.settings.resolved_blob_dir / "tmp"
-    root.mkdir(parents=True, exist_ok=True)
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root")
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs",
-                              str(root)], capture_output=True, text=True, check=False)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    try:
+    with small_disk(hub.settings.resolved_blob_dir / "tmp") as root:
         yield root
-    finally:
-        subprocess.run(["umount", str(root)], check=True)
 
 
 def test_a_full_disk_is_a_507_in_ckans_envelope(client: TestClient, catalog: Catalog,
