@@ -107,6 +107,9 @@ def test_a_refusal_not_known_yet_is_shown_as_the_service_wrote_it(hub: Hub) -> N
     assert say(page, "is required.") == "필수 항목입니다."
     assert say(page, "is 9 characters long; the limit is 5.") == "9자입니다. 5자 이하로 줄이세요."
     assert say(page, "Something new went wrong.") == "Something new went wrong."
+    lapsed = ("Access request 7 asked for the data until 2026-01-31, which is over; refuse "
+              "it, and the member may ask again for new dates.")
+    assert say(page, lapsed).startswith("신청자가 2026-01-31까지")
 
 
 def test_error_pages_say_the_refusal_in_the_readers_language(

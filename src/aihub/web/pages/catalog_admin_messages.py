@@ -66,6 +66,9 @@ _KNOWN: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          N_("The period is over already; give the dates you will use the data.")),
         (r"a period is at most five years; .*",
          N_("A period is at most five years; ask again later.")),
+        (r"Access request \d+ asked for the data until (?P<day>[0-9-]+), which is over; .*",
+         N_("The member asked for the data until %(day)s, which is over: refuse the request, "
+            "and they may ask again for new dates.")),
         (r"the licence (?P<licence>\S+) forbids commercial use of this data\.",
          N_("The licence %(licence)s forbids commercial use of this data.")),
         (r"You have a \w+ request for " + _VALUE + r" already; .*",
