@@ -1,6 +1,6 @@
 """Hosts' page of a dataset's access requests (approval tier): the oldest due first,
 accept, reject with a reason, revoke. The same ``datasets.access`` verbs and
-``access_request_out`` rows as the API.
+``access_request_outs`` rows as the API.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from aihub.datasets import access, services
 from aihub.datasets.models import AccessRequest
-from aihub.datasets.schemas import access_request_out, dataset_detail
+from aihub.datasets.schemas import access_request_outs, dataset_detail
 from aihub.deps import RowId
 from aihub.errors import Conflict, InvalidInput, NotFound
 from aihub.web.context import Page, PageDep
@@ -38,8 +38,9 @@ def _render(page: Page, slug: str, *, message: str = "", failed: int | None = No
             reason: str = "", status: int = 200) -> HTMLResponse:
     with page.hub.db.reading() as session:
         dataset = services.get_editable_dataset(session, slug, page.actor)
-        rows = [access_request_out(session, request, slug, page.now)
-                for request in access.list_access_requests(session, dataset, page.actor)]
+        rows = access_request_outs(
+            session, [(request, slug) for request in
+                      access.list_access_requests(session, dataset, page.actor)], page.now)
         detail = dataset_detail(session, dataset, page.actor)
     done = page.request.query_params.get("done", "")
     pending = [row for row in rows if row.status == "pending"]
