@@ -138,3 +138,26 @@ def test_an_access_request_accepted_and_refused_at_once_keeps_the_first_answer(
     assert isinstance(raised.get("error"), Conflict), raised
     with hub.db.reading() as session:
         assert session.get_one(AccessRequest, request_id).status == "accepted"
+
+
+def test_a_double_click_on_ask_for_access_makes_one_request(
+    hub: Hub, factories: Factories
+) -> None:
+    _postgres_only(hub)
+    factories.dataset(factories.host(), "power", tier="approval")
+    member = factories.actor(factories.person())
+    today = date.today()
+
+    def ask(session: Session) -> None:
+        access.request_access(
+            session, get_dataset(session, "power"), member, purpose="Research",
+            starts_on=today, ends_on=today + timedelta(days=30), commercial_use=False,
+            due_days=14)
+
+    with hub.db.transaction() as session:
+        ask(session)
+        thread, raised = _meanwhile(hub, ask)
+    thread.join(60)
+    assert isinstance(raised.get("error"), Conflict), raised
+    with hub.db.reading() as session:
+        assert session.query(AccessRequest).count() == 1

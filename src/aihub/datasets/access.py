@@ -26,7 +26,7 @@ from aihub.datasets.models import (
     DownloadLog,
     LicenceAcceptance,
 )
-from aihub.datasets.services import lock_for_change, text_field
+from aihub.datasets.services import hold_user, lock_for_change, text_field
 from aihub.datasets.status import ACCESS_TRANSITIONS, AccessStatus, check_transition
 from aihub.datasets.versions import find_file, get_version
 from aihub.db import utcnow
@@ -139,6 +139,7 @@ def request_access(
                                              "commercial use of this data."})
     now = now or utcnow()
     _check_period(starts_on, ends_on, now.date())
+    hold_user(session, user.id)
     open_request = session.scalar(select(AccessRequest.status).where(
         AccessRequest.dataset_id == dataset.id, AccessRequest.user_id == user.id,
         _open(now.date())))

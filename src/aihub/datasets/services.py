@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from aihub.accounts.actor import Actor
-from aihub.accounts.models import Organization
+from aihub.accounts.models import Organization, User
 from aihub.datasets import policy
 from aihub.datasets.licences import check_licence
 from aihub.datasets.models import AccessTier, Dataset, DatasetTag
@@ -71,6 +71,14 @@ def lock_for_change(session: Session, row: object, *attributes: str) -> None:
     acceptance turned into a refusal). SQLite runs one writer at a time already."""
     if session.get_bind().dialect.name == "postgresql":
         session.refresh(row, attribute_names=list(attributes), with_for_update=True)
+
+
+def hold_user(session: Session, user_id: int) -> None:
+    """Hold a member's row until the commit, so that two of their requests at once (a
+    double click) run one after the other: the second then finds what the first made.
+    SQLite runs one writer at a time already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(User.id).where(User.id == user_id).with_for_update())
 
 
 def check_slug(slug: str) -> str:
