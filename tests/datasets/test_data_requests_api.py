@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from catalog_helpers import API, People, publish_through_api
 from fastapi.testclient import TestClient
 from sqlalchemy import event
@@ -137,3 +138,17 @@ def test_lists_of_requests_cost_the_same_statements_for_one_or_many(
     page = api.get(R, headers=people.member.headers).json()
     assert page["count"] == 8 and all(item["supported"] for item in page["items"])
     assert {item["addressed_to"] for item in page["items"]} == {"daejeon-city"}
+
+
+@pytest.mark.parametrize(("addressed_to", "message"), [
+    ("nowhere", "addressed_to: no organization is called 'nowhere'"),
+    ("daejeon\x00city", "addressed_to: holds a NUL"),
+])
+def test_a_request_to_an_unknown_organization_is_refused(
+    api: TestClient, live_factories: Factories, addressed_to: str, message: str
+) -> None:
+    people = People.make(live_factories)
+    asked = api.post(R, headers=people.member.headers, json={
+        "title": "Boardings", "description": "Per stop.", "addressed_to": addressed_to})
+    assert asked.status_code == 422 and message in asked.json()["detail"], asked.text
+    assert api.get(R).json()["count"] == 0

@@ -36,6 +36,7 @@ BAD_DATASETS: list[tuple[dict[str, Any], int, str]] = [
     ({"organization": "gwangju-city"}, 403, "only its members and the curators"),
     ({"title_ko": "  "}, 422, "title_ko: is required"),
     ({"title_ko": "a\x00b"}, 422, "NUL"),
+    ({"organization": "daejeon\x00city"}, 422, "organization: holds a NUL"),
     ({"tags": ["ok", "bad,tag"]}, 422, "tags: 'bad,tag' is not a tag"),
     ({"tags": [f"t{i}" for i in range(21)]}, 422, "the limit is 20"),
     ({"slug": 5}, 422, "slug"),

@@ -40,7 +40,7 @@ def create_data_request(
     organization thought to hold the data, whose hosts may then answer it."""
     user = actor.require_user()
     target_id = None
-    if addressed_to:
+    if addressed_to := text_field("addressed_to", addressed_to or "", limit=100):
         target_id = session.scalar(select(Organization.id).where(
             Organization.slug == addressed_to))
         if target_id is None:

@@ -137,6 +137,7 @@ def create_dataset(
     """A new dataset of ``organization`` (a slug), with no version yet: only its hosts
     and the curators see it until a version is published."""
     user = actor.require_user()
+    organization = text_field("organization", organization, limit=100, required=True)
     org = session.scalar(select(Organization).where(Organization.slug == organization))
     if org is None:
         raise FieldErrors({"organization": f"no organization is called {organization[:64]!r}."})
