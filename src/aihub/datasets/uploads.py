@@ -413,7 +413,7 @@ class UploadStore:
         sink.committed = sink.offset
         _remember_hash(self._path(info.id, ".bin"), info.offset, sink.file_hash)
 
-    async def _running_hash(self, info: UploadInfo, path: Path) -> Hash:
+    def _hash_on_disk(self, info: UploadInfo, path: Path) -> Hash:
         on_disk = path.stat().st_size
         if on_disk < info.offset:
             # The machine lost bytes the .info counted (a crash before they reached the
@@ -421,13 +421,18 @@ class UploadStore:
             info.offset = on_disk
             self._save(info)
         cached = _cached_hash(path, info.offset)
-        if cached is not None:
-            return cached
-        return await anyio.to_thread.run_sync(_rehash, path, info.offset)
+        return cached if cached is not None else _rehash(path, info.offset)
+
+    async def _running_hash(self, info: UploadInfo, path: Path) -> Hash:
+        return await anyio.to_thread.run_sync(self._hash_on_disk, info, path)
 
     async def _complete(self, info: UploadInfo) -> None:
+        await anyio.to_thread.run_sync(self._finish, info)
+
+    def _finish(self, info: UploadInfo) -> None:
+        """Take the whole file into the blob store (a worker thread: it may hash and copy)."""
         path = self._path(info.id, ".bin")
-        digest = (await self._running_hash(info, path)).hexdigest()
+        digest = self._hash_on_disk(info, path).hexdigest()
         declared = info.metadata.get("sha256")
         if declared is not None and declared != digest:
             info.error = (
@@ -439,7 +444,7 @@ class UploadStore:
             self._save(info)
             raise ChecksumMismatch(info.error)
         try:
-            blob = await anyio.to_thread.run_sync(self.storage.adopt, path, digest, info.length)
+            blob = self.storage.adopt(path, digest, info.length)
         except OSError as exc:
             if exc.errno in _FULL_DISK:
                 raise _full_disk(info) from exc
@@ -448,6 +453,20 @@ class UploadStore:
         info.expires_at = utcnow() + self.expiry  # to be attached to a version before then
         self._save(info)
         _forget_hash(path)
+
+    def finish_stored(self, upload_id: str, owner_id: int, now: datetime) -> UploadInfo:
+        """The upload, stored now if all its bytes arrived but a full disk refused to store
+        it then. That PATCH answered 507, yet a tus client reads offset = length as done
+        and goes on to attach the file: storing it here lets that succeed once there is
+        room, with no byte sent again."""
+        info = self.get(upload_id, owner_id, now)  # before the lock file is made
+        if info.complete or info.failed or info.offset < info.length:
+            return info
+        with self._locked(upload_id):
+            info = self.get(upload_id, owner_id, now)  # as it is now that we hold the lock
+            if info.offset == info.length and not info.complete and not info.failed:
+                self._finish(info)
+            return info
 
     def expire(self, now: datetime) -> int:
         """Delete uploads past their expiry time; returns how many went."""
@@ -521,7 +540,7 @@ def get_completed_upload(settings: Settings, upload_id: str, user_id: int,
 
     Its bytes are already a blob in the store; call ``forget_upload`` after the attaching
     transaction commits, so the id cannot be attached twice by mistake."""
-    info = UploadStore.for_settings(settings).get(upload_id, user_id, now)
+    info = UploadStore.for_settings(settings).finish_stored(upload_id, user_id, now)
     if info.failed:
         raise Conflict(info.error or "This upload failed; upload the file again.")
     if not info.complete or info.sha256 is None:

@@ -21,7 +21,7 @@ from aihub.cli.transfer import ResumeStore, upload_resumable
 from aihub.datasets.uploads import staging_dir
 from aihub.hub import Hub
 from disks import small_disk
-from factories import Person
+from factories import Factories, Person
 
 BASE = "/api/v1/uploads/"
 
@@ -112,3 +112,27 @@ def test_the_cli_finishes_an_upload_the_full_store_could_not_take(
         result = upload_resumable(client, "", source, chunk_size=1_000_000, store=store)
     assert result.sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
     assert hub.storage.path(result.sha256).read_bytes() == source.read_bytes()
+
+
+def test_a_tus_client_attaches_the_file_once_the_store_has_room(
+    client: TestClient, hub: Hub, factories: Factories, small_store: Path,
+) -> None:
+    """Any tus client: the last PATCH is 507, but HEAD then says every byte arrived, so
+    the client goes on to attach the upload. Attaching stores it, once there is room."""
+    host = factories.host()
+    factories.dataset(host, "full", publish=False, files={})
+    data = os.urandom(1_500_000)
+    location = _create(client, host, len(data))
+    assert client.patch(location, content=data,
+                        headers=patch_headers(host.headers, 0)).status_code == 507
+    head = client.head(location, headers={**host.headers, **TUS})
+    assert head.headers["upload-offset"] == str(len(data))
+    attach = "/api/v1/datasets/full/versions/1.0.0/uploads"
+    body = {"upload_id": location.rsplit("/", 1)[1], "path": "full.bin"}
+    refused = client.post(attach, headers=host.headers, json=body)
+    assert refused.status_code == 507, refused.text  # still no room: said, nothing lost
+    subprocess.run(["mount", "-o", "remount,size=4m", str(small_store)], check=True)
+    attached = client.post(attach, headers=host.headers, json=body)
+    assert attached.status_code == 201, attached.text
+    assert attached.json()["sha256"] == hashlib.sha256(data).hexdigest()
+    assert hub.storage.path(attached.json()["sha256"]).read_bytes() == data
