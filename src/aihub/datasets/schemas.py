@@ -296,18 +296,16 @@ class AccessRequestOut(BaseModel):
     revoked_at: datetime | None
 
 
-def _usernames(session: Session, user_ids: set[int]) -> dict[int, str]:
-    if not user_ids:
-        return {}
-    rows = session.execute(select(User.id, User.username).where(User.id.in_(user_ids)))
-    return dict(rows.all())
-
-
-def _slugs(session: Session, column_id: Any, column_slug: Any, ids: set[int]) -> dict[int, str]:
+def _names(session: Session, column_id: Any, column_name: Any, ids: set[int]) -> dict[int, str]:
+    """``column_name`` by ``column_id`` for ``ids``, in one statement."""
     if not ids:
         return {}
-    rows = session.execute(select(column_id, column_slug).where(column_id.in_(ids)))
+    rows = session.execute(select(column_id, column_name).where(column_id.in_(ids)))
     return dict(rows.all())
+
+
+def _usernames(session: Session, user_ids: set[int]) -> dict[int, str]:
+    return _names(session, User.id, User.username, user_ids)
 
 
 def access_request_outs(session: Session, rows: list[tuple[AccessRequest, str]],
@@ -361,11 +359,11 @@ def data_request_outs(session: Session, rows: list[DataRequest], actor: Actor,
     """The requests as the API shows them, with one statement per kind of name they refer
     to (requesters, organizations, datasets, versions, the actor's support) for them all."""
     names = _usernames(session, {request.requester_id for request in rows})
-    targets = _slugs(session, Organization.id, Organization.slug,
+    targets = _names(session, Organization.id, Organization.slug,
                      {r.addressed_to_id for r in rows if r.addressed_to_id is not None})
-    datasets = _slugs(session, Dataset.id, Dataset.slug,
+    datasets = _names(session, Dataset.id, Dataset.slug,
                       {r.fulfilled_dataset_id for r in rows if r.fulfilled_dataset_id is not None})
-    labels = _slugs(session, DatasetVersion.id, DatasetVersion.label,
+    labels = _names(session, DatasetVersion.id, DatasetVersion.label,
                     {r.fulfilled_version_id for r in rows if r.fulfilled_version_id is not None})
     supported: set[int] = set()
     if actor.user_id is not None and rows:
