@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from aihub.accounts import services as accounts
 from aihub.accounts.actor import Actor
@@ -20,6 +22,8 @@ from aihub.challenges.services import accept_rules, approve, create_from_bundle
 from aihub.datasets import services as dataset_services
 from aihub.datasets import versions as dataset_versions
 from aihub.datasets.models import Dataset, DatasetVersion
+from aihub.datasets.pii import scan_path
+from aihub.datasets.profile import profile_path
 from aihub.db import utcnow
 from aihub.hub import Hub
 
@@ -230,6 +234,17 @@ class Factories:
             self.publish_version(host, dataset, label, reports=reports)
         return version
 
+    def run_intake(self, slug: str, label: str) -> None:
+        """What the intake jobs record for the submitted version ``label``: the real
+        profile and PII report of each of its files."""
+        with self.hub.db.transaction() as session:
+            dataset = dataset_services.get_dataset(session, slug)
+            version = session.scalars(select(DatasetVersion).where(
+                DatasetVersion.dataset_id == dataset.id, DatasetVersion.label == label)).one()
+            version.dataset = dataset
+            dataset_versions.record_intake(session, version, intake_results(self.hub, session,
+                                                                            version))
+
     def publish_version(
         self, host: Person, dataset: Dataset, label: str,
         reports: dict[str, dict[str, Any]] | None = None,
@@ -246,3 +261,14 @@ class Factories:
                        for item in dataset_versions.version_files(session, version)}
             dataset_versions.record_intake(session, version, results)
             return dataset_versions.publish_version(session, version, curator)
+
+
+def intake_results(hub: Hub, session: Session, version: DatasetVersion) -> dict[str, Any]:
+    """Each file of ``version`` profiled and scanned for personal data, as the intake does."""
+    results: dict[str, Any] = {}
+    for item in dataset_versions.version_files(session, version):
+        stored = hub.storage.path(item.sha256)
+        results[item.path] = {
+            "profile": profile_path(stored, filename=item.path).to_dict(),
+            "pii_report": scan_path(stored, filename=item.path).to_dict(), "error": ""}
+    return results

@@ -14,8 +14,6 @@ from sqlalchemy import select
 
 from aihub.datasets import services, versions
 from aihub.datasets.models import Dataset, DatasetFile, DatasetVersion
-from aihub.datasets.pii import scan_path
-from aihub.datasets.profile import profile_path
 from aihub.db import utcnow
 from aihub.hub import Hub
 from factories import Factories, Person
@@ -43,23 +41,6 @@ def _post(web: TestClient, path: str, data: dict[str, str] | None = None,
     return web.post(path, data=(data or {}) | {"csrf_token": csrf_token(web, page)}, **kwargs)
 
 
-def run_intake(hub: Hub, slug: str, label: str) -> DatasetVersion:
-    """What the intake jobs do: profile and scan every file, then record the results."""
-    with hub.db.transaction() as session:
-        dataset = services.get_dataset(session, slug)
-        version = session.scalars(select(DatasetVersion).where(
-            DatasetVersion.dataset_id == dataset.id, DatasetVersion.label == label)).one()
-        version.dataset = dataset
-        results = {}
-        for item in versions.version_files(session, version):
-            path = hub.storage.path(item.sha256)
-            results[item.path] = {
-                "profile": profile_path(path, filename=item.path).to_dict(),
-                "pii_report": scan_path(path, filename=item.path).to_dict(), "error": ""}
-        versions.record_intake(session, version, results)
-        return version
-
-
 def draft(factories: Factories, host: Person, files: dict[str, bytes], slug: str = "air"
           ) -> Dataset:
     return factories.dataset(host, slug, files=files, publish=False)
@@ -72,7 +53,7 @@ def submitted(hub: Hub, factories: Factories, host: Person, files: dict[str, byt
         dataset = services.get_dataset(session, slug)
         version = versions.get_version(session, dataset, "1.0.0", factories.actor(host))
         versions.submit_version(session, version, factories.actor(host))
-    run_intake(hub, slug, "1.0.0")
+    factories.run_intake(slug, "1.0.0")
 
 
 # --- The host's datasets ------------------------------------------------------------------
@@ -225,7 +206,7 @@ def test_the_intake_fragment_asks_for_a_reload_once_done(
     polled = web.get(f"{url}/intake", headers={"HX-Request": "true"})
     assert polled.status_code == 200 and "HX-Refresh" not in polled.headers
     assert "0 of 1" in polled.text.replace("파일 1개 중 0개", "0 of 1")
-    run_intake(hub, "air", "1.0.0")
+    factories.run_intake("air", "1.0.0")
     polled = web.get(f"{url}/intake", headers={"HX-Request": "true"})
     assert polled.headers["HX-Refresh"] == "true"
     page = web.get(url).text
@@ -286,7 +267,7 @@ def test_a_curator_rejects_with_a_reason_and_restarts_the_intake(
     assert restarted.headers["location"] == f"{review}?done=restarted"
     with hub.db.reading() as session:
         assert session.scalar(select(DatasetVersion.status)) == "quarantine"
-    run_intake(hub, "air", "1.0.0")
+    factories.run_intake("air", "1.0.0")
     empty = _post(web, review.replace("/review", "/reject"), {"reason": " "}, page=review)
     assert empty.status_code == 422 and "필수 항목입니다." in html.unescape(empty.text)
     rejected = _post(web, review.replace("/review", "/reject"), {"reason": "전화번호 삭제 필요"},

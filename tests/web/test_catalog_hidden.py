@@ -6,12 +6,8 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 
 from aihub.datasets import services, versions
-from aihub.datasets.models import DatasetVersion
-from aihub.datasets.pii import scan_path
-from aihub.datasets.profile import profile_path
 from aihub.hub import Hub
 from factories import Factories, Person
 from webclient import sign_in, web_client
@@ -26,22 +22,6 @@ def web(hub: Hub) -> TestClient:
         yield client  # type: ignore[misc]
 
 
-def _intake(hub: Hub, slug: str, label: str) -> None:
-    """What the intake jobs record: the real profile and PII report of each file."""
-    with hub.db.transaction() as session:
-        dataset = services.get_dataset(session, slug)
-        version = session.scalars(select(DatasetVersion).where(
-            DatasetVersion.dataset_id == dataset.id, DatasetVersion.label == label)).one()
-        version.dataset = dataset
-        results = {}
-        for item in versions.version_files(session, version):
-            path = hub.storage.path(item.sha256)
-            results[item.path] = {
-                "profile": profile_path(path, filename=item.path).to_dict(),
-                "pii_report": scan_path(path, filename=item.path).to_dict(), "error": ""}
-        versions.record_intake(session, version, results)
-
-
 def _second_version_in_review(hub: Hub, factories: Factories, host: Person) -> None:
     """``air`` 1.0.0 published; 2.0.0 submitted, scanned, with phone numbers found."""
     dataset = factories.dataset(host, "air", files={"data/pm10.csv": PUBLIC})
@@ -51,7 +31,7 @@ def _second_version_in_review(hub: Hub, factories: Factories, host: Person) -> N
         found = services.get_dataset(session, "air")
         version = versions.get_version(session, found, "2.0.0", factories.actor(host))
         versions.submit_version(session, version, factories.actor(host))
-    _intake(hub, "air", "2.0.0")
+    factories.run_intake("air", "2.0.0")
 
 
 SECRET_WORDS = ("callers.csv", "caller", "010-", "2.0.0")

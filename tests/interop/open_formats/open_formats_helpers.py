@@ -19,11 +19,9 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from aihub.datasets import versions
 from aihub.datasets.findings import version_findings
-from aihub.datasets.pii import scan_path
-from aihub.datasets.profile import profile_path
 from aihub.datasets.services import get_dataset
 from aihub.hub import Hub
-from factories import Factories, Person
+from factories import Factories, Person, intake_results
 
 API = "/api/v1"
 CLEARED = "A public office's switchboard number, published on its own website."
@@ -75,13 +73,7 @@ def publish_profiled(hub: Hub, factories: Factories, host: Person, slug: str,
     with hub.db.transaction() as session:
         version = versions.get_version(session, get_dataset(session, slug), label, curator)
         versions.submit_version(session, version, factories.actor(host))
-        results = {}
-        for item in versions.version_files(session, version):
-            stored = hub.storage.path(item.sha256)
-            results[item.path] = {
-                "profile": profile_path(stored, filename=item.path).to_dict(),
-                "pii_report": scan_path(stored, filename=item.path).to_dict(), "error": ""}
-        versions.record_intake(session, version, results)
+        versions.record_intake(session, version, intake_results(hub, session, version))
         for finding in version_findings(versions.version_files(session, version)):
             versions.decide_finding(session, version, curator, path=finding.path,
                                     column=finding.column, pattern_id=finding.pattern_id,
